@@ -1,0 +1,1 @@
+"""BOI platform component."""
