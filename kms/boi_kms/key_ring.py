@@ -89,8 +89,10 @@ class KeyRing(Construct):
         tags: dict[str, str] | None = None,
     ):
         super().__init__(scope, id)
-        if not isinstance(name_prefix, str) or not name_prefix or not all(
-            c.isalnum() or c in "-_/" for c in name_prefix
+        if (
+            not isinstance(name_prefix, str)
+            or not name_prefix
+            or not all(c.isalnum() or c in "-_/" for c in name_prefix)
         ):
             raise ConfigError("name_prefix", name_prefix, "a non-empty string of letters, digits, - _ /")
         if not isinstance(classes, dict) or not classes:

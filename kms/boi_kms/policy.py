@@ -289,7 +289,9 @@ class KeyPolicy:
             raise ConfigError(
                 f"{self._where(sid)}: service_principal",
                 service_principal,
-                f"one of {', '.join(allowed)}" if allowed else "none (this class admits no service principal)",
+                f"one of {', '.join(allowed)}"
+                if allowed
+                else "none (this class admits no service principal)",
             )
         where = f"{self._where(sid)}: conditions"
         if not isinstance(conditions, dict) or not all(isinstance(v, dict) for v in conditions.values()):
@@ -407,7 +409,9 @@ class KeyPolicy:
         # allow the call.
         string_equals: dict = {"kms:CallerAccount": self.account_id}
         if grant.via_service:
-            string_equals["kms:ViaService"] = self.key_class.via_service_endpoint(grant.via_service, self.region)
+            string_equals["kms:ViaService"] = self.key_class.via_service_endpoint(
+                grant.via_service, self.region
+            )
         condition: dict = {
             "ArnEquals": {"aws:PrincipalArn": [grant.principal_arn]},
             "StringEquals": string_equals,
@@ -437,11 +441,8 @@ def confused_deputy_conditions(
 ) -> dict:
     """The confused-deputy conditions AWS documents for a service principal on a key policy."""
     if service_principal == "cloudtrail.amazonaws.com":
-        conditions: dict = {
-            "StringLike": {
-                "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:{partition}:cloudtrail:*:{account_id}:trail/*"
-            }
-        }
+        any_trail = f"arn:{partition}:cloudtrail:*:{account_id}:trail/*"
+        conditions: dict = {"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": any_trail}}
         if source_arn:
             conditions["StringEquals"] = {"aws:SourceArn": source_arn}
         return conditions
