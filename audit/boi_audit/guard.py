@@ -1,0 +1,106 @@
+"""Guard 2.x policy texts for the custom Config rules (pure).
+
+Guard rules read the AWS Config configuration item schema, not CloudFormation property names; the
+property paths below follow awslabs/aws-config-resource-schema and are not yet verified against live items.
+"""
+
+from __future__ import annotations
+
+import re
+
+from boi_audit.errors import ConfigError
+
+MAX_POLICY_CHARS = 10_000
+MAX_ROTATION_DAYS = 2560  # KMS accepts 90..2560
+MIN_ROTATION_DAYS = 90
+_SAFE = re.compile(r"^[A-Za-z0-9_.:/${}\[\]\-]+$")
+
+
+def _ident(text: str) -> str:
+    return re.sub(r"[^a-z0-9_]", "_", text.lower())
+
+
+def _literal(field: str, value: str) -> str:
+    # Values are interpolated into Guard source; quotes or spaces would change the rule's meaning.
+    if not value or not _SAFE.match(value):
+        raise ConfigError(field, value, "letters, digits and _.:/-${}[] only (no quotes or spaces)")
+    return value
+
+
+def _checked(name: str, text: str) -> str:
+    if len(text) > MAX_POLICY_CHARS:
+        raise ConfigError(f"guard_inputs.{name}", f"{len(text)} characters", f"<= {MAX_POLICY_CHARS} characters of Guard text")
+    return text
+
+
+def kms_rotation_policy(max_rotation_days: dict[str, int]) -> str:
+    """Keys tagged boi:key-class=<class> must rotate, at most every max_rotation_days[class] days."""
+    if not max_rotation_days:
+        raise ConfigError("guard_inputs.kms_rotation_days", max_rotation_days, "a non-empty dict key class -> days")
+    blocks = []
+    for key_class, days in sorted(max_rotation_days.items()):
+        _literal(f"guard_inputs.kms_rotation_days[{key_class!r}]", key_class)
+        if not isinstance(days, int) or not MIN_ROTATION_DAYS <= days <= MAX_ROTATION_DAYS:
+            raise ConfigError(f"guard_inputs.kms_rotation_days[{key_class!r}]", days,
+                              f"an integer from {MIN_ROTATION_DAYS} to {MAX_ROTATION_DAYS}")
+        blocks.append(
+            f"rule rotation_{_ident(key_class)} when resourceType == \"AWS::KMS::Key\" "
+            f"tags.\"boi:key-class\" == \"{key_class}\" {{\n"
+            f"  supplementaryConfiguration.KeyRotationStatus == true\n"
+            f"  configuration.rotationPeriodInDays <= {days}\n}}"
+        )
+    return _checked("kms_rotation_days", "\n".join(blocks) + "\n")
+
+
+def bucket_key_policy(bucket_keys: dict[str, str]) -> str:
+    """Each named PII bucket's default encryption must be SSE-KMS with the given key."""
+    if not bucket_keys:
+        raise ConfigError("guard_inputs.bucket_keys", bucket_keys, "a non-empty dict bucket name -> key ARN")
+    blocks = []
+    for bucket, key_arn in sorted(bucket_keys.items()):
+        _literal("guard_inputs.bucket_keys", bucket)
+        _literal(f"guard_inputs.bucket_keys[{bucket!r}]", key_arn)
+        blocks.append(
+            f"rule bucket_key_{_ident(bucket)} when resourceType == \"AWS::S3::Bucket\" "
+            f"resourceName == \"{bucket}\" {{\n"
+            f"  let sse = supplementaryConfiguration.ServerSideEncryptionConfiguration.rules[*]"
+            f".applyServerSideEncryptionByDefault\n"
+            f"  %sse.sseAlgorithm == \"aws:kms\"\n"
+            f"  %sse.kmsMasterKeyID == \"{key_arn}\"\n}}"
+        )
+    return _checked("bucket_keys", "\n".join(blocks) + "\n")
+
+
+def database_key_policy(db_keys: dict[str, str]) -> str:
+    """Each named DB instance must be encrypted with the given key."""
+    if not db_keys:
+        raise ConfigError("guard_inputs.database_keys", db_keys, "a non-empty dict DB identifier -> key ARN")
+    blocks = []
+    for db_id, key_arn in sorted(db_keys.items()):
+        _literal("guard_inputs.database_keys", db_id)
+        _literal(f"guard_inputs.database_keys[{db_id!r}]", key_arn)
+        blocks.append(
+            f"rule db_key_{_ident(db_id)} when resourceType == \"AWS::RDS::DBInstance\" "
+            f"configuration.dBInstanceIdentifier == \"{db_id}\" {{\n"
+            f"  configuration.storageEncrypted == true\n"
+            f"  configuration.kmsKeyId == \"{key_arn}\"\n}}"
+        )
+    return _checked("database_keys", "\n".join(blocks) + "\n")
+
+
+# guard rule name (catalog) -> (guard_inputs key, policy builder)
+GUARD_BUILDERS = {
+    "kms-rotation-period": ("kms_rotation_days", kms_rotation_policy),
+    "pii-buckets-use-expected-key": ("bucket_keys", bucket_key_policy),
+    "database-uses-database-key": ("database_keys", database_key_policy),
+}
+
+
+def guard_policies(guard_inputs: dict | None) -> dict[str, str]:
+    """Catalog guard rule name -> policy text for every input given; unknown input keys are errors."""
+    guard_inputs = guard_inputs or {}
+    allowed = {key for key, _ in GUARD_BUILDERS.values()}
+    unknown = sorted(set(guard_inputs) - allowed)
+    if unknown:
+        raise ConfigError("guard_inputs", unknown, f"keys among {sorted(allowed)}")
+    return {name: build(guard_inputs[key]) for name, (key, build) in GUARD_BUILDERS.items() if guard_inputs.get(key)}

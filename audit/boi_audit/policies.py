@@ -1,0 +1,274 @@
+"""Policy documents and key-policy statement specs of the audit component (pure dicts).
+
+Resource ARNs may be cdktn tokens embedded in strings; they resolve at synth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class KeyUse:
+    """One statement the audit component asks a key handle to add (see allow_service)."""
+
+    sid: str
+    service_principal: str
+    actions: tuple[str, ...]
+    conditions: dict
+    reason: str
+
+
+def _tls_only(resource_arns: list[str], sid: str = "DenyInsecureTransport") -> dict:
+    return {
+        "Sid": sid,
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": resource_arns,
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def archive_bucket_policy(*, bucket_arn: str, account_id: str, trail_arn: str, organization_mode: bool = False,
+                          prevent_destroy: bool = True) -> dict:
+    """TLS only, no object or bucket deletion, and delivery for CloudTrail and Config from this account only."""
+    deny_delete = ["s3:DeleteObject", "s3:DeleteObjectVersion"]
+    if prevent_destroy:
+        # Environments that must be torn down (local) keep DeleteBucket so `terraform destroy` works.
+        deny_delete += ["s3:DeleteBucket", "s3:DeleteBucketPolicy"]
+    objects = f"{bucket_arn}/*"
+    source = {"aws:SourceAccount": account_id}
+    # An organization trail writes under AWSLogs/<org id>/<account>/, unknown to this component.
+    trail_prefix = f"{bucket_arn}/AWSLogs/*" if organization_mode else f"{bucket_arn}/AWSLogs/{account_id}/*"
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            _tls_only([bucket_arn, objects]),
+            {
+                # Object Lock already blocks deleting locked versions; this also stops delete markers
+                # and (outside teardown environments) deleting the bucket or its policy, whoever asks.
+                "Sid": "DenyDeletion",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": deny_delete,
+                "Resource": [bucket_arn, objects],
+            },
+            {
+                "Sid": "CloudTrailAclCheck",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "s3:GetBucketAcl",
+                "Resource": bucket_arn,
+                "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}},
+            },
+            {
+                "Sid": "CloudTrailWrite",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": trail_prefix,
+                "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control",
+                                               "aws:SourceArn": trail_arn}},
+            },
+            {
+                "Sid": "ConfigAclCheck",
+                "Effect": "Allow",
+                "Principal": {"Service": "config.amazonaws.com"},
+                "Action": ["s3:GetBucketAcl", "s3:ListBucket"],
+                "Resource": bucket_arn,
+                "Condition": {"StringEquals": source},
+            },
+            {
+                "Sid": "ConfigWrite",
+                "Effect": "Allow",
+                "Principal": {"Service": "config.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": f"{bucket_arn}/config/AWSLogs/{account_id}/Config/*",
+                "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", **source}},
+            },
+        ],
+    }
+
+
+def access_log_bucket_policy(*, bucket_arn: str, source_bucket_arn: str, account_id: str) -> dict:
+    """TLS only; only S3 log delivery for the archive bucket of this account may write."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            _tls_only([bucket_arn, f"{bucket_arn}/*"]),
+            {
+                "Sid": "S3ServerAccessLogsDelivery",
+                "Effect": "Allow",
+                "Principal": {"Service": "logging.s3.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": f"{bucket_arn}/*",
+                "Condition": {"ArnLike": {"aws:SourceArn": source_bucket_arn},
+                              "StringEquals": {"aws:SourceAccount": account_id}},
+            },
+        ],
+    }
+
+
+def alert_topic_policy(*, topic_arn: str, account_id: str) -> dict:
+    """Only CloudWatch alarms and EventBridge rules of this account may publish; TLS only."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AllowAlarmsAndRulesOfThisAccount",
+                "Effect": "Allow",
+                "Principal": {"Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]},
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            },
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+        ],
+    }
+
+
+def service_trust_policy(service: str, account_id: str, source_arn: str | None = None) -> dict:
+    condition: dict = {"StringEquals": {"aws:SourceAccount": account_id}}
+    if source_arn:
+        condition["ArnLike"] = {"aws:SourceArn": source_arn}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "TrustService",
+            "Effect": "Allow",
+            "Principal": {"Service": service},
+            "Action": "sts:AssumeRole",
+            "Condition": condition,
+        }],
+    }
+
+
+def trail_to_logs_policy(log_group_arn: str) -> dict:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "DeliverTrailEvents",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": f"{log_group_arn}:log-stream:*",
+        }],
+    }
+
+
+def config_delivery_policy(*, bucket_arn: str, account_id: str, key_arn: str, topic_arn: str | None = None) -> dict:
+    statements = [
+        {"Sid": "CheckBucket", "Effect": "Allow", "Action": ["s3:GetBucketAcl", "s3:ListBucket"],
+         "Resource": bucket_arn},
+        {"Sid": "WriteSnapshots", "Effect": "Allow", "Action": "s3:PutObject",
+         "Resource": f"{bucket_arn}/config/AWSLogs/{account_id}/Config/*",
+         "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}},
+        {"Sid": "EncryptSnapshots", "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+         "Resource": key_arn},
+    ]
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def malware_protection_policy(*, bucket_name: str, bucket_arn: str, partition: str, region: str,
+                              account_id: str, key_arn: str | None = None) -> dict:
+    """What GuardDuty Malware Protection for S3 needs on one bucket (per the AWS guide)."""
+    rule_arn = f"arn:{partition}:events:{region}:{account_id}:rule/DO-NOT-DELETE-AmazonGuardDutyMalwareProtectionS3*"
+    statements = [
+        {"Sid": "ManageEventBridgeRule", "Effect": "Allow",
+         "Action": ["events:PutRule", "events:DeleteRule", "events:PutTargets", "events:RemoveTargets"],
+         "Resource": rule_arn,
+         "Condition": {"StringLike": {"events:ManagedBy": "malware-protection-plan.guardduty.amazonaws.com"}}},
+        {"Sid": "DescribeEventBridgeRule", "Effect": "Allow",
+         "Action": ["events:DescribeRule", "events:ListTargetsByRule"], "Resource": rule_arn},
+        {"Sid": "BucketNotifications", "Effect": "Allow",
+         "Action": ["s3:PutBucketNotification", "s3:GetBucketNotification", "s3:GetBucketLocation",
+                    "s3:ListBucket"],
+         "Resource": bucket_arn},
+        {"Sid": "ScanAndTagObjects", "Effect": "Allow",
+         "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging", "s3:GetObjectVersionTagging",
+                    "s3:PutObjectTagging", "s3:PutObjectVersionTagging"],
+         "Resource": f"{bucket_arn}/*"},
+        {"Sid": "ValidationObject", "Effect": "Allow", "Action": "s3:PutObject",
+         "Resource": f"{bucket_arn}/malware-protection-resource-validation-object"},
+    ]
+    if key_arn:
+        statements.append({"Sid": "DecryptScannedObjects", "Effect": "Allow", "Action": "kms:Decrypt",
+                           "Resource": key_arn,
+                           "Condition": {"StringLike": {"kms:ViaService": f"s3.{region}.amazonaws.com"}}})
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def logs_key_uses(*, partition: str, region: str, account_id: str, trail_arn: str, log_group_arn: str,
+                  skip: set[str]) -> list[KeyUse]:
+    """Statements the logs key needs so each AWS service that writes audit data can use it."""
+    uses = [
+        KeyUse(
+            sid="AuditCloudTrailEncrypt",
+            service_principal="cloudtrail.amazonaws.com",
+            actions=("kms:GenerateDataKey*",),
+            conditions={
+                "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn":
+                               f"arn:{partition}:cloudtrail:*:{account_id}:trail/*"},
+                "StringEquals": {"aws:SourceArn": trail_arn},
+            },
+            reason="CloudTrail encrypts trail and digest files for this account's trail only.",
+        ),
+        KeyUse(
+            sid="AuditCloudTrailDescribe",
+            service_principal="cloudtrail.amazonaws.com",
+            actions=("kms:DescribeKey",),
+            conditions={"StringEquals": {"aws:SourceArn": trail_arn}},
+            reason="CloudTrail checks the key when the trail is created or updated.",
+        ),
+        KeyUse(
+            sid="AuditCloudWatchLogs",
+            service_principal=f"logs.{region}.amazonaws.com",
+            actions=("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"),
+            conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
+                                    f"arn:{partition}:logs:{region}:{account_id}:log-group:*"}},
+            reason="CloudWatch Logs encrypts this account's log groups (trail events and others).",
+        ),
+        KeyUse(
+            sid="AuditConfigDelivery",
+            service_principal="config.amazonaws.com",
+            actions=("kms:Decrypt", "kms:GenerateDataKey"),
+            conditions={"StringEquals": {"aws:SourceAccount": account_id}},
+            reason="AWS Config writes encrypted configuration snapshots and history to the archive.",
+        ),
+    ]
+    if "athena" not in skip:
+        uses.append(KeyUse(
+            sid="AuditAthenaResults",
+            service_principal="athena.amazonaws.com",
+            actions=("kms:Decrypt", "kms:GenerateDataKey"),
+            conditions={"StringEquals": {"aws:SourceAccount": account_id}},
+            reason="Athena encrypts investigation query results with the logs key.",
+        ))
+    return uses
+
+
+def alerts_key_uses(*, account_id: str) -> list[KeyUse]:
+    """Publishers of the alert topic must be able to use its key."""
+    return [
+        KeyUse(
+            sid="AuditAlarmsPublish",
+            service_principal="cloudwatch.amazonaws.com",
+            actions=("kms:Decrypt", "kms:GenerateDataKey*"),
+            conditions={"StringEquals": {"aws:SourceAccount": account_id}},
+            reason="CloudWatch alarms publish to the encrypted alert topic.",
+        ),
+        KeyUse(
+            sid="AuditEventBridgePublish",
+            service_principal="events.amazonaws.com",
+            actions=("kms:Decrypt", "kms:GenerateDataKey*"),
+            conditions={"StringEquals": {"aws:SourceAccount": account_id}},
+            reason="EventBridge rules publish paging events to the encrypted alert topic.",
+        ),
+    ]

@@ -1,0 +1,97 @@
+"""AuditSettings: what the app decides about auditing, validated when built (pure)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from boi_audit.catalog import Catalog, load_catalog
+from boi_audit.errors import ConfigError
+
+# Plan minimums: five years of WORM archive (BSA 31 CFR 1010.430(d) as benchmark), one year searchable.
+MIN_ARCHIVE_RETENTION_DAYS = 1825
+MIN_LOG_RETENTION_DAYS = 365
+# CloudWatch Logs accepts only these retention values.
+CLOUDWATCH_RETENTION_VALUES = (365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+SKIPPABLE_SERVICES = ("securityhub", "guardduty", "macie", "accessanalyzer", "athena", "guard_rules")
+PARTITIONS = ("aws", "aws-us-gov")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PREFIX = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
+
+
+@dataclass
+class AuditSettings:
+    name_prefix: str
+    account_id: str
+    region: str
+    partition: str = "aws"
+    organization_mode: bool = False
+    log_retention_days: int = 365
+    archive_retention_days: int = MIN_ARCHIVE_RETENTION_DAYS
+    alert_emails: list[str] = field(default_factory=list)
+    pii_bucket_arns: list[str] = field(default_factory=list)
+    pii_bucket_names: list[str] = field(default_factory=list)
+    standards: list[str] | None = None
+    config_rule_ids: list[str] | None = None
+    prevent_destroy: bool = True
+    skip: set[str] = field(default_factory=set)
+    catalog: Catalog | None = None
+
+    def __post_init__(self) -> None:
+        if self.catalog is None:
+            self.catalog = load_catalog()
+        if self.standards is None:
+            self.standards = self.catalog.default_standard_ids
+        if self.config_rule_ids is None:
+            self.config_rule_ids = self.catalog.default_rule_ids
+        self.skip = set(self.skip)
+        self.validate()
+
+    def validate(self) -> None:
+        if not _PREFIX.match(self.name_prefix or ""):
+            raise ConfigError("audit.name_prefix", self.name_prefix, "3-32 chars of a-z, 0-9 and '-', starting with a letter")
+        if not re.fullmatch(r"\d{12}", str(self.account_id)):
+            raise ConfigError("audit.account_id", self.account_id, "a 12-digit AWS account id")
+        if not re.fullmatch(r"[a-z]{2}(-gov)?-[a-z]+-\d", self.region or ""):
+            raise ConfigError("audit.region", self.region, "an AWS Region name such as us-east-1")
+        if self.partition not in PARTITIONS:
+            raise ConfigError("audit.partition", self.partition, f"one of {list(PARTITIONS)}")
+        if not isinstance(self.archive_retention_days, int) or self.archive_retention_days < MIN_ARCHIVE_RETENTION_DAYS:
+            raise ConfigError("audit.archive_retention_days", self.archive_retention_days,
+                              f">= {MIN_ARCHIVE_RETENTION_DAYS} days (five years, the plan's minimum)")
+        if self.log_retention_days not in CLOUDWATCH_RETENTION_VALUES:
+            raise ConfigError("audit.log_retention_days", self.log_retention_days,
+                              f"a CloudWatch retention value >= {MIN_LOG_RETENTION_DAYS}: {list(CLOUDWATCH_RETENTION_VALUES)}")
+        for i, email in enumerate(self.alert_emails):
+            if not _EMAIL.match(email):
+                raise ConfigError(f"audit.alert_emails[{i}]", email, "an e-mail address")
+        for i, arn in enumerate(self.pii_bucket_arns):
+            if not (arn.startswith(f"arn:{self.partition}:s3:::") or arn.startswith("${")):
+                raise ConfigError(f"audit.pii_bucket_arns[{i}]", arn, f"an S3 bucket ARN arn:{self.partition}:s3:::<name>")
+        unknown = sorted(self.skip - set(SKIPPABLE_SERVICES))
+        if unknown:
+            raise ConfigError("audit.skip", unknown, f"a subset of {list(SKIPPABLE_SERVICES)}")
+        for i, sid in enumerate(self.standards):
+            try:
+                self.catalog.standard(sid)
+            except ConfigError:
+                raise ConfigError(f"audit.standards[{i}]", sid,
+                                  f"one of {[s.id for s in self.catalog.standards]}") from None
+        for i, rid in enumerate(self.config_rule_ids):
+            try:
+                self.catalog.rule(rid)
+            except ConfigError:
+                raise ConfigError(f"audit.config_rule_ids[{i}]", rid,
+                                  f"a rule in config_rules.yaml: {sorted(r.identifier for r in self.catalog.rules)}") from None
+
+    @property
+    def archive_retention_years(self) -> int | None:
+        """Whole years when the days divide evenly, so Object Lock is set in the unit people read."""
+        return self.archive_retention_days // 365 if self.archive_retention_days % 365 == 0 else None
+
+    def creates(self, service: str) -> bool:
+        return service not in self.skip
+
+    def rule_parameters(self, rule_id: str) -> dict[str, str]:
+        values = {"log_retention_days": str(self.log_retention_days)}
+        return {k: v.format(**values) for k, v in self.catalog.rule(rule_id).parameters.items()}
