@@ -473,7 +473,7 @@ def _is_account_principal(principal: str) -> bool:
     return principal.endswith(":root") or bool(_ACCOUNT.match(principal))
 
 
-def _effective_principals(statement: dict) -> list[str]:
+def effective_principals(statement: dict) -> list[str]:
     principal = statement.get("Principal")
     if principal == "*" or (isinstance(principal, dict) and "*" in _as_list(principal.get("AWS"))):
         principals = ["*"]
@@ -515,7 +515,7 @@ def check_separation_of_duties(policy_doc: dict) -> list[str]:
             # Grants only an integrated AWS service can use: part of using the key, not controlling it.
             control = [a for a in control if a not in RESOURCE_GRANT_ACTIONS]
         crypto = _matches_any(actions, CRYPTO_ACTIONS)
-        for principal in _effective_principals(statement):
+        for principal in effective_principals(statement):
             if control:
                 controls.setdefault(principal, set()).add(sid)
             if crypto:
