@@ -43,7 +43,7 @@ def test_resource_level_support():
     assert not actiondb.supports_resource_level("s3:ListAllMyBuckets")
     assert not actiondb.supports_resource_level("ecr:GetAuthorizationToken")
     assert actiondb.resource_types("kms:Decrypt") == [("key", True)]
-    assert actiondb.access_level("iam:PutRolePolicy") == "Permissions management"
+    assert actiondb.access_level("iam:PutRolePolicy") == "Permissions management, Write"
     assert actiondb.access_level("s3:GetObject") == "Read"
     assert "kms:EncryptionContext:${EncryptionContextKey}" in actiondb.condition_keys("kms:Decrypt")
 
