@@ -212,7 +212,7 @@ def logs_key_uses(*, partition: str, region: str, account_id: str, trail_arn: st
         KeyUse(
             sid="AuditCloudTrailEncrypt",
             service_principal="cloudtrail.amazonaws.com",
-            actions=("kms:GenerateDataKey*",),
+            actions=("kms:GenerateDataKey",),
             conditions={
                 "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn":
                                f"arn:{partition}:cloudtrail:*:{account_id}:trail/*"},
@@ -230,7 +230,7 @@ def logs_key_uses(*, partition: str, region: str, account_id: str, trail_arn: st
         KeyUse(
             sid="AuditCloudWatchLogs",
             service_principal=f"logs.{region}.amazonaws.com",
-            actions=("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"),
+            actions=("kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey", "kms:DescribeKey"),
             conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
                                     f"arn:{partition}:logs:{region}:{account_id}:log-group:*"}},
             reason="CloudWatch Logs encrypts this account's log groups (trail events and others).",
@@ -260,14 +260,14 @@ def alerts_key_uses(*, account_id: str) -> list[KeyUse]:
         KeyUse(
             sid="AuditAlarmsPublish",
             service_principal="cloudwatch.amazonaws.com",
-            actions=("kms:Decrypt", "kms:GenerateDataKey*"),
+            actions=("kms:Decrypt", "kms:GenerateDataKey"),
             conditions={"StringEquals": {"aws:SourceAccount": account_id}},
             reason="CloudWatch alarms publish to the encrypted alert topic.",
         ),
         KeyUse(
             sid="AuditEventBridgePublish",
             service_principal="events.amazonaws.com",
-            actions=("kms:Decrypt", "kms:GenerateDataKey*"),
+            actions=("kms:Decrypt", "kms:GenerateDataKey"),
             conditions={"StringEquals": {"aws:SourceAccount": account_id}},
             reason="EventBridge rules publish paging events to the encrypted alert topic.",
         ),
