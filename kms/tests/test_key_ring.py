@@ -4,7 +4,6 @@ import json
 from datetime import date
 
 import pytest
-
 from boi_kms import policy as P
 from boi_kms.classes import resolve_classes
 from boi_kms.errors import ConfigError
@@ -14,6 +13,7 @@ ADMIN = "arn:aws:iam::111122223333:role/security-admin"
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
+    from boi_kms.key_ring import KeyRing
     from cdktn import App, TerraformStack
     from cdktn_provider_aws.iam_role import IamRole
     from cdktn_provider_aws.provider import AwsProvider
@@ -23,8 +23,6 @@ def built(tmp_path_factory):
         S3BucketServerSideEncryptionConfigurationRuleA,
         S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
     )
-
-    from boi_kms.key_ring import KeyRing
 
     outdir = tmp_path_factory.mktemp("cdktf.out")
     app = App(outdir=str(outdir))
@@ -93,7 +91,8 @@ def test_one_key_and_alias_per_class(built):
     assert len(keys) == 8  # seven ring keys plus the local ring's pii key
     aliases = sorted(a["name"] for a in synth["resource"]["aws_kms_alias"].values())
     assert "alias/boi-dev-documents" in aliases and "alias/boi-local-pii" in aliases
-    assert {k.alias_name for k in built["ring"].keys()} == {f"alias/boi-dev-{c}" for c in built["classes"]}
+    handles = built["ring"].keys()  # a list of KeyHandle, not a dict view
+    assert {k.alias_name for k in handles} == {f"alias/boi-dev-{c}" for c in built["classes"]}
     assert any(name.startswith("keys_documents") for name in keys)
 
 

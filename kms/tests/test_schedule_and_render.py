@@ -4,7 +4,6 @@ import json
 from datetime import date
 
 import pytest
-
 from boi_kms.classes import load_key_classes
 from boi_kms.errors import ConfigError
 from boi_kms.render import render_kms_doc
@@ -14,7 +13,9 @@ from boi_kms.synth_reading import keys_from_synth
 
 
 def test_new_key_rotates_one_period_after_start():
-    (entry,) = rotation_schedule([{"alias": "alias/a", "class": "pii", "rotation_days": 180}], date(2026, 1, 1))
+    (entry,) = rotation_schedule(
+        [{"alias": "alias/a", "class": "pii", "rotation_days": 180}], date(2026, 1, 1)
+    )
     assert entry.next_rotations == (date(2026, 6, 30), date(2026, 12, 27), date(2027, 6, 25))
 
 
@@ -181,8 +182,9 @@ def test_plan_from_synth():
 
 
 def test_runbook_covers_every_key_class():
-    import yaml
     from importlib import resources
+
+    import yaml
 
     runbook = yaml.safe_load(resources.files("boi_kms").joinpath("data/compromise_runbook.yaml").read_text())
     covered = {entry["key_class"] for entry in runbook["compromise_runbook"]}
