@@ -1,1 +1,3 @@
-"""BOI platform component."""
+"""BOI platform KMS component: key classes, key policies, key ring, rotation schedule and report."""
+
+__version__ = "0.1.0"
