@@ -30,8 +30,14 @@ def _tls_only(resource_arns: list[str], sid: str = "DenyInsecureTransport") -> d
     }
 
 
-def archive_bucket_policy(*, bucket_arn: str, account_id: str, trail_arn: str, organization_mode: bool = False,
-                          prevent_destroy: bool = True) -> dict:
+def archive_bucket_policy(
+    *,
+    bucket_arn: str,
+    account_id: str,
+    trail_arn: str,
+    organization_mode: bool = False,
+    prevent_destroy: bool = True,
+) -> dict:
     """TLS only, no object or bucket deletion, and delivery for CloudTrail and Config from this account only."""
     deny_delete = ["s3:DeleteObject", "s3:DeleteObjectVersion"]
     if prevent_destroy:
@@ -68,8 +74,9 @@ def archive_bucket_policy(*, bucket_arn: str, account_id: str, trail_arn: str, o
                 "Principal": {"Service": "cloudtrail.amazonaws.com"},
                 "Action": "s3:PutObject",
                 "Resource": trail_prefix,
-                "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control",
-                                               "aws:SourceArn": trail_arn}},
+                "Condition": {
+                    "StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trail_arn}
+                },
             },
             {
                 "Sid": "ConfigAclCheck",
@@ -103,8 +110,10 @@ def access_log_bucket_policy(*, bucket_arn: str, source_bucket_arn: str, account
                 "Principal": {"Service": "logging.s3.amazonaws.com"},
                 "Action": "s3:PutObject",
                 "Resource": f"{bucket_arn}/*",
-                "Condition": {"ArnLike": {"aws:SourceArn": source_bucket_arn},
-                              "StringEquals": {"aws:SourceAccount": account_id}},
+                "Condition": {
+                    "ArnLike": {"aws:SourceArn": source_bucket_arn},
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                },
             },
         ],
     }
@@ -141,72 +150,135 @@ def service_trust_policy(service: str, account_id: str, source_arn: str | None =
         condition["ArnLike"] = {"aws:SourceArn": source_arn}
     return {
         "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "TrustService",
-            "Effect": "Allow",
-            "Principal": {"Service": service},
-            "Action": "sts:AssumeRole",
-            "Condition": condition,
-        }],
+        "Statement": [
+            {
+                "Sid": "TrustService",
+                "Effect": "Allow",
+                "Principal": {"Service": service},
+                "Action": "sts:AssumeRole",
+                "Condition": condition,
+            }
+        ],
     }
 
 
 def trail_to_logs_policy(log_group_arn: str) -> dict:
     return {
         "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "DeliverTrailEvents",
-            "Effect": "Allow",
-            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-            "Resource": f"{log_group_arn}:log-stream:*",
-        }],
+        "Statement": [
+            {
+                "Sid": "DeliverTrailEvents",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": f"{log_group_arn}:log-stream:*",
+            }
+        ],
     }
 
 
-def config_delivery_policy(*, bucket_arn: str, account_id: str, key_arn: str, topic_arn: str | None = None) -> dict:
+def config_delivery_policy(
+    *, bucket_arn: str, account_id: str, key_arn: str, topic_arn: str | None = None
+) -> dict:
     statements = [
-        {"Sid": "CheckBucket", "Effect": "Allow", "Action": ["s3:GetBucketAcl", "s3:ListBucket"],
-         "Resource": bucket_arn},
-        {"Sid": "WriteSnapshots", "Effect": "Allow", "Action": "s3:PutObject",
-         "Resource": f"{bucket_arn}/config/AWSLogs/{account_id}/Config/*",
-         "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}},
-        {"Sid": "EncryptSnapshots", "Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
-         "Resource": key_arn},
+        {
+            "Sid": "CheckBucket",
+            "Effect": "Allow",
+            "Action": ["s3:GetBucketAcl", "s3:ListBucket"],
+            "Resource": bucket_arn,
+        },
+        {
+            "Sid": "WriteSnapshots",
+            "Effect": "Allow",
+            "Action": "s3:PutObject",
+            "Resource": f"{bucket_arn}/config/AWSLogs/{account_id}/Config/*",
+            "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}},
+        },
+        {
+            "Sid": "EncryptSnapshots",
+            "Effect": "Allow",
+            "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+            "Resource": key_arn,
+        },
     ]
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def malware_protection_policy(*, bucket_name: str, bucket_arn: str, partition: str, region: str,
-                              account_id: str, key_arn: str | None = None) -> dict:
+def malware_protection_policy(
+    *,
+    bucket_name: str,
+    bucket_arn: str,
+    partition: str,
+    region: str,
+    account_id: str,
+    key_arn: str | None = None,
+) -> dict:
     """What GuardDuty Malware Protection for S3 needs on one bucket (per the AWS guide)."""
-    rule_arn = f"arn:{partition}:events:{region}:{account_id}:rule/DO-NOT-DELETE-AmazonGuardDutyMalwareProtectionS3*"
+    rule_arn = (
+        f"arn:{partition}:events:{region}:{account_id}:rule/DO-NOT-DELETE-AmazonGuardDutyMalwareProtectionS3*"
+    )
     statements = [
-        {"Sid": "ManageEventBridgeRule", "Effect": "Allow",
-         "Action": ["events:PutRule", "events:DeleteRule", "events:PutTargets", "events:RemoveTargets"],
-         "Resource": rule_arn,
-         "Condition": {"StringLike": {"events:ManagedBy": "malware-protection-plan.guardduty.amazonaws.com"}}},
-        {"Sid": "DescribeEventBridgeRule", "Effect": "Allow",
-         "Action": ["events:DescribeRule", "events:ListTargetsByRule"], "Resource": rule_arn},
-        {"Sid": "BucketNotifications", "Effect": "Allow",
-         "Action": ["s3:PutBucketNotification", "s3:GetBucketNotification", "s3:GetBucketLocation",
-                    "s3:ListBucket"],
-         "Resource": bucket_arn},
-        {"Sid": "ScanAndTagObjects", "Effect": "Allow",
-         "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging", "s3:GetObjectVersionTagging",
-                    "s3:PutObjectTagging", "s3:PutObjectVersionTagging"],
-         "Resource": f"{bucket_arn}/*"},
-        {"Sid": "ValidationObject", "Effect": "Allow", "Action": "s3:PutObject",
-         "Resource": f"{bucket_arn}/malware-protection-resource-validation-object"},
+        {
+            "Sid": "ManageEventBridgeRule",
+            "Effect": "Allow",
+            "Action": ["events:PutRule", "events:DeleteRule", "events:PutTargets", "events:RemoveTargets"],
+            "Resource": rule_arn,
+            "Condition": {
+                "StringLike": {"events:ManagedBy": "malware-protection-plan.guardduty.amazonaws.com"}
+            },
+        },
+        {
+            "Sid": "DescribeEventBridgeRule",
+            "Effect": "Allow",
+            "Action": ["events:DescribeRule", "events:ListTargetsByRule"],
+            "Resource": rule_arn,
+        },
+        {
+            "Sid": "BucketNotifications",
+            "Effect": "Allow",
+            "Action": [
+                "s3:PutBucketNotification",
+                "s3:GetBucketNotification",
+                "s3:GetBucketLocation",
+                "s3:ListBucket",
+            ],
+            "Resource": bucket_arn,
+        },
+        {
+            "Sid": "ScanAndTagObjects",
+            "Effect": "Allow",
+            "Action": [
+                "s3:GetObject",
+                "s3:GetObjectVersion",
+                "s3:GetObjectTagging",
+                "s3:GetObjectVersionTagging",
+                "s3:PutObjectTagging",
+                "s3:PutObjectVersionTagging",
+            ],
+            "Resource": f"{bucket_arn}/*",
+        },
+        {
+            "Sid": "ValidationObject",
+            "Effect": "Allow",
+            "Action": "s3:PutObject",
+            "Resource": f"{bucket_arn}/malware-protection-resource-validation-object",
+        },
     ]
     if key_arn:
-        statements.append({"Sid": "DecryptScannedObjects", "Effect": "Allow", "Action": "kms:Decrypt",
-                           "Resource": key_arn,
-                           "Condition": {"StringLike": {"kms:ViaService": f"s3.{region}.amazonaws.com"}}})
+        statements.append(
+            {
+                "Sid": "DecryptScannedObjects",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": key_arn,
+                "Condition": {"StringLike": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
+            }
+        )
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def logs_key_uses(*, partition: str, region: str, account_id: str, trail_arn: str, log_group_arn: str,
-                  skip: set[str]) -> list[KeyUse]:
+def logs_key_uses(
+    *, partition: str, region: str, account_id: str, trail_arn: str, log_group_arn: str, skip: set[str]
+) -> list[KeyUse]:
     """Statements the logs key needs so each AWS service that writes audit data can use it."""
     uses = [
         KeyUse(
@@ -214,8 +286,9 @@ def logs_key_uses(*, partition: str, region: str, account_id: str, trail_arn: st
             service_principal="cloudtrail.amazonaws.com",
             actions=("kms:GenerateDataKey",),
             conditions={
-                "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn":
-                               f"arn:{partition}:cloudtrail:*:{account_id}:trail/*"},
+                "StringLike": {
+                    "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:{partition}:cloudtrail:*:{account_id}:trail/*"
+                },
                 "StringEquals": {"aws:SourceArn": trail_arn},
             },
             reason="CloudTrail encrypts trail and digest files for this account's trail only.",
@@ -230,9 +303,19 @@ def logs_key_uses(*, partition: str, region: str, account_id: str, trail_arn: st
         KeyUse(
             sid="AuditCloudWatchLogs",
             service_principal=f"logs.{region}.amazonaws.com",
-            actions=("kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey", "kms:DescribeKey"),
-            conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
-                                    f"arn:{partition}:logs:{region}:{account_id}:log-group:*"}},
+            actions=(
+                "kms:Encrypt",
+                "kms:Decrypt",
+                "kms:ReEncryptFrom",
+                "kms:ReEncryptTo",
+                "kms:GenerateDataKey",
+                "kms:DescribeKey",
+            ),
+            conditions={
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn": f"arn:{partition}:logs:{region}:{account_id}:log-group:*"
+                }
+            },
             reason="CloudWatch Logs encrypts this account's log groups (trail events and others).",
         ),
         KeyUse(
@@ -243,14 +326,7 @@ def logs_key_uses(*, partition: str, region: str, account_id: str, trail_arn: st
             reason="AWS Config writes encrypted configuration snapshots and history to the archive.",
         ),
     ]
-    if "athena" not in skip:
-        uses.append(KeyUse(
-            sid="AuditAthenaResults",
-            service_principal="athena.amazonaws.com",
-            actions=("kms:Decrypt", "kms:GenerateDataKey"),
-            conditions={"StringEquals": {"aws:SourceAccount": account_id}},
-            reason="Athena encrypts investigation query results with the logs key.",
-        ))
+    # Athena needs no key-policy statement: it encrypts results with the caller's own permissions.
     return uses
 
 

@@ -1,0 +1,227 @@
+"""Environment settings: one YAML file per environment, validated into typed settings.
+
+Every problem is reported at once, one line each: the field path, the value given and what is
+allowed. Validation happens before any construct is built, so bad settings write nothing.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator)
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+
+ROTATION_MIN, ROTATION_MAX = 90, 2560
+FINCEN_ENDPOINTS = {
+    "sandbox": "https://boiefiling-api.user-test.fincen.gov/preprod",
+    "production": "https://boiefiling-api.fincen.gov/prod",
+}
+
+
+class SettingsError(Exception):
+    """Settings failed validation; `problems` holds one message per problem."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source}: {len(problems)} problem(s)\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Network(_Strict):
+    vpc_cidr: str = Field(description="IPv4 CIDR of the VPC, /16 to /22")
+    az_count: Annotated[int, Field(ge=2, le=3, description="availability zones used (2 or 3)")]
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _cidr(cls, value: str) -> str:
+        try:
+            net = ipaddress.IPv4Network(value, strict=True)
+        except ValueError as exc:
+            raise ValueError(f"not an IPv4 network in CIDR notation ({exc}); allowed: e.g. 10.20.0.0/16") from exc
+        if not 16 <= net.prefixlen <= 22:
+            raise ValueError("prefix length must be /16 to /22 to fit three tiers of subnets per AZ")
+        if not net.is_private:
+            raise ValueError("must be a private (RFC 1918) range")
+        return value
+
+
+class Domains(_Strict):
+    hosted_zone: str
+    web: str
+    api: str
+
+    @model_validator(mode="after")
+    def _inside_zone(self) -> Domains:
+        for name in ("web", "api"):
+            value = getattr(self, name)
+            if not value.endswith("." + self.hosted_zone):
+                raise ValueError(f"{name} domain {value!r} must be inside hosted_zone {self.hosted_zone!r}")
+        return self
+
+
+class Retention(_Strict):
+    log_days: Annotated[int, Field(ge=365, description="CloudWatch Logs retention; at least 365 days")]
+    archive_days: Annotated[int, Field(ge=1825, description="audit archive Object Lock; at least 5 years")]
+    backup_days: Annotated[int, Field(ge=7, le=35, description="RDS automated backups, 7-35 days")]
+
+
+class Keys(_Strict):
+    rotation_days: dict[str, int] = Field(default_factory=dict,
+                                          description="rotation period per key class (overrides the catalog)")
+    prevent_destroy: bool = True
+
+    @field_validator("rotation_days")
+    @classmethod
+    def _periods(cls, value: dict[str, int]) -> dict[str, int]:
+        from boi_kms.classes import load_key_classes
+
+        known = sorted(load_key_classes())
+        for name, days in value.items():
+            if name not in known:
+                raise ValueError(f"unknown key class {name!r}; allowed: {known}")
+            if not ROTATION_MIN <= days <= ROTATION_MAX:
+                raise ValueError(f"{name}: rotation period {days} days is outside {ROTATION_MIN}-{ROTATION_MAX}")
+        return value
+
+
+class Alerts(_Strict):
+    emails: list[str] = Field(min_length=1)
+
+    @field_validator("emails")
+    @classmethod
+    def _emails(cls, value: list[str]) -> list[str]:
+        for email in value:
+            if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}", email):
+                raise ValueError(f"{email!r} is not an e-mail address")
+        return value
+
+
+class Fincen(_Strict):
+    environment: Literal["sandbox", "production"]
+
+    @property
+    def endpoint(self) -> str:
+        return FINCEN_ENDPOINTS[self.environment]
+
+
+class S3Backend(_Strict):
+    type: Literal["s3"]
+    bucket: str
+    region: str
+    kms_key_id: str = Field(description="alias or ARN of the key encrypting the state")
+    key_prefix: str = "boi"
+
+
+class LocalBackend(_Strict):
+    type: Literal["local"]
+
+
+class Artifacts(_Strict):
+    """Images and code packages are built elsewhere; the platform only deploys them."""
+
+    images: dict[Literal["reporting_company", "beneficial_owner", "fincen_worker"], str]
+    lambda_packages: dict[Literal["authentication", "document"], str]
+
+    @field_validator("images")
+    @classmethod
+    def _pinned(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, image in value.items():
+            if "@sha256:" not in image:
+                raise ValueError(f"{name}: image {image!r} must be pinned by digest (…@sha256:<digest>)")
+        return value
+
+
+class Cicd(_Strict):
+    github_repository: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+    github_environment: str
+
+
+class LocalEndpoint(_Strict):
+    """Only for the `local` environment: an embedded AWS endpoint and what it cannot emulate."""
+
+    skip_services: list[Literal["cloudfront", "wafv2", "securityhub", "guardduty", "macie",
+                                "accessanalyzer", "athena", "cognito_advanced_security"]] = []
+
+
+class Settings(_Strict):
+    environment: Literal["local", "dev", "prod"]
+    account_id: str = Field(pattern=r"^\d{12}$", description="12-digit AWS account id")
+    region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+    allowed_regions: list[str] = Field(min_length=1)
+    organization_mode: bool = False
+    network: Network
+    domains: Domains
+    retention: Retention
+    keys: Keys = Keys()
+    alerts: Alerts
+    fincen: Fincen
+    backend: S3Backend | LocalBackend = Field(discriminator="type")
+    artifacts: Artifacts
+    cicd: Cicd
+    local: LocalEndpoint | None = None
+
+    @model_validator(mode="after")
+    def _consistency(self) -> Settings:
+        if self.region not in self.allowed_regions:
+            raise ValueError(f"region {self.region!r} is not in allowed_regions {self.allowed_regions}")
+        if self.environment == "local" and self.backend.type != "local":
+            raise ValueError("the local environment uses the local backend")
+        if self.environment != "local" and self.backend.type != "s3":
+            raise ValueError(f"environment {self.environment} needs the s3 backend (locking and encryption)")
+        if self.environment == "prod" and self.fincen.environment != "production":
+            raise ValueError("prod must use the FinCEN production endpoint")
+        if self.local is not None and self.environment != "local":
+            raise ValueError("the local: section is only allowed in the local environment")
+        return self
+
+    @property
+    def prefix(self) -> str:
+        return f"boi-{self.environment}"
+
+    def skips(self, service: str) -> bool:
+        return self.local is not None and service in self.local.skip_services
+
+
+def _format(error: dict) -> str:
+    path = ".".join(str(p) for p in error["loc"]) or "(top level)"
+    value = error.get("input")
+    msg = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        return f"{path}: unknown field (value {value!r}); remove it or check its spelling"
+    if error["type"] == "missing":
+        return f"{path}: required field is missing"
+    shown = value if not isinstance(value, dict) else "{…}"
+    return f"{path}: {msg} (got {shown!r})"
+
+
+def parse_settings(data: object, source: str = "<settings>") -> Settings:
+    if not isinstance(data, dict):
+        raise SettingsError(source, [f"(top level): expected a mapping of settings, got {type(data).__name__}"])
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise SettingsError(source, [_format(e) for e in exc.errors()]) from None
+
+
+def load_settings(env: str, config_dir: Path = CONFIG_DIR) -> Settings:
+    path = config_dir / f"{env}.yaml"
+    if not path.is_file():
+        known = sorted(p.stem for p in config_dir.glob("*.yaml"))
+        raise SettingsError(str(path), [f"environment {env!r} has no settings file; known: {known}"])
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise SettingsError(str(path), [f"not valid YAML: {exc}"]) from None
+    settings = parse_settings(data, str(path))
+    if settings.environment != env:
+        raise SettingsError(str(path), [f"environment: {settings.environment!r} does not match the file name {env!r}"])
+    return settings

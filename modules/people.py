@@ -1,0 +1,40 @@
+"""What people's roles may do, as grants. Assets of the platform stack are named by literal ARN."""
+
+from __future__ import annotations
+
+from boi.settings import Settings
+from boi_iam.grants import Grant
+from modules import names
+from modules.assets import asset, key_asset
+
+
+def grant_people(s: Settings, humans: dict, keys) -> None:
+    region, acct = s.region, s.account_id
+    documents = asset(s, "s3_bucket", "documents bucket", f"arn:aws:s3:::{names.documents_bucket(s)}",
+                      sensitive=True)
+    documents_key = key_asset(s, keys.key("documents"))
+    queues = [asset(s, "sqs_queue", f"{q} queue", f"arn:aws:sqs:{region}:{acct}:{q}")
+              for q in (names.filing_queue(s), names.filing_dlq(s))]
+    platform_logs = asset(s, "log_group", "platform log groups",
+                          f"arn:aws:logs:{region}:{acct}:log-group:{names.log_group_prefix(s)}/*")
+    account = asset(s, "account", "account", "*")
+    cluster = asset(s, "ecs_cluster", "services cluster",
+                    f"arn:aws:ecs:{region}:{acct}:cluster/{names.ecs_cluster(s)}")
+
+    def give(role: str, target, operation: str, reason: str, **kw) -> None:
+        humans[role].grant(Grant(humans[role].principal, target, operation, reason, **kw))
+
+    give("security-admin", account, "compliance_read", "triage Security Hub findings and Config compliance")
+    give("security-auditor", account, "compliance_read", "review findings and rule compliance")
+    give("security-auditor", platform_logs, "read", "read application, flow and API logs as audit evidence")
+    give("compliance-officer", documents, "read", "download filing receipts and transcripts",
+         prefix="reports/")
+    give("compliance-officer", documents_key, "decrypt",
+         "decrypt filing receipts through S3 (the boundary still denies raw uploads)", via="s3")
+    for queue in queues:
+        give("compliance-officer", queue, "inspect", "see how many filings wait or failed",
+             sid=f"Inspect{queue.name.split()[0].removeprefix(s.prefix).title().replace('-', '')}")
+    give("compliance-officer", account, "compliance_read", "follow compliance status of the controls")
+    give("support-engineer", account, "metrics_read", "read service metrics and alarms")
+    give("support-engineer", cluster, "inspect", "see task and service state")
+    give("support-engineer", platform_logs, "read", "read application logs, which carry no PII by design")
