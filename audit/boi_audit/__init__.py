@@ -1,1 +1,8 @@
-"""BOI platform component."""
+"""boi-audit: trail + log archive, Config, Security Hub, GuardDuty, Macie, Access Analyzer, CIS alarms,
+the control catalog and the audit-plan renderer.
+
+The pure core (catalog, settings, guard, policies, queries, checks, render) imports no cdktn; the constructs
+live in boi_audit.baseline and boi_audit.documents_protection.
+"""
+
+__version__ = "0.1.0"

@@ -144,24 +144,43 @@ def parse_catalog(raw: dict[str, dict]) -> Catalog:
         _require(r, ("identifier", "name", "why", "mappings"), where)
         if not r.get("deploy") and not r.get("covered_by"):
             raise ConfigError(f"{where}.covered_by", None, "the control that covers a rule we do not deploy")
-        rules.append(ConfigRule(
-            identifier=r["identifier"], name=r["name"], deploy=bool(r.get("deploy")),
-            parameters={k: str(v) for k, v in (r.get("parameters") or {}).items()}, why=r["why"],
-            mappings=r["mappings"], reason_deployed=r.get("reason_deployed", ""),
-            covered_by=r.get("covered_by", ""), scope_tag=r.get("scope_tag")))
+        rules.append(
+            ConfigRule(
+                identifier=r["identifier"],
+                name=r["name"],
+                deploy=bool(r.get("deploy")),
+                parameters={k: str(v) for k, v in (r.get("parameters") or {}).items()},
+                why=r["why"],
+                mappings=r["mappings"],
+                reason_deployed=r.get("reason_deployed", ""),
+                covered_by=r.get("covered_by", ""),
+                scope_tag=r.get("scope_tag"),
+            )
+        )
     for i, g in enumerate(raw["config_rules"].get("guard_rules", [])):
         _require(g, ("name", "resource_type", "input", "why", "mappings"), f"config_rules.guard_rules[{i}]")
         guard_rules.append(GuardRule(**g))
     for i, f in enumerate(raw["cis_alarms"]["filters"]):
         _require(f, ("id", "name", "watches", "pattern"), f"cis_alarms.filters[{i}]")
-        filters.append(CisFilter(id=str(f["id"]), name=f["name"], watches=f["watches"], pattern=f["pattern"],
-                                 security_hub=f.get("security_hub", "-"),
-                                 nist_800_53_r5=list(f.get("nist_800_53_r5", []))))
+        filters.append(
+            CisFilter(
+                id=str(f["id"]),
+                name=f["name"],
+                watches=f["watches"],
+                pattern=f["pattern"],
+                security_hub=f.get("security_hub", "-"),
+                nist_800_53_r5=list(f.get("nist_800_53_r5", [])),
+            )
+        )
     for i, s in enumerate(raw["standards"]["standards"]):
         where = f"standards.standards[{i}]"
         _require(s, ("id", "title", "arn_template"), where)
         if "::standards/" not in s["arn_template"]:
-            raise ConfigError(f"{where}.arn_template", s["arn_template"], "arn:{partition}:securityhub:{region}::standards/...")
+            raise ConfigError(
+                f"{where}.arn_template",
+                s["arn_template"],
+                "arn:{partition}:securityhub:{region}::standards/...",
+            )
         disabled = []
         for j, d in enumerate(s.get("disabled_controls") or []):
             _require(d, ("control_id", "reason"), f"{where}.disabled_controls[{j}]")
@@ -177,12 +196,32 @@ def parse_catalog(raw: dict[str, dict]) -> Catalog:
             raise ConfigError(f"{where}.review", c["review"], f"one of {list(REVIEW_CADENCES)}")
         for j, impl in enumerate(c["implemented_by"]):
             if not (impl.startswith(_IMPL_PREFIXES) or _ADDRESS.match(impl)):
-                raise ConfigError(f"{where}.implemented_by[{j}]", impl,
-                                  f"a Terraform address <type>.<id> or one of the prefixes {list(_IMPL_PREFIXES)}")
-        controls.append(Control(c["id"], c["title"], c["frameworks"], list(c["implemented_by"]),
-                                c["evidence"], c["review"], c.get("service", "")))
-    catalog = Catalog(rules, guard_rules, raw["cis_alarms"]["alarm"], filters, standards, event_rules,
-                      controls, raw["controls"].get("reviews", {}))
+                raise ConfigError(
+                    f"{where}.implemented_by[{j}]",
+                    impl,
+                    f"a Terraform address <type>.<id> or one of the prefixes {list(_IMPL_PREFIXES)}",
+                )
+        controls.append(
+            Control(
+                c["id"],
+                c["title"],
+                c["frameworks"],
+                list(c["implemented_by"]),
+                c["evidence"],
+                c["review"],
+                c.get("service", ""),
+            )
+        )
+    catalog = Catalog(
+        rules,
+        guard_rules,
+        raw["cis_alarms"]["alarm"],
+        filters,
+        standards,
+        event_rules,
+        controls,
+        raw["controls"].get("reviews", {}),
+    )
     _check_references(catalog)
     return catalog
 
@@ -200,7 +239,9 @@ def _check_references(catalog: Catalog) -> None:
         for impl in c.implemented_by:
             kind, _, name = impl.partition(":")
             if kind in known and name not in known[kind]:
-                raise ConfigError(f"controls[{c.id}].implemented_by", impl, f"{kind}: one of {sorted(known[kind])}")
+                raise ConfigError(
+                    f"controls[{c.id}].implemented_by", impl, f"{kind}: one of {sorted(known[kind])}"
+                )
     ids = [c.id for c in catalog.controls]
     if len(ids) != len(set(ids)):
         raise ConfigError("controls[].id", ids, "unique control ids")

@@ -7,9 +7,14 @@ from boi_audit.synth_reading import block, of_type, resources, skipped_services
 
 # Which skippable service a resource type or implemented_by prefix belongs to.
 _SERVICE_OF = {
-    "aws_securityhub": "securityhub", "standard": "securityhub",
-    "aws_guardduty": "guardduty", "aws_macie2": "macie", "aws_accessanalyzer": "accessanalyzer",
-    "aws_athena": "athena", "aws_glue": "athena", "guard_rule": "guard_rules",
+    "aws_securityhub": "securityhub",
+    "standard": "securityhub",
+    "aws_guardduty": "guardduty",
+    "aws_macie2": "macie",
+    "aws_accessanalyzer": "accessanalyzer",
+    "aws_athena": "athena",
+    "aws_glue": "athena",
+    "guard_rule": "guard_rules",
 }
 
 
@@ -30,8 +35,11 @@ def _metric_names(synth: dict[str, dict], namespace: str) -> set[str]:
 
 
 def _alarmed_metrics(synth: dict[str, dict], namespace: str) -> set[str]:
-    return {r.body.get("metric_name") for r in of_type(synth, "aws_cloudwatch_metric_alarm")
-            if r.body.get("namespace") == namespace and r.body.get("alarm_actions")}
+    return {
+        r.body.get("metric_name")
+        for r in of_type(synth, "aws_cloudwatch_metric_alarm")
+        if r.body.get("namespace") == namespace and r.body.get("alarm_actions")
+    }
 
 
 def check_catalog(synth: dict[str, dict], catalog: Catalog) -> list[str]:
@@ -40,14 +48,22 @@ def check_catalog(synth: dict[str, dict], catalog: Catalog) -> list[str]:
     skipped = skipped_services(synth)
     addresses = {r.address for r in resources(synth)}
     config_rules = of_type(synth, "aws_config_config_rule")
-    managed_ids = {block(r.body.get("source")).get("source_identifier") for r in config_rules
-                   if block(r.body.get("source")).get("owner") == "AWS"}
-    custom_names = [r.body.get("name", "") for r in config_rules
-                    if block(r.body.get("source")).get("owner") == "CUSTOM_POLICY"]
+    managed_ids = {
+        block(r.body.get("source")).get("source_identifier")
+        for r in config_rules
+        if block(r.body.get("source")).get("owner") == "AWS"
+    }
+    custom_names = [
+        r.body.get("name", "")
+        for r in config_rules
+        if block(r.body.get("source")).get("owner") == "CUSTOM_POLICY"
+    ]
     namespace = catalog.alarm["namespace"]
     filtered, alarmed = _metric_names(synth, namespace), _alarmed_metrics(synth, namespace)
     event_rule_names = [r.body.get("name", "") for r in of_type(synth, "aws_cloudwatch_event_rule")]
-    subscribed = [r.body.get("standards_arn", "") for r in of_type(synth, "aws_securityhub_standards_subscription")]
+    subscribed = [
+        r.body.get("standards_arn", "") for r in of_type(synth, "aws_securityhub_standards_subscription")
+    ]
     filters = {f.id: f for f in catalog.cis_filters}
     standards = {s.id: s for s in catalog.standards}
 
@@ -73,16 +89,20 @@ def check_catalog(synth: dict[str, dict], catalog: Catalog) -> list[str]:
             if _service(impl) in skipped:
                 continue
             if not present(impl):
-                problems.append(f"control {control.id}: implemented_by {impl!r} is not in the synthesized JSON")
+                problems.append(
+                    f"control {control.id}: implemented_by {impl!r} is not in the synthesized JSON"
+                )
 
     known_rules = {r.identifier for r in catalog.rules}
     for r in config_rules:
         src = block(r.body.get("source"))
         if src.get("owner") == "AWS" and src.get("source_identifier") not in known_rules:
-            problems.append(f"{r.stack}: {r.address} uses rule {src.get('source_identifier')!r} "
-                            "not in config_rules.yaml")
+            problems.append(
+                f"{r.stack}: {r.address} uses rule {src.get('source_identifier')!r} not in config_rules.yaml"
+            )
         if src.get("owner") == "CUSTOM_POLICY" and not any(
-                r.body.get("name", "").endswith(g.name) for g in catalog.guard_rules):
+            r.body.get("name", "").endswith(g.name) for g in catalog.guard_rules
+        ):
             problems.append(f"{r.stack}: {r.address} is a Guard rule not in config_rules.yaml guard_rules")
     known_metrics = {f.metric_name for f in catalog.cis_filters}
     for metric in sorted(filtered - known_metrics):

@@ -29,23 +29,32 @@ def _literal(field: str, value: str) -> str:
 
 def _checked(name: str, text: str) -> str:
     if len(text) > MAX_POLICY_CHARS:
-        raise ConfigError(f"guard_inputs.{name}", f"{len(text)} characters", f"<= {MAX_POLICY_CHARS} characters of Guard text")
+        raise ConfigError(
+            f"guard_inputs.{name}",
+            f"{len(text)} characters",
+            f"<= {MAX_POLICY_CHARS} characters of Guard text",
+        )
     return text
 
 
 def kms_rotation_policy(max_rotation_days: dict[str, int]) -> str:
     """Keys tagged boi:key-class=<class> must rotate, at most every max_rotation_days[class] days."""
     if not max_rotation_days:
-        raise ConfigError("guard_inputs.kms_rotation_days", max_rotation_days, "a non-empty dict key class -> days")
+        raise ConfigError(
+            "guard_inputs.kms_rotation_days", max_rotation_days, "a non-empty dict key class -> days"
+        )
     blocks = []
     for key_class, days in sorted(max_rotation_days.items()):
         _literal(f"guard_inputs.kms_rotation_days[{key_class!r}]", key_class)
         if not isinstance(days, int) or not MIN_ROTATION_DAYS <= days <= MAX_ROTATION_DAYS:
-            raise ConfigError(f"guard_inputs.kms_rotation_days[{key_class!r}]", days,
-                              f"an integer from {MIN_ROTATION_DAYS} to {MAX_ROTATION_DAYS}")
+            raise ConfigError(
+                f"guard_inputs.kms_rotation_days[{key_class!r}]",
+                days,
+                f"an integer from {MIN_ROTATION_DAYS} to {MAX_ROTATION_DAYS}",
+            )
         blocks.append(
-            f"rule rotation_{_ident(key_class)} when resourceType == \"AWS::KMS::Key\" "
-            f"tags.\"boi:key-class\" == \"{key_class}\" {{\n"
+            f'rule rotation_{_ident(key_class)} when resourceType == "AWS::KMS::Key" '
+            f'tags."boi:key-class" == "{key_class}" {{\n'
             f"  supplementaryConfiguration.KeyRotationStatus == true\n"
             f"  configuration.rotationPeriodInDays <= {days}\n}}"
         )
@@ -61,12 +70,12 @@ def bucket_key_policy(bucket_keys: dict[str, str]) -> str:
         _literal("guard_inputs.bucket_keys", bucket)
         _literal(f"guard_inputs.bucket_keys[{bucket!r}]", key_arn)
         blocks.append(
-            f"rule bucket_key_{_ident(bucket)} when resourceType == \"AWS::S3::Bucket\" "
-            f"resourceName == \"{bucket}\" {{\n"
+            f'rule bucket_key_{_ident(bucket)} when resourceType == "AWS::S3::Bucket" '
+            f'resourceName == "{bucket}" {{\n'
             f"  let sse = supplementaryConfiguration.ServerSideEncryptionConfiguration.rules[*]"
             f".applyServerSideEncryptionByDefault\n"
-            f"  %sse.sseAlgorithm == \"aws:kms\"\n"
-            f"  %sse.kmsMasterKeyID == \"{key_arn}\"\n}}"
+            f'  %sse.sseAlgorithm == "aws:kms"\n'
+            f'  %sse.kmsMasterKeyID == "{key_arn}"\n}}'
         )
     return _checked("bucket_keys", "\n".join(blocks) + "\n")
 
@@ -80,10 +89,10 @@ def database_key_policy(db_keys: dict[str, str]) -> str:
         _literal("guard_inputs.database_keys", db_id)
         _literal(f"guard_inputs.database_keys[{db_id!r}]", key_arn)
         blocks.append(
-            f"rule db_key_{_ident(db_id)} when resourceType == \"AWS::RDS::DBInstance\" "
-            f"configuration.dBInstanceIdentifier == \"{db_id}\" {{\n"
+            f'rule db_key_{_ident(db_id)} when resourceType == "AWS::RDS::DBInstance" '
+            f'configuration.dBInstanceIdentifier == "{db_id}" {{\n'
             f"  configuration.storageEncrypted == true\n"
-            f"  configuration.kmsKeyId == \"{key_arn}\"\n}}"
+            f'  configuration.kmsKeyId == "{key_arn}"\n}}'
         )
     return _checked("database_keys", "\n".join(blocks) + "\n")
 
@@ -103,4 +112,8 @@ def guard_policies(guard_inputs: dict | None) -> dict[str, str]:
     unknown = sorted(set(guard_inputs) - allowed)
     if unknown:
         raise ConfigError("guard_inputs", unknown, f"keys among {sorted(allowed)}")
-    return {name: build(guard_inputs[key]) for name, (key, build) in GUARD_BUILDERS.items() if guard_inputs.get(key)}
+    return {
+        name: build(guard_inputs[key])
+        for name, (key, build) in GUARD_BUILDERS.items()
+        if guard_inputs.get(key)
+    }

@@ -8,10 +8,13 @@ from boi_audit.errors import ConfigError
 # their shape varies by service).
 TRAIL_COLUMNS: list[tuple[str, str]] = [
     ("eventversion", "string"),
-    ("useridentity", "struct<type:string,principalid:string,arn:string,accountid:string,invokedby:string,"
-                     "accesskeyid:string,username:string,sessioncontext:struct<attributes:struct<"
-                     "mfaauthenticated:string,creationdate:string>,sessionissuer:struct<type:string,"
-                     "principalid:string,arn:string,accountid:string,username:string>>>"),
+    (
+        "useridentity",
+        "struct<type:string,principalid:string,arn:string,accountid:string,invokedby:string,"
+        "accesskeyid:string,username:string,sessioncontext:struct<attributes:struct<"
+        "mfaauthenticated:string,creationdate:string>,sessionissuer:struct<type:string,"
+        "principalid:string,arn:string,accountid:string,username:string>>>",
+    ),
     ("eventtime", "string"),
     ("eventsource", "string"),
     ("eventname", "string"),
@@ -43,7 +46,9 @@ def _sql_list(field: str, values: list[str]) -> str:
     return ", ".join(f"'{v}'" for v in values)
 
 
-def named_queries(table: str, *, pii_key_arns: list[str], investigated_role_arn: str | None = None) -> dict[str, tuple[str, str]]:
+def named_queries(
+    table: str, *, pii_key_arns: list[str], investigated_role_arn: str | None = None
+) -> dict[str, tuple[str, str]]:
     """Query name -> (description, SQL). Table is '<database>.<table>'."""
     queries: dict[str, tuple[str, str]] = {}
     if pii_key_arns:

@@ -45,50 +45,76 @@ def _retention(kind: str, synth) -> str:
 def render_audit_plan(synth: dict[str, dict], catalog: Catalog) -> str:
     skipped = sorted(skipped_services(synth))
     out = [HEADER, "", "# Audit and compliance plan", ""]
-    out += ["Everything below is read from the synthesized Terraform JSON of the stacks "
-            f"({', '.join(sorted(synth))}) and the audit catalogs; a statement appears only if the JSON supports it.", ""]
+    out += [
+        "Everything below is read from the synthesized Terraform JSON of the stacks "
+        f"({', '.join(sorted(synth))}) and the audit catalogs; a statement appears only if the JSON supports it.",
+        "",
+    ]
     if skipped:
-        out += [f"Services not created in this environment (not emulated locally): {', '.join(skipped)}. "
-                "Controls that depend on them are listed but not in force here.", ""]
+        out += [
+            f"Services not created in this environment (not emulated locally): {', '.join(skipped)}. "
+            "Controls that depend on them are listed but not in force here.",
+            "",
+        ]
 
     out += ["## Logging architecture", ""]
     for t in of_type(synth, "aws_cloudtrail"):
         b = t.body
         out += [f"Trail `{b.get('name')}` ({t.stack}: `{t.address}`):", ""]
-        out += [f"- all Regions: {b.get('is_multi_region_trail', False)}; global service events: "
-                f"{b.get('include_global_service_events', True)}; organization trail: {b.get('is_organization_trail', False)}",
-                f"- log file validation (signed digests): {b.get('enable_log_file_validation', False)}",
-                f"- encrypted with `{ref(b.get('kms_key_id', 'none'))}`; delivered to `{ref(b.get('s3_bucket_name'))}`",
-                f"- streamed to CloudWatch Logs group `{ref(b.get('cloud_watch_logs_group_arn', 'none')).removesuffix(':*')}`"]
+        out += [
+            f"- all Regions: {b.get('is_multi_region_trail', False)}; global service events: "
+            f"{b.get('include_global_service_events', True)}; organization trail: {b.get('is_organization_trail', False)}",
+            f"- log file validation (signed digests): {b.get('enable_log_file_validation', False)}",
+            f"- encrypted with `{ref(b.get('kms_key_id', 'none'))}`; delivered to `{ref(b.get('s3_bucket_name'))}`",
+            f"- streamed to CloudWatch Logs group `{ref(b.get('cloud_watch_logs_group_arn', 'none')).removesuffix(':*')}`",
+        ]
         for sel in blocks(b.get("advanced_event_selector")):
             parts = []
             for fs in blocks(sel.get("field_selector")):
                 for op in ("equals", "starts_with", "not_equals", "ends_with"):
                     if fs.get(op):
                         parts.append(f"{fs['field']} {op} {', '.join(ref(v) for v in fs[op])}")
-            out.append(f"- event selector \"{sel.get('name', '')}\": {'; '.join(parts)}")
+            out.append(f'- event selector "{sel.get("name", "")}": {"; ".join(parts)}')
         insights = [i.get("insight_type") for i in blocks(b.get("insight_selector"))]
         out += [f"- Insights: {', '.join(insights) if insights else 'none'}", ""]
     for r in of_type(synth, "aws_config_delivery_channel"):
-        out += [f"AWS Config delivers configuration history to `{ref(r.body.get('s3_bucket_name'))}` "
-                f"(prefix `{r.body.get('s3_key_prefix', '')}`), encrypted with `{ref(r.body.get('s3_kms_key_arn', 'none'))}`.", ""]
+        out += [
+            f"AWS Config delivers configuration history to `{ref(r.body.get('s3_bucket_name'))}` "
+            f"(prefix `{r.body.get('s3_key_prefix', '')}`), encrypted with `{ref(r.body.get('s3_kms_key_arn', 'none'))}`.",
+            "",
+        ]
     for r in of_type(synth, "aws_s3_bucket_logging"):
-        out += [f"Server access logs of `{ref(r.body.get('bucket'))}` go to `{ref(r.body.get('target_bucket'))}` "
-                f"(prefix `{r.body.get('target_prefix', '')}`).", ""]
+        out += [
+            f"Server access logs of `{ref(r.body.get('bucket'))}` go to `{ref(r.body.get('target_bucket'))}` "
+            f"(prefix `{r.body.get('target_prefix', '')}`).",
+            "",
+        ]
 
     out += ["## Retention", ""]
     rows = [["trail files, digests, Config history (archive)", _lock_text(synth)]]
     for r in of_type(synth, "aws_cloudwatch_log_group"):
-        rows.append([f"log group `{r.body.get('name')}`", f"{r.body.get('retention_in_days', 'never expires')} days"])
+        rows.append(
+            [f"log group `{r.body.get('name')}`", f"{r.body.get('retention_in_days', 'never expires')} days"]
+        )
     for r in of_type(synth, "aws_s3_bucket_lifecycle_configuration"):
         for rule in blocks(r.body.get("rule")):
             exp = block(rule.get("expiration")).get("days")
-            moves = ", ".join(f"{t.get('storage_class')} after {t.get('days')} d" for t in blocks(rule.get("transition")))
-            rows.append([f"`{ref(r.body.get('bucket'))}` lifecycle `{rule.get('id')}`",
-                         (f"expires after {exp} days" if exp else "never expires") + (f"; {moves}" if moves else "")])
+            moves = ", ".join(
+                f"{t.get('storage_class')} after {t.get('days')} d" for t in blocks(rule.get("transition"))
+            )
+            rows.append(
+                [
+                    f"`{ref(r.body.get('bucket'))}` lifecycle `{rule.get('id')}`",
+                    (f"expires after {exp} days" if exp else "never expires")
+                    + (f"; {moves}" if moves else ""),
+                ]
+            )
     out += _table(["record", "kept"], rows) + [""]
-    out += ["Benchmark: 31 CFR 1010.430(d) asks for five years of retention for BSA records; the platform uses it as "
-            "its minimum for audit evidence.", ""]
+    out += [
+        "Benchmark: 31 CFR 1010.430(d) asks for five years of retention for BSA records; the platform uses it as "
+        "its minimum for audit evidence.",
+        "",
+    ]
 
     out += ["## AWS Config rules", ""]
     by_id = {r.identifier: r for r in catalog.rules}
@@ -99,15 +125,40 @@ def render_audit_plan(synth: dict[str, dict], catalog: Catalog) -> str:
             continue
         entry = by_id.get(src.get("source_identifier"))
         m = entry.mappings if entry else {}
-        rows.append([r.body.get("name"), src.get("source_identifier"), r.body.get("input_parameters", "-"),
-                     m.get("cis_aws_v3", "?"), m.get("fsbp", "?"), ", ".join(m.get("nist_800_53_r5", [])),
-                     entry.reason_deployed if entry else "not in catalog"])
-    out += _table(["rule", "identifier", "parameters", "CIS v3.0", "Security Hub", "NIST 800-53 r5", "deployed because"], rows)
+        rows.append(
+            [
+                r.body.get("name"),
+                src.get("source_identifier"),
+                r.body.get("input_parameters", "-"),
+                m.get("cis_aws_v3", "?"),
+                m.get("fsbp", "?"),
+                ", ".join(m.get("nist_800_53_r5", [])),
+                entry.reason_deployed if entry else "not in catalog",
+            ]
+        )
+    out += _table(
+        [
+            "rule",
+            "identifier",
+            "parameters",
+            "CIS v3.0",
+            "Security Hub",
+            "NIST 800-53 r5",
+            "deployed because",
+        ],
+        rows,
+    )
     deployed = {row[1] for row in rows}
-    covered = [[r.identifier, r.covered_by] for r in catalog.rules if r.identifier not in deployed and r.covered_by]
+    covered = [
+        [r.identifier, r.covered_by] for r in catalog.rules if r.identifier not in deployed and r.covered_by
+    ]
     if covered:
-        out += ["", "Not deployed because a Security Hub standard already runs the same check "
-                "(Security Hub creates its own rule, a second copy would double evaluations):", ""]
+        out += [
+            "",
+            "Not deployed because a Security Hub standard already runs the same check "
+            "(Security Hub creates its own rule, a second copy would double evaluations):",
+            "",
+        ]
         out += _table(["identifier", "covered by"], covered)
     out += ["", "## Guard policy rules", ""]
     guards = {g.name: g for g in catalog.guard_rules}
@@ -119,10 +170,19 @@ def render_audit_plan(synth: dict[str, dict], catalog: Catalog) -> str:
         found = True
         g = next((g for n, g in guards.items() if r.body.get("name", "").endswith(n)), None)
         details = block(src.get("custom_policy_details"))
-        out += [f"### {r.body.get('name')}", "", g.why if g else "(not in catalog)", "",
-                f"Runtime `{details.get('policy_runtime')}`, resource type "
-                f"{', '.join(block(r.body.get('scope')).get('compliance_resource_types', []))}.", "",
-                "```", details.get("policy_text", "").rstrip(), "```", ""]
+        out += [
+            f"### {r.body.get('name')}",
+            "",
+            g.why if g else "(not in catalog)",
+            "",
+            f"Runtime `{details.get('policy_runtime')}`, resource type "
+            f"{', '.join(block(r.body.get('scope')).get('compliance_resource_types', []))}.",
+            "",
+            "```",
+            details.get("policy_text", "").rstrip(),
+            "```",
+            "",
+        ]
     if not found:
         out += ["No Guard rules in this synthesis.", ""]
 
@@ -133,57 +193,113 @@ def render_audit_plan(synth: dict[str, dict], catalog: Catalog) -> str:
     for r in of_type(synth, "aws_cloudwatch_log_metric_filter"):
         mt = block(r.body.get("metric_transformation"))
         f, a = filters.get(mt.get("name")), alarms.get(mt.get("name"), {})
-        rows.append([f"CIS {f.id}" if f else "-", mt.get("name"), f"`{r.body.get('pattern')}`",
-                     f"{a.get('statistic')} >= {a.get('threshold')} in {a.get('period')} s" if a else "no alarm",
-                     ", ".join(ref(x) for x in a.get("alarm_actions", [])) or "none"])
+        rows.append(
+            [
+                f"CIS {f.id}" if f else "-",
+                mt.get("name"),
+                f"`{r.body.get('pattern')}`",
+                f"{a.get('statistic')} >= {a.get('threshold')} in {a.get('period')} s" if a else "no alarm",
+                ", ".join(ref(x) for x in a.get("alarm_actions", [])) or "none",
+            ]
+        )
     rows.sort(key=lambda row: [int(x) if x.isdigit() else x for x in row[0].replace("CIS ", "").split(".")])
     out += _table(["benchmark", "metric", "filter pattern", "alarm", "notifies"], rows) + [""]
     targets = {}
     for t in of_type(synth, "aws_cloudwatch_event_target"):
         targets.setdefault(ref(t.body.get("rule")).removesuffix(".name"), []).append(ref(t.body.get("arn")))
-    rows = [[r.body.get("name"), r.body.get("description", ""), f"`{r.body.get('event_pattern')}`",
-             ", ".join(targets.get(r.address, [])) or "none"] for r in of_type(synth, "aws_cloudwatch_event_rule")]
+    rows = [
+        [
+            r.body.get("name"),
+            r.body.get("description", ""),
+            f"`{r.body.get('event_pattern')}`",
+            ", ".join(targets.get(r.address, [])) or "none",
+        ]
+        for r in of_type(synth, "aws_cloudwatch_event_rule")
+    ]
     out += ["Paging rules (EventBridge, delivered within seconds):", ""]
     out += _table(["rule", "why", "event pattern", "notifies"], rows) + [""]
     for r in of_type(synth, "aws_sns_topic"):
-        subs = [s.body.get("protocol") for s in of_type(synth, "aws_sns_topic_subscription")
-                if ref(s.body.get("topic_arn")).startswith(r.address)]
-        out += [f"Topic `{r.body.get('name')}` is encrypted with `{ref(r.body.get('kms_master_key_id', 'none'))}` "
-                f"and has {len(subs)} subscription(s) ({', '.join(sorted(set(subs))) or 'none'}).", ""]
+        subs = [
+            s.body.get("protocol")
+            for s in of_type(synth, "aws_sns_topic_subscription")
+            if ref(s.body.get("topic_arn")).startswith(r.address)
+        ]
+        out += [
+            f"Topic `{r.body.get('name')}` is encrypted with `{ref(r.body.get('kms_master_key_id', 'none'))}` "
+            f"and has {len(subs)} subscription(s) ({', '.join(sorted(set(subs))) or 'none'}).",
+            "",
+        ]
 
     out += ["## Detection services and standards", ""]
     std_by_suffix = {s.arn_suffix: s for s in catalog.standards}
     subs = of_type(synth, "aws_securityhub_standards_subscription")
     for r in of_type(synth, "aws_securityhub_account"):
-        out.append(f"- Security Hub: default standards {r.body.get('enable_default_standards')}, "
-                   f"control findings {r.body.get('control_finding_generator')}")
+        out.append(
+            f"- Security Hub: default standards {r.body.get('enable_default_standards')}, "
+            f"control findings {r.body.get('control_finding_generator')}"
+        )
     for r in subs:
-        s = next((s for suf, s in std_by_suffix.items() if r.body.get("standards_arn", "").endswith(suf)), None)
+        s = next(
+            (s for suf, s in std_by_suffix.items() if r.body.get("standards_arn", "").endswith(suf)), None
+        )
         out.append(f"- standard: {s.title if s else '(not in catalog)'} (`{r.body.get('standards_arn')}`)")
     for r in of_type(synth, "aws_guardduty_detector_feature"):
         extra = ", ".join(c.get("name") for c in blocks(r.body.get("additional_configuration")))
-        out.append(f"- GuardDuty feature {r.body.get('name')}: {r.body.get('status')}" + (f" ({extra})" if extra else ""))
+        out.append(
+            f"- GuardDuty feature {r.body.get('name')}: {r.body.get('status')}"
+            + (f" ({extra})" if extra else "")
+        )
     for r in of_type(synth, "aws_macie2_account"):
         out.append(f"- Macie: {r.body.get('status')}")
     for r in of_type(synth, "aws_accessanalyzer_analyzer"):
         age = block(block(block(r.body.get("configuration")).get("unused_access"))).get("unused_access_age")
-        out.append(f"- Access Analyzer `{r.body.get('analyzer_name')}`: {r.body.get('type')}"
-                   + (f", unused after {age} days" if age else ""))
+        out.append(
+            f"- Access Analyzer `{r.body.get('analyzer_name')}`: {r.body.get('type')}"
+            + (f", unused after {age} days" if age else "")
+        )
     disabled = of_type(synth, "aws_securityhub_standards_control_association")
     out += ["", "Disabled controls:", ""]
-    out += _table(["control", "standard", "reason"],
-                  [[r.body.get("security_control_id"), r.body.get("standards_arn"), r.body.get("updated_reason")]
-                   for r in disabled if r.body.get("association_status") == "DISABLED"]) + [""]
+    out += _table(
+        ["control", "standard", "reason"],
+        [
+            [r.body.get("security_control_id"), r.body.get("standards_arn"), r.body.get("updated_reason")]
+            for r in disabled
+            if r.body.get("association_status") == "DISABLED"
+        ],
+    ) + [""]
 
     out += ["## Controls", ""]
     rows = []
     for c in catalog.controls:
         fw = c.frameworks
         state = "not created here" if c.service in skipped else "in force"
-        rows.append([c.id, c.title, fw.get("cis_aws_v3"), fw.get("fsbp"), ", ".join(fw.get("nist_800_53_r5", [])),
-                     fw.get("bsa"), ", ".join(f"`{i}`" for i in c.implemented_by), c.review, state])
-    out += _table(["id", "control", "CIS v3.0", "Security Hub", "NIST 800-53 r5", "BSA", "implemented by",
-                   "review", "state"], rows) + [""]
+        rows.append(
+            [
+                c.id,
+                c.title,
+                fw.get("cis_aws_v3"),
+                fw.get("fsbp"),
+                ", ".join(fw.get("nist_800_53_r5", [])),
+                fw.get("bsa"),
+                ", ".join(f"`{i}`" for i in c.implemented_by),
+                c.review,
+                state,
+            ]
+        )
+    out += _table(
+        [
+            "id",
+            "control",
+            "CIS v3.0",
+            "Security Hub",
+            "NIST 800-53 r5",
+            "BSA",
+            "implemented by",
+            "review",
+            "state",
+        ],
+        rows,
+    ) + [""]
 
     out += ["## Review cadence", ""]
     for cadence, what in catalog.reviews.items():
@@ -198,9 +314,15 @@ def render_audit_plan(synth: dict[str, dict], catalog: Catalog) -> str:
         if key in seen:
             continue
         seen.add(key)
-        rows.append([c.evidence["where"], _retention(c.evidence["retention"], synth),
-                     ", ".join(x.id for x in catalog.controls
-                               if (x.evidence["where"], x.evidence["retention"]) == key)])
+        rows.append(
+            [
+                c.evidence["where"],
+                _retention(c.evidence["retention"], synth),
+                ", ".join(
+                    x.id for x in catalog.controls if (x.evidence["where"], x.evidence["retention"]) == key
+                ),
+            ]
+        )
     out += _table(["evidence", "kept", "controls"], rows) + [""]
     return "\n".join(out)
 
@@ -239,29 +361,65 @@ def _denies_insecure(policy: str) -> bool:
 
 
 def render_encryption_standards(synth: dict[str, dict]) -> str:
-    out = [HEADER, "", "# Encryption standards", "",
-           "Read from the synthesized Terraform JSON; each row names the resource address that carries the setting.", "",
-           "## In transit", ""]
+    out = [
+        HEADER,
+        "",
+        "# Encryption standards",
+        "",
+        "Read from the synthesized Terraform JSON; each row names the resource address that carries the setting.",
+        "",
+        "## In transit",
+        "",
+    ]
     rows = []
     for r in of_type(synth, "aws_lb_listener"):
-        rows.append([r.stack, r.address, f"{r.body.get('protocol', 'HTTP')} listener",
-                     r.body.get("ssl_policy", "none (no TLS on this listener)")])
+        rows.append(
+            [
+                r.stack,
+                r.address,
+                f"{r.body.get('protocol', 'HTTP')} listener",
+                r.body.get("ssl_policy", "none (no TLS on this listener)"),
+            ]
+        )
     for r in of_type(synth, "aws_cloudfront_distribution"):
         vc = block(r.body.get("viewer_certificate"))
-        rows.append([r.stack, r.address, "viewer TLS minimum", vc.get("minimum_protocol_version", "provider default")])
+        rows.append(
+            [r.stack, r.address, "viewer TLS minimum", vc.get("minimum_protocol_version", "provider default")]
+        )
     for r in of_type(synth, "aws_api_gateway_domain_name"):
-        rows.append([r.stack, r.address, "custom domain security policy", r.body.get("security_policy", "provider default")])
+        rows.append(
+            [
+                r.stack,
+                r.address,
+                "custom domain security policy",
+                r.body.get("security_policy", "provider default"),
+            ]
+        )
     for r in of_type(synth, "aws_db_parameter_group") + of_type(synth, "aws_rds_cluster_parameter_group"):
         for p in blocks(r.body.get("parameter")):
             if p.get("name") in ("rds.force_ssl", "ssl_min_protocol_version"):
                 rows.append([r.stack, r.address, p["name"], p.get("value")])
     for r in of_type(synth, "aws_s3_bucket_policy"):
-        rows.append([r.stack, r.address, f"bucket policy of {ref(r.body.get('bucket'))}",
-                     "denies aws:SecureTransport=false" if _denies_insecure(r.body.get("policy", ""))
-                     else "does NOT deny non-TLS requests"])
+        rows.append(
+            [
+                r.stack,
+                r.address,
+                f"bucket policy of {ref(r.body.get('bucket'))}",
+                "denies aws:SecureTransport=false"
+                if _denies_insecure(r.body.get("policy", ""))
+                else "does NOT deny non-TLS requests",
+            ]
+        )
     for r in of_type(synth, "aws_sns_topic_policy"):
         if _denies_insecure(r.body.get("policy", "")):
-            rows.append([r.stack, r.address, f"topic policy of {ref(r.body.get('arn'))}", "denies aws:SecureTransport=false"])
+            rows.append(
+                [
+                    r.stack,
+                    r.address,
+                    f"topic policy of {ref(r.body.get('arn'))}",
+                    "denies aws:SecureTransport=false",
+                ]
+            )
     out += _table(["stack", "resource", "setting", "value"], rows) + ["", "## At rest", ""]
     rows = []
     for r in resources(synth):
@@ -270,8 +428,13 @@ def render_encryption_standards(synth: dict[str, dict]) -> str:
         for path, key in _key_refs(r.body):
             rows.append([r.stack, r.address, path, key])
     out += _table(["stack", "resource", "attribute", "key"], rows)
-    out += ["", "## Field level", "",
-            "Fields that hold owner PII inside records are encrypted by the application with envelope encryption "
-            "under the key classes and rotation periods of the key management standard (`docs/security/kms.md`, "
-            "rendered by boi-kms).", ""]
+    out += [
+        "",
+        "## Field level",
+        "",
+        "Fields that hold owner PII inside records are encrypted by the application with envelope encryption "
+        "under the key classes and rotation periods of the key management standard (`docs/security/kms.md`, "
+        "rendered by boi-kms).",
+        "",
+    ]
     return "\n".join(out)

@@ -49,25 +49,40 @@ class AuditSettings:
 
     def validate(self) -> None:
         if not _PREFIX.match(self.name_prefix or ""):
-            raise ConfigError("audit.name_prefix", self.name_prefix, "3-32 chars of a-z, 0-9 and '-', starting with a letter")
+            raise ConfigError(
+                "audit.name_prefix",
+                self.name_prefix,
+                "3-32 chars of a-z, 0-9 and '-', starting with a letter",
+            )
         if not re.fullmatch(r"\d{12}", str(self.account_id)):
             raise ConfigError("audit.account_id", self.account_id, "a 12-digit AWS account id")
         if not re.fullmatch(r"[a-z]{2}(-gov)?-[a-z]+-\d", self.region or ""):
             raise ConfigError("audit.region", self.region, "an AWS Region name such as us-east-1")
         if self.partition not in PARTITIONS:
             raise ConfigError("audit.partition", self.partition, f"one of {list(PARTITIONS)}")
-        if not isinstance(self.archive_retention_days, int) or self.archive_retention_days < MIN_ARCHIVE_RETENTION_DAYS:
-            raise ConfigError("audit.archive_retention_days", self.archive_retention_days,
-                              f">= {MIN_ARCHIVE_RETENTION_DAYS} days (five years, the plan's minimum)")
+        if (
+            not isinstance(self.archive_retention_days, int)
+            or self.archive_retention_days < MIN_ARCHIVE_RETENTION_DAYS
+        ):
+            raise ConfigError(
+                "audit.archive_retention_days",
+                self.archive_retention_days,
+                f">= {MIN_ARCHIVE_RETENTION_DAYS} days (five years, the plan's minimum)",
+            )
         if self.log_retention_days not in CLOUDWATCH_RETENTION_VALUES:
-            raise ConfigError("audit.log_retention_days", self.log_retention_days,
-                              f"a CloudWatch retention value >= {MIN_LOG_RETENTION_DAYS}: {list(CLOUDWATCH_RETENTION_VALUES)}")
+            raise ConfigError(
+                "audit.log_retention_days",
+                self.log_retention_days,
+                f"a CloudWatch retention value >= {MIN_LOG_RETENTION_DAYS}: {list(CLOUDWATCH_RETENTION_VALUES)}",
+            )
         for i, email in enumerate(self.alert_emails):
             if not _EMAIL.match(email):
                 raise ConfigError(f"audit.alert_emails[{i}]", email, "an e-mail address")
         for i, arn in enumerate(self.pii_bucket_arns):
             if not (arn.startswith(f"arn:{self.partition}:s3:::") or arn.startswith("${")):
-                raise ConfigError(f"audit.pii_bucket_arns[{i}]", arn, f"an S3 bucket ARN arn:{self.partition}:s3:::<name>")
+                raise ConfigError(
+                    f"audit.pii_bucket_arns[{i}]", arn, f"an S3 bucket ARN arn:{self.partition}:s3:::<name>"
+                )
         unknown = sorted(self.skip - set(SKIPPABLE_SERVICES))
         if unknown:
             raise ConfigError("audit.skip", unknown, f"a subset of {list(SKIPPABLE_SERVICES)}")
@@ -75,14 +90,18 @@ class AuditSettings:
             try:
                 self.catalog.standard(sid)
             except ConfigError:
-                raise ConfigError(f"audit.standards[{i}]", sid,
-                                  f"one of {[s.id for s in self.catalog.standards]}") from None
+                raise ConfigError(
+                    f"audit.standards[{i}]", sid, f"one of {[s.id for s in self.catalog.standards]}"
+                ) from None
         for i, rid in enumerate(self.config_rule_ids):
             try:
                 self.catalog.rule(rid)
             except ConfigError:
-                raise ConfigError(f"audit.config_rule_ids[{i}]", rid,
-                                  f"a rule in config_rules.yaml: {sorted(r.identifier for r in self.catalog.rules)}") from None
+                raise ConfigError(
+                    f"audit.config_rule_ids[{i}]",
+                    rid,
+                    f"a rule in config_rules.yaml: {sorted(r.identifier for r in self.catalog.rules)}",
+                ) from None
 
     @property
     def archive_retention_years(self) -> int | None:

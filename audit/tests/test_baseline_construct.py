@@ -16,8 +16,9 @@ class FakeKey:
         self.calls = []
 
     def allow_service(self, sid, service_principal, actions, conditions, reason):
-        self.calls.append(dict(sid=sid, principal=service_principal, actions=actions, conditions=conditions,
-                               reason=reason))
+        self.calls.append(
+            dict(sid=sid, principal=service_principal, actions=actions, conditions=conditions, reason=reason)
+        )
 
 
 @pytest.fixture(scope="module")
@@ -31,18 +32,37 @@ def synth():
     app = Testing.app()
     stack = TerraformStack(app, "t")
     AwsProvider(stack, "aws", region="us-east-1")
-    settings = AuditSettings(name_prefix="boi-test", account_id="123456789012", region="us-east-1",
-                             alert_emails=["sec@example.com", "oncall@example.com"],
-                             pii_bucket_arns=["arn:aws:s3:::boi-docs"], pii_bucket_names=["boi-docs"])
+    settings = AuditSettings(
+        name_prefix="boi-test",
+        account_id="123456789012",
+        region="us-east-1",
+        alert_emails=["sec@example.com", "oncall@example.com"],
+        pii_bucket_arns=["arn:aws:s3:::boi-docs"],
+        pii_bucket_names=["boi-docs"],
+    )
     logs, alerts = FakeKey("logs"), FakeKey("alerts")
-    baseline = AuditBaseline(stack, "audit", settings=settings, logs_key=logs, alerts_key=alerts,
-                             permissions_boundary_arn=BOUNDARY,
-                             guard_inputs={"kms_rotation_days": {"pii": 365},
-                                           "bucket_keys": {"boi-docs": "arn:aws:kms:us-east-1:123456789012:key/docs"}},
-                             break_glass_role_arn="arn:aws:iam::123456789012:role/boi-break-glass",
-                             pii_key_arns=["arn:aws:kms:us-east-1:123456789012:key/pii"])
-    DocumentsBucketProtection(stack, "docs_protection", settings=settings, bucket_name="boi-docs",
-                              bucket_arn="arn:aws:s3:::boi-docs", permissions_boundary_arn=BOUNDARY)
+    baseline = AuditBaseline(
+        stack,
+        "audit",
+        settings=settings,
+        logs_key=logs,
+        alerts_key=alerts,
+        permissions_boundary_arn=BOUNDARY,
+        guard_inputs={
+            "kms_rotation_days": {"pii": 365},
+            "bucket_keys": {"boi-docs": "arn:aws:kms:us-east-1:123456789012:key/docs"},
+        },
+        break_glass_role_arn="arn:aws:iam::123456789012:role/boi-break-glass",
+        pii_key_arns=["arn:aws:kms:us-east-1:123456789012:key/pii"],
+    )
+    DocumentsBucketProtection(
+        stack,
+        "docs_protection",
+        settings=settings,
+        bucket_name="boi-docs",
+        bucket_arn="arn:aws:s3:::boi-docs",
+        permissions_boundary_arn=BOUNDARY,
+    )
     out = json.loads(Testing.synth(stack))
     return {"json": out, "res": out["resource"], "logs": logs, "alerts": alerts, "baseline": baseline}
 
@@ -52,10 +72,16 @@ def test_trail_is_multi_region_validated_and_kms_encrypted(synth):
     assert trail["is_multi_region_trail"] is True and trail["include_global_service_events"] is True
     assert trail["enable_log_file_validation"] is True
     assert trail["kms_key_id"] == synth["logs"].arn
-    data = [s for s in trail["advanced_event_selector"]
-            if any(f.get("equals") == ["Data"] for f in s["field_selector"])]
+    data = [
+        s
+        for s in trail["advanced_event_selector"]
+        if any(f.get("equals") == ["Data"] for f in s["field_selector"])
+    ]
     assert data and data[0]["field_selector"][-1]["starts_with"] == ["arn:aws:s3:::boi-docs/"]
-    assert {i["insight_type"] for i in trail["insight_selector"]} == {"ApiCallRateInsight", "ApiErrorRateInsight"}
+    assert {i["insight_type"] for i in trail["insight_selector"]} == {
+        "ApiCallRateInsight",
+        "ApiErrorRateInsight",
+    }
 
 
 def test_archive_is_compliance_locked_for_five_years_and_access_logs_are_not(synth):
@@ -68,7 +94,10 @@ def test_archive_is_compliance_locked_for_five_years_and_access_logs_are_not(syn
     archive_rule = sse["audit_log_archive_sse"]["rule"][0]
     assert archive_rule["apply_server_side_encryption_by_default"]["kms_master_key_id"] == synth["logs"].arn
     assert archive_rule["bucket_key_enabled"] is True
-    assert sse["audit_access_logs_sse"]["rule"][0]["apply_server_side_encryption_by_default"]["sse_algorithm"] == "AES256"
+    assert (
+        sse["audit_access_logs_sse"]["rule"][0]["apply_server_side_encryption_by_default"]["sse_algorithm"]
+        == "AES256"
+    )
 
 
 def test_archive_policy_denies_insecure_transport_and_scopes_delivery(synth):
@@ -128,15 +157,25 @@ def test_security_services_and_rules(synth):
     for assoc in res["aws_securityhub_standards_control_association"].values():
         assert assoc["association_status"] == "DISABLED" and len(assoc["updated_reason"]) > 40
     features = {f["name"]: f for f in res["aws_guardduty_detector_feature"].values()}
-    assert set(features) == {"S3_DATA_EVENTS", "RDS_LOGIN_EVENTS", "LAMBDA_NETWORK_LOGS", "RUNTIME_MONITORING"}
-    assert features["RUNTIME_MONITORING"]["additional_configuration"][0]["name"] == "ECS_FARGATE_AGENT_MANAGEMENT"
+    assert set(features) == {
+        "S3_DATA_EVENTS",
+        "RDS_LOGIN_EVENTS",
+        "LAMBDA_NETWORK_LOGS",
+        "RUNTIME_MONITORING",
+    }
+    assert (
+        features["RUNTIME_MONITORING"]["additional_configuration"][0]["name"]
+        == "ECS_FARGATE_AGENT_MANAGEMENT"
+    )
     types = {a["type"] for a in res["aws_accessanalyzer_analyzer"].values()}
     assert types == {"ACCOUNT", "ACCOUNT_UNUSED_ACCESS"}
     rules = res["aws_config_config_rule"].values()
     for rule in rules:
         assert rule["depends_on"] == ["aws_config_configuration_recorder.audit_recorder"]
     guard = [r for r in rules if r["source"]["owner"] == "CUSTOM_POLICY"]
-    assert len(guard) == 2 and all(r["source"]["custom_policy_details"]["policy_runtime"] == "guard-2.x.x" for r in guard)
+    assert len(guard) == 2 and all(
+        r["source"]["custom_policy_details"]["policy_runtime"] == "guard-2.x.x" for r in guard
+    )
     rec = res["aws_config_configuration_recorder"]["audit_recorder"]["recording_group"]
     assert rec["all_supported"] is True and rec["include_global_resource_types"] is True
     wg = res["aws_athena_workgroup"]["audit_investigations"]["configuration"]

@@ -30,9 +30,11 @@ def settings(**kw):
 
 
 def test_core_does_not_import_cdktn():
-    code = ("import sys, boi_audit.catalog, boi_audit.settings, boi_audit.guard, boi_audit.policies, "
-            "boi_audit.queries, boi_audit.checks, boi_audit.render; "
-            "sys.exit(1 if any(m.split('.')[0] in ('cdktn', 'jsii') for m in sys.modules) else 0)")
+    code = (
+        "import sys, boi_audit.catalog, boi_audit.settings, boi_audit.guard, boi_audit.policies, "
+        "boi_audit.queries, boi_audit.checks, boi_audit.render; "
+        "sys.exit(1 if any(m.split('.')[0] in ('cdktn', 'jsii') for m in sys.modules) else 0)"
+    )
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
@@ -48,8 +50,9 @@ def test_cis_catalog_has_4_1_to_4_15_with_and_form_for_4_1(catalog):
 
 def test_standard_arns_match_the_published_forms(catalog):
     arns = {s.id: s.arn("aws", "us-east-1") for s in catalog.standards}
-    assert arns["fsbp"] == ("arn:aws:securityhub:us-east-1::standards/"
-                            "aws-foundational-security-best-practices/v/1.0.0")
+    assert arns["fsbp"] == (
+        "arn:aws:securityhub:us-east-1::standards/aws-foundational-security-best-practices/v/1.0.0"
+    )
     assert arns["cis-v3"] == "arn:aws:securityhub:us-east-1::standards/cis-aws-foundations-benchmark/v/3.0.0"
     assert arns["nist-800-53-r5"] == "arn:aws:securityhub:us-east-1::standards/nist-800-53/v/5.0.0"
     for s in catalog.standards:
@@ -116,22 +119,26 @@ def test_settings_defaults_come_from_catalog(catalog):
     assert set(s.standards) == {"fsbp", "cis-v3", "nist-800-53-r5"}
     assert s.rule_parameters("CW_LOGGROUP_RETENTION_PERIOD_CHECK") == {"MinRetentionTime": "365"}
     assert settings(log_retention_days=731).rule_parameters("CW_LOGGROUP_RETENTION_PERIOD_CHECK") == {
-        "MinRetentionTime": "731"}
+        "MinRetentionTime": "731"
+    }
 
 
-@pytest.mark.parametrize("field,value,fragment", [
-    ("archive_retention_days", 1824, "audit.archive_retention_days: got 1824"),
-    ("archive_retention_days", 365, ">= 1825"),
-    ("log_retention_days", 90, "audit.log_retention_days: got 90"),
-    ("log_retention_days", 366, "CloudWatch retention value"),
-    ("standards", ["fsbp", "pci-dss"], "audit.standards[1]: got 'pci-dss'"),
-    ("config_rule_ids", ["NOT_A_RULE"], "audit.config_rule_ids[0]: got 'NOT_A_RULE'"),
-    ("skip", {"securityhub", "lambda"}, "audit.skip: got ['lambda']"),
-    ("alert_emails", ["not-an-email"], "audit.alert_emails[0]"),
-    ("account_id", "1234", "audit.account_id"),
-    ("pii_bucket_arns", ["boi-docs"], "audit.pii_bucket_arns[0]"),
-    ("name_prefix", "BOI_Dev", "audit.name_prefix"),
-])
+@pytest.mark.parametrize(
+    "field,value,fragment",
+    [
+        ("archive_retention_days", 1824, "audit.archive_retention_days: got 1824"),
+        ("archive_retention_days", 365, ">= 1825"),
+        ("log_retention_days", 90, "audit.log_retention_days: got 90"),
+        ("log_retention_days", 366, "CloudWatch retention value"),
+        ("standards", ["fsbp", "pci-dss"], "audit.standards[1]: got 'pci-dss'"),
+        ("config_rule_ids", ["NOT_A_RULE"], "audit.config_rule_ids[0]: got 'NOT_A_RULE'"),
+        ("skip", {"securityhub", "lambda"}, "audit.skip: got ['lambda']"),
+        ("alert_emails", ["not-an-email"], "audit.alert_emails[0]"),
+        ("account_id", "1234", "audit.account_id"),
+        ("pii_bucket_arns", ["boi-docs"], "audit.pii_bucket_arns[0]"),
+        ("name_prefix", "BOI_Dev", "audit.name_prefix"),
+    ],
+)
 def test_settings_errors_name_field_value_and_allowed(field, value, fragment):
     with pytest.raises(ConfigError) as err:
         settings(**{field: value})
@@ -158,5 +165,7 @@ def test_guard_inputs_unknown_key_and_selection():
         guard_policies({"rotation": {"pii": 365}})
     chosen = guard_policies({"database_keys": {"boi-db": "arn:aws:kms:us-east-1:123456789012:key/db"}})
     assert list(chosen) == ["database-uses-database-key"]
-    assert 'configuration.kmsKeyId == "arn:aws:kms:us-east-1:123456789012:key/db"' in chosen[
-        "database-uses-database-key"]
+    assert (
+        'configuration.kmsKeyId == "arn:aws:kms:us-east-1:123456789012:key/db"'
+        in chosen["database-uses-database-key"]
+    )
