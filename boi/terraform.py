@@ -123,7 +123,7 @@ def _scan_for_mirror(root: Path, depth: int) -> Path | None:
 
 
 def find_provider_mirror(scan_root: Path = Path("/")) -> Path | None:
-    """The provider mirror: $TF_PROVIDER_MIRROR, else Terraform's conventional folders, else a shallow scan."""
+    """The mirror: $TF_PROVIDER_MIRROR, else Terraform's conventional folders, else a shallow scan."""
     configured = os.environ.get("TF_PROVIDER_MIRROR")
     if configured:
         path = Path(configured).expanduser()
@@ -239,14 +239,17 @@ def run(
 
 def init(stack_dir: Path, backend: bool = False, *, env: dict[str, str] | None = None) -> None:
     """`terraform init` from the mirror; backend=False skips the S3 backend, which needs AWS."""
-    run(["init", f"-backend={'true' if backend else 'false'}", "-input=false", "-no-color"], stack_dir, env=env)
+    backend_flag = f"-backend={'true' if backend else 'false'}"
+    run(["init", backend_flag, "-input=false", "-no-color"], stack_dir, env=env)
 
 
 def parse_validate_output(stack: str, stdout: str) -> list[Diagnostic]:
     try:
         report = json.loads(stdout)
     except json.JSONDecodeError as err:
-        raise TerraformSetupError(f"[{stack}] terraform validate -json printed no JSON: {stdout[:500]!r}") from err
+        raise TerraformSetupError(
+            f"[{stack}] terraform validate -json printed no JSON: {stdout[:500]!r}"
+        ) from err
     diagnostics = []
     for item in report.get("diagnostics", []):
         rng = item.get("range") or {}
@@ -273,7 +276,15 @@ def validate(stack_dir: Path, *, env: dict[str, str] | None = None) -> list[Diag
 
 
 def init_and_validate(stack_dir: Path, *, env: dict[str, str] | None = None) -> list[Diagnostic]:
-    init(stack_dir, backend=False, env=env)
+    """Like validate, but a failed init becomes an error diagnostic so other stacks still run."""
+    try:
+        init(stack_dir, backend=False, env=env)
+    except TerraformSetupError as err:
+        return [
+            Diagnostic(
+                stack=Path(stack_dir).name, severity="error", summary="terraform init failed", detail=str(err)
+            )
+        ]
     return validate(stack_dir, env=env)
 
 
@@ -313,7 +324,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         for name, diags in results.items():
             n_err = sum(d.severity == "error" for d in diags)
-            print(f"{name}: {'valid' if n_err == 0 else f'{n_err} error(s)'}, {len(diags) - n_err} warning(s)")
+            verdict = "valid" if n_err == 0 else f"{n_err} error(s)"
+            print(f"{name}: {verdict}, {len(diags) - n_err} warning(s)")
             for d in diags:
                 print(f"  {d}")
     return 1 if errors else 0
