@@ -15,6 +15,7 @@ from cdktn_provider_aws.provider import AwsProvider
 from constructs import Construct
 
 from boi.settings import Settings
+from modules.blocks import blocks
 
 PROVIDER_CONSTRAINT = ">= 5.100, < 7"
 
@@ -23,8 +24,8 @@ def configure_stack(stack: TerraformStack, settings: Settings, name: str) -> Non
     """Provider, backend and the version constraint every stack shares."""
     s = settings
     AwsProvider(stack, "aws", region=s.region, allowed_account_ids=[s.account_id],
-                default_tags=[{"tags": {"project": "boi", "environment": s.environment, "stack": name,
-                                        "managed-by": "cdktn"}}])
+                default_tags=blocks([{"tags": {"project": "boi", "environment": s.environment, "stack": name,
+                                        "managed-by": "cdktn"}}]))
     # Both the image's 5.100 mirror and 6.x must satisfy the constraint. No required_version:
     # checkov crashes on it in JSON (checkov#7454).
     stack.add_override("terraform.required_providers.aws.version", PROVIDER_CONSTRAINT)

@@ -28,6 +28,7 @@ from cdktn import Fn
 from constructs import Construct
 
 from boi.settings import Settings
+from modules.blocks import blocks
 from boi_iam.grants import Asset, Grant
 from boi_iam.policy import trust_document
 from boi_iam.role import PlatformRole
@@ -67,10 +68,10 @@ class Network(Construct):
         self.endpoint_sg = SecurityGroup(
             self, "endpoints_sg", name=f"{s.prefix}-endpoints", vpc_id=self.vpc.id,
             description="Interface endpoints: HTTPS from inside the VPC only",
-            ingress=[{"description": "HTTPS from the VPC", "from_port": 443, "to_port": 443, "protocol": "tcp",
-                      "cidr_blocks": [self.cidr]}],
-            egress=[{"description": "Replies stay in the VPC", "from_port": 443, "to_port": 443,
-                     "protocol": "tcp", "cidr_blocks": [self.cidr]}])
+            ingress=blocks([{"description": "HTTPS from the VPC", "from_port": 443, "to_port": 443,
+                             "protocol": "tcp", "cidr_blocks": [self.cidr]}]),
+            egress=blocks([{"description": "Replies stay in the VPC", "from_port": 443, "to_port": 443,
+                            "protocol": "tcp", "cidr_blocks": [self.cidr]}]))
         self._endpoints(s)
         self._flow_logs(s, logs_key, boundary_arn)
 
@@ -121,7 +122,7 @@ class Network(Construct):
         }
         for tier, (ingress, egress) in rules.items():
             NetworkAcl(self, f"{tier}_acl", vpc_id=self.vpc.id, subnet_ids=self.subnet_ids(tier),
-                       ingress=ingress, egress=egress, tags={"Name": f"{self.node.id}-{tier}"})
+                       ingress=blocks(ingress), egress=blocks(egress), tags={"Name": f"{self.node.id}-{tier}"})
 
     def _endpoints(self, s: Settings) -> None:
         own_account = {"StringEquals": {"aws:PrincipalAccount": s.account_id}}

@@ -1,0 +1,84 @@
+"""Messaging tier: the filing queue with its dead-letter queue, and the domain event bus."""
+
+from __future__ import annotations
+
+import json
+
+from cdktn_provider_aws.cloudwatch_event_bus import CloudwatchEventBus
+from cdktn_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
+from cdktn_provider_aws.cloudwatch_event_target import CloudwatchEventTarget
+from cdktn_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
+from cdktn_provider_aws.sqs_queue import SqsQueue
+from cdktn_provider_aws.sqs_queue_policy import SqsQueuePolicy
+from cdktn_provider_aws.sqs_queue_redrive_allow_policy import SqsQueueRedriveAllowPolicy
+from constructs import Construct
+
+from boi.settings import Settings
+from boi_iam.grants import Grant, Principal
+from boi_iam.resource_policy import ResourcePolicy
+from boi_iam.role import lazy_json
+from modules import names
+from modules.assets import asset
+
+MAX_RECEIVES = 5
+
+
+class Messaging(Construct):
+    def __init__(self, scope: Construct, id: str, *, settings: Settings, foundation) -> None:
+        super().__init__(scope, id)
+        s = settings
+        key = foundation.key("messaging")
+        self.dlq = SqsQueue(self, "filing_dlq", name=names.filing_dlq(s), kms_master_key_id=key.arn,
+                            kms_data_key_reuse_period_seconds=300, message_retention_seconds=14 * 86400)
+        self.queue = SqsQueue(
+            self, "filing_queue", name=names.filing_queue(s), kms_master_key_id=key.arn,
+            kms_data_key_reuse_period_seconds=300, message_retention_seconds=4 * 86400,
+            visibility_timeout_seconds=300,
+            redrive_policy=json.dumps({"deadLetterTargetArn": self.dlq.arn, "maxReceiveCount": MAX_RECEIVES}))
+        SqsQueueRedriveAllowPolicy(self, "dlq_redrive_allow", queue_url=self.dlq.url, redrive_allow_policy=json.dumps(
+            {"redrivePermission": "byQueue", "sourceQueueArns": [self.queue.arn]}))
+        self.queue_policy = ResourcePolicy("filing queue", guards=[
+            {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sqs:*",
+             "Resource": self.queue.arn, "Condition": {"Bool": {"aws:SecureTransport": "false"}}}])
+        SqsQueuePolicy(self, "filing_queue_policy", queue_url=self.queue.url,
+                       policy=lazy_json(self.queue_policy.render))
+        SqsQueuePolicy(self, "filing_dlq_policy", queue_url=self.dlq.url, policy=json.dumps({
+            "Version": "2012-10-17", "Statement": [
+                {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sqs:*",
+                 "Resource": self.dlq.arn, "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}))
+        CloudwatchMetricAlarm(
+            self, "dlq_depth", alarm_name=f"{s.prefix}-filing-dlq-not-empty", namespace="AWS/SQS",
+            metric_name="ApproximateNumberOfMessagesVisible", dimensions={"QueueName": self.dlq.name},
+            statistic="Maximum", period=300, evaluation_periods=1, threshold=0,
+            comparison_operator="GreaterThanThreshold", treat_missing_data="notBreaching",
+            alarm_description="A filing failed five times and needs a person",
+            alarm_actions=[foundation.audit.alert_topic.arn], ok_actions=[foundation.audit.alert_topic.arn])
+
+        self.bus = CloudwatchEventBus(self, "domain_bus", name=f"{s.prefix}-domain", kms_key_identifier=key.arn)
+        rule = CloudwatchEventRule(
+            self, "filing_requested", name=f"{s.prefix}-filing-requested", event_bus_name=self.bus.name,
+            description="Filing requests go to the FinCEN worker's queue",
+            event_pattern=json.dumps({"source": ["boi.reporting-company"], "detail-type": ["FilingRequested"]}))
+        CloudwatchEventTarget(self, "filing_requested_to_queue", rule=rule.name, event_bus_name=self.bus.name,
+                              arn=self.queue.arn, target_id="filing-queue")
+        self.assets = {
+            "filing_queue": asset(s, "sqs_queue", "filing queue", self.queue.arn, sensitive=True,
+                                  policy=self.queue_policy),
+            "filing_dlq": asset(s, "sqs_queue", "filing DLQ", self.dlq.arn, sensitive=True),
+            "domain_bus": asset(s, "event_bus", "domain event bus", self.bus.arn),
+        }
+        # EventBridge is a service principal: only the queue policy can let it deliver, and only
+        # for this one rule (confused-deputy guard through aws:SourceArn).
+        events = Principal(name="EventBridge", service="events.amazonaws.com")
+        grant = Grant(events, self.assets["filing_queue"], "send", "deliver FilingRequested events",
+                      sid="EventBridgeFilingRequested")
+        from boi_iam.grants import statements_for
+
+        for statement in statements_for(grant).resource:
+            self.queue_policy.add(type(statement)(
+                sid=statement.sid, actions=("sqs:SendMessage",), resources=statement.resources,
+                reason=statement.reason, principals=statement.principals,
+                conditions={"ArnEquals": {"aws:SourceArn": rule.arn}}))
+        key.allow_service("EventBridgeEncryptToQueue", "events.amazonaws.com", ("kms:GenerateDataKey", "kms:Decrypt"),
+                          {"StringEquals": {"aws:SourceAccount": s.account_id}},
+                          "EventBridge encrypts events it delivers to the encrypted filing queue")
