@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from boi.app import synth
 from boi.settings import SettingsError
 
 if __name__ == "__main__":
     try:
-        synth(os.environ.get("BOI_ENV", "dev"), os.environ.get("BOI_OUT_DIR", "cdktf.out"))
+        config_dir = os.environ.get("BOI_CONFIG_DIR")
+        synth(os.environ.get("BOI_ENV", "dev"), os.environ.get("BOI_OUT_DIR", "cdktf.out"),
+              Path(config_dir) if config_dir else None)
     except SettingsError as exc:
         print(f"error: settings {exc}", file=sys.stderr)
         sys.exit(2)

@@ -21,10 +21,10 @@ def build_app(settings: Settings, outdir: str):
     return app
 
 
-def synth(env: str, outdir: str = "cdktf.out") -> Path:
+def synth(env: str, outdir: str = "cdktf.out", config_dir: Path | None = None) -> Path:
     """Validate settings, synthesize into a scratch folder, then swap it in: a failure leaves
     the previous output untouched and never a half-written one."""
-    settings = load_settings(env)
+    settings = load_settings(env, config_dir) if config_dir else load_settings(env)
     target = Path(outdir).resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".synth-", dir=target.parent))

