@@ -295,10 +295,11 @@ _JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,\n]')
 
 
 def resource_key_lines(text: str) -> dict[int, str]:
-    """Line (1-based) of each `"<name>": {` under `resource.<type>` in a Terraform JSON file -> address.
+    """Line (1-based) of each `"<name>": {` under `resource.<type>` or `data.<type>` -> address.
 
-    checkov 3.3.30's terraform_json runner reports its Python checks as `resource.<name>`, without
-    the type, and gives the line of the name key; this map restores the full address.
+    checkov 3.3.30's terraform_json runner reports its Python checks as `resource.<name>` or
+    `data.<name>`, without the type, and gives the line of the name key; this map restores the
+    full address (`<type>.<name>`, `data.<type>.<name>`).
     """
     found: dict[int, str] = {}
     path: list[str | None] = []
@@ -313,8 +314,9 @@ def resource_key_lines(text: str) -> dict[int, str]:
             key, key_line, last_string = last_string, line, None
         elif token in "{[":
             path.append(key)
-            if token == "{" and len(path) == 4 and path[1] == "resource":
-                found[key_line] = f"{path[2]}.{path[3]}"
+            if token == "{" and len(path) == 4 and path[1] in ("resource", "data"):
+                prefix = "data." if path[1] == "data" else ""
+                found[key_line] = f"{prefix}{path[2]}.{path[3]}"
             key = None
         elif token in "}]":
             path.pop()
@@ -325,12 +327,14 @@ def resource_key_lines(text: str) -> dict[int, str]:
 
 
 def _full_address(resource: str, file: str, line: int | None, cache: dict[str, dict[int, str]]) -> str:
-    if not resource.startswith("resource."):
+    """`resource.<name>` / `data.<name>` (no type) -> the full address found at that line."""
+    kind, _, name = resource.partition(".")
+    if kind not in ("resource", "data") or "." in name:
         return resource
     if file not in cache:
         cache[file] = resource_key_lines(Path(file).read_text())
     address = cache[file].get(line or 0, "")
-    if address.split(".", 1)[-1] == resource.split(".", 1)[1]:
+    if address.rsplit(".", 1)[-1] == name and address.startswith("data.") == (kind == "data"):
         return address
     return resource
 

@@ -119,9 +119,13 @@ def test_resource_key_lines_restore_the_type():
     text = STORAGE_STACK.read_text()
     lines = text.splitlines()
     found = gate.resource_key_lines(text)
-    assert sorted(found.values()) == ["aws_kms_key.docs", "aws_s3_bucket.docs"]
+    assert sorted(found.values()) == [
+        "aws_kms_key.docs",
+        "aws_s3_bucket.docs",
+        "data.aws_availability_zones.azs",
+    ]
     for line, address in found.items():
-        assert lines[line - 1].strip().startswith(f'"{address.split(".")[1]}"')
+        assert lines[line - 1].strip().startswith(f'"{address.rsplit(".", 1)[1]}"')
     kms_line = next(n for n, a in found.items() if a == "aws_kms_key.docs")
     assert kms_line < next(n for n, a in found.items() if a == "aws_s3_bucket.docs")
 
@@ -181,7 +185,11 @@ def test_checkov_finds_the_unencrypted_bucket(checkov_report):
     failed = {(r.stack, r.resource, r.check_id) for r in checkov_report.records if r.result == "FAILED"}
     assert ("storage", "aws_s3_bucket.docs", "CKV_AWS_145") in failed
     assert ("storage", "aws_kms_key.docs", "CKV_AWS_7") in failed  # restored from "resource.docs"
-    assert not any(r.resource.startswith("resource.") for r in checkov_report.records)
+    assert ("storage", "data.aws_availability_zones.azs", "CKV_AWS_394") in failed  # from "data.azs"
+    assert not any(
+        r.resource.split(".")[0] in ("resource", "data") and r.resource.count(".") == 1
+        for r in checkov_report.records
+    )
     assert checkov_report.parsing_errors == []
 
 
