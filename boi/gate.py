@@ -13,6 +13,7 @@ Exit codes: 0 passed, 1 gate failed (findings, stale suppressions, terraform err
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import os
 import re
@@ -376,7 +377,11 @@ def apply_suppressions(
     report: CheckovReport, suppressions: list[Suppression], stacks: Sequence[str]
 ) -> GateResult:
     """Pure: checkov records + reviewed suppressions -> verdict. Each entry covers one resource+check."""
-    by_key = {(s.stack, s.resource, s.check): s for s in suppressions}
+
+    # `stack` may be a glob (boi-*-platform) so one reviewed entry covers every environment.
+    def matches(s: Suppression, stack: str, resource: str, check: str) -> bool:
+        return fnmatch.fnmatchcase(stack, s.stack) and s.resource == resource and s.check == check
+
     used: set[int] = set()
     summaries = {name: StackSummary() for name in stacks}
     failures: list[CheckRecord] = []
@@ -386,7 +391,9 @@ def apply_suppressions(
         if record.result == "PASSED":
             summary.passed += 1
             continue
-        match = by_key.get((record.stack, record.resource, record.check_id))
+        match = next(
+            (s for s in suppressions if matches(s, record.stack, record.resource, record.check_id)), None
+        )
         if match is None:
             summary.failed += 1
             failures.append(record)
@@ -394,17 +401,17 @@ def apply_suppressions(
             summary.suppressed += 1
             used.add(match.index)
             suppressed.append(SuppressedRecord(record, match.reason))
-    seen_pairs = {(r.stack, r.resource, r.check_id) for r in report.records}
-    seen_resources = {(r.stack, r.resource) for r in report.records}
     stale = []
     for s in suppressions:
         if s.index in used:
             continue
-        if s.stack not in summaries:
+        in_stacks = [name for name in summaries if fnmatch.fnmatchcase(name, s.stack)]
+        records = [r for r in report.records if r.stack in in_stacks]
+        if not in_stacks:
             why = f"stack {s.stack!r} is not in the output (stacks: {', '.join(sorted(summaries))})"
-        elif (s.stack, s.resource, s.check) in seen_pairs:
+        elif any(r.resource == s.resource and r.check_id == s.check for r in records):
             why = "the check passes now; delete the entry"
-        elif (s.stack, s.resource) in seen_resources:
+        elif any(r.resource == s.resource for r in records):
             why = f"checkov ran no {s.check} on this resource"
         else:
             why = f"no resource {s.resource!r} in stack {s.stack!r}"
@@ -484,7 +491,7 @@ def run_gate(
     terraform_validate: bool = False,
 ) -> GateResult:
     """checkov + suppressions over <out_dir>/stacks/*; with terraform_validate also
-    init+validate every stack (in parallel with checkov) when Terraform is available."""
+    init+validate every stack (after checkov, stacks in parallel) when Terraform is available."""
     suppressions = load_suppressions(suppressions_file)
     stacks = find_stacks(out_dir)
     refuse_required_version(stacks)

@@ -269,3 +269,16 @@ def test_terraform_skip_is_loud(tmp_path, cached_checkov, monkeypatch, capsys):
     full = write(tmp_path, suppress_all(cached_checkov), "full.yaml")
     assert gate.main(["--out", str(FIXTURE_OUT), "--suppressions", str(full), "--terraform"]) == 0
     assert "terraform validate SKIPPED: no Terraform CLI (test)" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_stack_glob_covers_every_environment_and_can_go_stale(tmp_path, cached_checkov):
+    text = suppress_all(cached_checkov).replace("- stack: storage\n", "- stack: stor*\n")
+    result = gate.apply_suppressions(cached_checkov, gate.load_suppressions(write(tmp_path, text)), [])
+    assert result.ok, gate.format_summary(result)
+
+    stale = entry_yaml("boi-*-platform", "aws_s3_bucket.docs", "CKV_AWS_18")
+    result = gate.apply_suppressions(
+        cached_checkov, gate.load_suppressions(write(tmp_path, text + stale)), []
+    )
+    assert not result.ok and "stack 'boi-*-platform' is not in the output" in result.stale[0]
