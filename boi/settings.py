@@ -68,10 +68,20 @@ class Domains(_Strict):
         return self
 
 
+CLOUDWATCH_RETENTION_DAYS = (365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+
+
 class Retention(_Strict):
-    log_days: Annotated[int, Field(ge=365, description="CloudWatch Logs retention; at least 365 days")]
+    log_days: int = Field(description="CloudWatch Logs retention: one of the values CloudWatch accepts, >= 365")
     archive_days: Annotated[int, Field(ge=1825, description="audit archive Object Lock; at least 5 years")]
     backup_days: Annotated[int, Field(ge=7, le=35, description="RDS automated backups, 7-35 days")]
+
+    @field_validator("log_days")
+    @classmethod
+    def _cloudwatch_value(cls, value: int) -> int:
+        if value not in CLOUDWATCH_RETENTION_DAYS:
+            raise ValueError(f"not a CloudWatch Logs retention of at least a year; allowed: {CLOUDWATCH_RETENTION_DAYS}")
+        return value
 
 
 class Keys(_Strict):

@@ -292,10 +292,16 @@ def validate_stacks(out_dir: Path, *, max_workers: int | None = None) -> dict[st
     """init + validate every stack under out_dir, stacks in parallel threads."""
     stacks = find_stacks(out_dir)
     env = cli_env()
-    workers = max_workers or min(len(stacks), os.cpu_count() or 1)
+    results: dict[str, list[Diagnostic]] = {}
+    names = list(stacks)
+    # Terraform's plugin cache is not safe for concurrent first fills: one stack warms it alone.
+    if names:
+        results[names[0]] = init_and_validate(stacks[names[0]], env=env)
+    workers = max_workers or min(max(len(names) - 1, 1), os.cpu_count() or 1)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {name: pool.submit(init_and_validate, path, env=env) for name, path in stacks.items()}
-        return {name: future.result() for name, future in futures.items()}
+        futures = {name: pool.submit(init_and_validate, stacks[name], env=env) for name in names[1:]}
+        results.update({name: future.result() for name, future in futures.items()})
+    return {name: results[name] for name in names}
 
 
 # ---------------------------------------------------------------- CLI

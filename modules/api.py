@@ -17,6 +17,7 @@ from cdktn_provider_aws.api_gateway_domain_name import ApiGatewayDomainName
 from cdktn_provider_aws.api_gateway_integration import ApiGatewayIntegration
 from cdktn_provider_aws.api_gateway_method import ApiGatewayMethod
 from cdktn_provider_aws.api_gateway_method_settings import ApiGatewayMethodSettings
+from cdktn_provider_aws.api_gateway_request_validator import ApiGatewayRequestValidator
 from cdktn_provider_aws.api_gateway_resource import ApiGatewayResource
 from cdktn_provider_aws.api_gateway_rest_api import ApiGatewayRestApi
 from cdktn_provider_aws.api_gateway_stage import ApiGatewayStage
@@ -66,7 +67,9 @@ class Api(Construct):
         self.rest_api = ApiGatewayRestApi(
             self, "rest_api", name=f"{s.prefix}-api", description="BOI platform public API",
             endpoint_configuration={"types": ["REGIONAL"]}, disable_execute_api_endpoint=True,
-            minimum_compression_size="1024")
+            minimum_compression_size="1024", lifecycle={"create_before_destroy": True})
+        validator = ApiGatewayRequestValidator(self, "validator", rest_api_id=self.rest_api.id, name="params-and-body",
+                                               validate_request_parameters=True, validate_request_body=True)
         authorizer = ApiGatewayAuthorizer(self, "cognito", name="cognito", rest_api_id=self.rest_api.id,
                                           type="COGNITO_USER_POOLS", provider_arns=[self.user_pool.arn],
                                           identity_source="method.request.header.Authorization")
@@ -84,7 +87,7 @@ class Api(Construct):
                 method = ApiGatewayMethod(
                     self, f"{service.route}_{n}_any", rest_api_id=self.rest_api.id, resource_id=res.id,
                     http_method="ANY", authorization="NONE" if public else "COGNITO_USER_POOLS",
-                    authorizer_id=None if public else authorizer.id,
+                    authorizer_id=None if public else authorizer.id, request_validator_id=validator.id,
                     request_parameters={"method.request.path.proxy": True} if n == "proxy" else None)
                 if service.runtime == "lambda":
                     fn = compute.functions[service.name]

@@ -11,8 +11,10 @@ from cdktn_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktn_provider_aws.ecs_cluster import EcsCluster
 from cdktn_provider_aws.ecs_service import EcsService
 from cdktn_provider_aws.ecs_task_definition import EcsTaskDefinition
+from cdktn_provider_aws.lambda_code_signing_config import LambdaCodeSigningConfig
 from cdktn_provider_aws.lambda_function import LambdaFunction
 from cdktn_provider_aws.security_group import SecurityGroup
+from cdktn_provider_aws.signer_signing_profile import SignerSigningProfile
 from cdktn_provider_aws.sqs_queue import SqsQueue
 from cdktn_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from cdktn_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
@@ -47,8 +49,8 @@ class Compute(Construct):
         self.fargate: dict[str, EcsService] = {}
         self.functions: dict[str, LambdaFunction] = {}
         self.log_groups: dict[str, CloudwatchLogGroup] = {}
-        account = asset(s, "account", "account", "*")
-        self._account = account
+        self._account = asset(s, "account", "account", "*")
+        self._code_signing: LambdaCodeSigningConfig | None = None
         for service in services:
             self._security_group(service)
             if service.runtime == "fargate":
@@ -166,13 +168,23 @@ class Compute(Construct):
             runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": "ARM64"})
         self.fargate[service.name] = EcsService(
             self, f"{service.name.replace('-', '_')}_service", name=service.name, cluster=self.cluster.arn,
-            task_definition=definition.arn, desired_count=2, launch_type="FARGATE", platform_version="1.4.0",
+            task_definition=definition.arn, desired_count=2, launch_type="FARGATE", platform_version="LATEST",
             enable_execute_command=True, propagate_tags="SERVICE",
             network_configuration={"subnets": self.network.subnet_ids("app"), "assign_public_ip": False,
                                    "security_groups": [self.security_groups[service.name].id]},
             deployment_circuit_breaker={"enable": True, "rollback": True})
 
     # -- Lambda -------------------------------------------------------------------------------------
+
+    def _signing_config(self) -> LambdaCodeSigningConfig:
+        """Lambda refuses any package not signed by the release pipeline's signing profile."""
+        profile = SignerSigningProfile(self, "lambda_signing", name_prefix="boi_lambda_",
+                                       platform_id="AWSLambda-SHA384-ECDSA",
+                                       signature_validity_period={"value": 12, "type": "MONTHS"})
+        return LambdaCodeSigningConfig(
+            self, "lambda_code_signing", description="Only packages signed by the BOI release pipeline",
+            allowed_publishers={"signing_profile_version_arns": [profile.version_arn]},
+            policies={"untrusted_artifact_on_deployment": "Enforce"})
 
     def _lambda_function(self, service: Service) -> None:
         s = self.settings
@@ -197,12 +209,14 @@ class Compute(Construct):
         role.grant(Grant(role.principal, self.assets["messaging_key"], "encrypt",
                          "SQS encrypts dead letters with the messaging key", via="sqs", sid="EncryptDeadLetters"))
         bucket, _, key = s.artifacts.lambda_packages[service.name].removeprefix("s3://").partition("/")
+        if self._code_signing is None:
+            self._code_signing = self._signing_config()
         self.functions[service.name] = LambdaFunction(
             self, f"{service.name}_function", function_name=f"{s.prefix}-{service.name}", role=role.arn,
             runtime="python3.12", handler="app.handler", architectures=["arm64"], s3_bucket=bucket, s3_key=key,
             timeout=15, memory_size=512, reserved_concurrent_executions=service.reserved_concurrency,
             kms_key_arn=self.foundation.key("secrets").arn, tracing_config={"mode": "Active"},
-            dead_letter_config={"target_arn": dlq.arn},
+            dead_letter_config={"target_arn": dlq.arn}, code_signing_config_arn=self._code_signing.arn,
             logging_config={"log_format": "JSON", "log_group": logs.name},
             environment={"variables": {"BOI_ENV": s.environment}},
             vpc_config={"subnet_ids": self.network.subnet_ids("app"),

@@ -11,6 +11,7 @@ from cdktn_provider_aws.dynamodb_table import DynamodbTable
 from cdktn_provider_aws.s3_bucket import S3Bucket
 from cdktn_provider_aws.s3_bucket_lifecycle_configuration import S3BucketLifecycleConfiguration
 from cdktn_provider_aws.s3_bucket_logging import S3BucketLoggingA
+from cdktn_provider_aws.s3_bucket_notification import S3BucketNotification
 from cdktn_provider_aws.s3_bucket_ownership_controls import S3BucketOwnershipControls
 from cdktn_provider_aws.s3_bucket_policy import S3BucketPolicy
 from cdktn_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
@@ -55,6 +56,8 @@ def private_bucket(scope: Construct, id: str, *, name: str, kms_key_arn: str | N
         "id": "expire-old-versions", "status": "Enabled", "filter": [{"prefix": ""}],
         "noncurrent_version_expiration": [{"noncurrent_days": noncurrent_days}],
         "abort_incomplete_multipart_upload": [{"days_after_initiation": 7}]}]))
+    # Object events go to EventBridge, where malware scanning and audit rules can pick them up.
+    S3BucketNotification(scope, f"{id}_events", bucket=bucket.id, eventbridge=True)
     if log_bucket:
         S3BucketLoggingA(scope, f"{id}_logging", bucket=bucket.id, target_bucket=log_bucket,
                          target_prefix=f"s3/{name}/")

@@ -10,7 +10,6 @@ import ipaddress
 import json
 
 from cdktn_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktn_provider_aws.data_aws_availability_zones import DataAwsAvailabilityZones
 from cdktn_provider_aws.default_security_group import DefaultSecurityGroup
 from cdktn_provider_aws.eip import Eip
 from cdktn_provider_aws.flow_log import FlowLog
@@ -24,7 +23,6 @@ from cdktn_provider_aws.security_group import SecurityGroup
 from cdktn_provider_aws.subnet import Subnet
 from cdktn_provider_aws.vpc import Vpc
 from cdktn_provider_aws.vpc_endpoint import VpcEndpoint
-from cdktn import Fn
 from constructs import Construct
 
 from boi.settings import Settings
@@ -54,14 +52,15 @@ class Network(Construct):
                        tags={"Name": f"{s.prefix}-vpc"})
         # The default security group is left with no rules, so nothing can use it by accident.
         DefaultSecurityGroup(self, "default_sg", vpc_id=self.vpc.id, ingress=[], egress=[])
-        zones = DataAwsAvailabilityZones(self, "azs", state="available")
+        # Zones are named, not looked up, so the subnets never move when AWS adds a zone.
+        zones = [f"{s.region}{letter}" for letter in "abc"]
         cidrs = subnet_cidrs(self.cidr, s.network.az_count)
         self.subnets: dict[str, list[Subnet]] = {tier: [] for tier in TIERS}
         for tier in TIERS:
             for az, cidr in enumerate(cidrs[tier]):
                 self.subnets[tier].append(Subnet(
                     self, f"{tier}_{az}", vpc_id=self.vpc.id, cidr_block=cidr,
-                    availability_zone=Fn.element(zones.names, az), map_public_ip_on_launch=False,
+                    availability_zone=zones[az], map_public_ip_on_launch=False,
                     tags={"Name": f"{s.prefix}-{tier}-{az}", "tier": tier}))
         self._routes(s)
         self._acls(cidrs)
@@ -105,14 +104,17 @@ class Network(Construct):
             return {"rule_no": n, "action": action, "cidr_block": cidr, "from_port": lo, "to_port": hi,
                     "protocol": proto}
 
+        def ephemeral(n, cidr):
+            # Return traffic from the internet, minus RDP (3389): no remote-admin port is ever open.
+            return [rule(n, "allow", cidr, 1024, 3388), rule(n + 1, "allow", cidr, 3390, 65535)]
+
         vpc, app, data = self.cidr, cidrs["app"], cidrs["data"]
         rules = {
             "public": (
-                [rule(100, "allow", ANY, 443, 443), rule(110, "allow", ANY, 1024, 65535)],
+                [rule(100, "allow", ANY, 443, 443), *ephemeral(110, ANY)],
                 [rule(100, "allow", ANY, 443, 443), rule(110, "allow", ANY, 1024, 65535)]),
             "app": (
-                [rule(100, "allow", vpc, 443, 443), rule(110, "allow", vpc, 8080, 8080),
-                 rule(120, "allow", ANY, 1024, 65535)],
+                [rule(100, "allow", vpc, 443, 443), rule(110, "allow", vpc, 8080, 8080), *ephemeral(120, ANY)],
                 [rule(100, "allow", ANY, 443, 443)]
                 + [rule(110 + i, "allow", c, 5432, 5432) for i, c in enumerate(data)]
                 + [rule(130, "allow", vpc, 1024, 65535)]),

@@ -19,12 +19,13 @@ def _visibility(name: str) -> dict:
 
 def web_acl(scope: Construct, id: str, *, name: str, scope_kind: str, rate_limit: int, log_retention_days: int,
             logs_key_arn: str | None, provider=None) -> Wafv2WebAcl:
-    rules = [{"name": group, "priority": i, "override_action": {"none": {}},
-              "statement": {"managed_rule_group_statement": {"vendor_name": "AWS", "name": group}},
-              "visibility_config": _visibility(group)} for i, group in enumerate(MANAGED_GROUPS)]
-    rules.append({"name": "rate-limit-per-ip", "priority": len(rules), "action": {"block": {}},
-                  "statement": {"rate_based_statement": {"limit": rate_limit, "aggregate_key_type": "IP"}},
-                  "visibility_config": _visibility("rate-limit-per-ip")})
+    # Terraform JSON blocks are written as lists, the form checkov's WAF checks read.
+    rules = [{"name": group, "priority": i, "override_action": [{"none": [{}]}],
+              "statement": [{"managed_rule_group_statement": [{"vendor_name": "AWS", "name": group}]}],
+              "visibility_config": [_visibility(group)]} for i, group in enumerate(MANAGED_GROUPS)]
+    rules.append({"name": "rate-limit-per-ip", "priority": len(rules), "action": [{"block": [{}]}],
+                  "statement": [{"rate_based_statement": [{"limit": rate_limit, "aggregate_key_type": "IP"}]}],
+                  "visibility_config": [_visibility("rate-limit-per-ip")]})
     acl = Wafv2WebAcl(scope, id, name=name, scope=scope_kind, default_action={"allow": {}},
                       visibility_config=_visibility(name), provider=provider)
     # Rule statements nest several levels deep; the raw Terraform shape is clearer than the bindings.

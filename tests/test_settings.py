@@ -98,3 +98,8 @@ def test_cli_exits_2_and_writes_nothing(tmp_path, dev_data):
     assert "network.az_count" in result.stderr
     assert not out.exists()
     assert not list(tmp_path.glob(".synth-*"))
+
+
+def test_log_retention_must_be_a_cloudwatch_value(dev_data):
+    found = problems(mutate(dev_data, "retention.log_days", 730))
+    assert "retention.log_days" in found[0] and "731" in found[0] and "730" in found[0]

@@ -420,6 +420,9 @@ class AuditBaseline(Construct):
                         noncurrent_version_expiration=[
                             S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=30)
                         ],
+                        abort_incomplete_multipart_upload=[
+                            S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
+                        ],
                     )
                 ],
             ),
