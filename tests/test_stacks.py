@@ -1,0 +1,163 @@
+"""Synthesized stacks: what each must contain and the security properties of the key resources."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.matchers import assert_props, differences, only, policy, resources
+
+pytestmark = pytest.mark.slow
+
+FOUNDATION_TYPES = {
+    "aws_kms_key", "aws_kms_alias", "aws_iam_policy", "aws_iam_role", "aws_iam_openid_connect_provider",
+    "aws_cloudtrail", "aws_s3_bucket_object_lock_configuration", "aws_config_configuration_recorder",
+    "aws_config_delivery_channel", "aws_config_config_rule", "aws_securityhub_account",
+    "aws_securityhub_standards_subscription", "aws_guardduty_detector", "aws_macie2_account",
+    "aws_accessanalyzer_analyzer", "aws_cloudwatch_log_metric_filter", "aws_cloudwatch_metric_alarm",
+    "aws_cloudwatch_event_rule", "aws_sns_topic", "aws_athena_workgroup", "aws_glue_catalog_table",
+}
+PLATFORM_TYPES = {
+    "aws_vpc", "aws_subnet", "aws_nat_gateway", "aws_network_acl", "aws_vpc_endpoint", "aws_flow_log",
+    "aws_security_group", "aws_s3_bucket", "aws_s3_bucket_policy", "aws_cloudfront_distribution",
+    "aws_cloudfront_origin_access_control", "aws_cloudfront_response_headers_policy", "aws_wafv2_web_acl",
+    "aws_acm_certificate", "aws_route53_record", "aws_api_gateway_rest_api", "aws_api_gateway_domain_name",
+    "aws_cognito_user_pool", "aws_lb", "aws_lb_listener", "aws_ecs_cluster", "aws_ecs_service",
+    "aws_ecs_task_definition", "aws_lambda_function", "aws_db_instance", "aws_db_parameter_group",
+    "aws_dynamodb_table", "aws_secretsmanager_secret", "aws_sqs_queue", "aws_cloudwatch_event_bus",
+    "aws_lambda_code_signing_config",
+}
+
+
+@pytest.fixture(scope="module")
+def foundation(dev):
+    return dev["boi-dev-foundation"]
+
+
+@pytest.fixture(scope="module")
+def platform(dev):
+    return dev["boi-dev-platform"]
+
+
+def test_each_stack_has_the_resource_types_it_must(foundation, platform):
+    assert FOUNDATION_TYPES - set(foundation["resource"]) == set()
+    assert PLATFORM_TYPES - set(platform["resource"]) == set()
+
+
+def test_provider_constraint_accepts_5_100_and_6_and_no_required_version(foundation, platform):
+    for stack in (foundation, platform):
+        assert stack["terraform"]["required_providers"]["aws"]["version"] == ">= 5.100, < 7"
+        assert "required_version" not in stack["terraform"]
+        assert stack["terraform"]["backend"]["s3"]["use_lockfile"] is True
+        assert stack["terraform"]["backend"]["s3"]["encrypt"] is True
+
+
+def test_every_kms_key_rotates_and_is_protected(foundation):
+    keys = resources(foundation, "aws_kms_key")
+    assert len(keys) >= 7
+    for name, key in keys.items():
+        assert_props(key, {"enable_key_rotation": True, "deletion_window_in_days": 30,
+                           "lifecycle": {"prevent_destroy": True}}, name)
+        assert 90 <= key["rotation_period_in_days"] <= 2560
+        statements = {s["Sid"] for s in policy(key)["Statement"]}
+        assert "KeyAdministration" in statements, name
+
+
+def test_every_role_has_a_boundary(dev):
+    roles = {f"{stack}/{n}": r for stack, js in dev.items() for n, r in resources(js, "aws_iam_role").items()}
+    assert len(roles) >= 20
+    missing = [n for n, r in roles.items() if not r.get("permissions_boundary")]
+    assert missing == []
+
+
+def test_database_is_private_encrypted_tls_only(platform):
+    name, db = only(platform, "aws_db_instance")
+    assert_props(db, {"storage_encrypted": True, "iam_database_authentication_enabled": True,
+                      "manage_master_user_password": True, "publicly_accessible": False, "multi_az": True,
+                      "deletion_protection": True, "performance_insights_enabled": True}, name)
+    assert "aws_kms_key" in db["kms_key_id"] or "remote_state" in db["kms_key_id"]
+    _, params = only(platform, "aws_db_parameter_group")
+    values = {p["name"]: p["value"] for p in params["parameter"]}
+    assert values["rds.force_ssl"] == "1" and values["ssl_min_protocol_version"] == "TLSv1.2"
+
+
+def test_documents_bucket_is_locked_down(platform):
+    name, _ = only(platform, "aws_s3_bucket", "documents")
+    _, sse = only(platform, "aws_s3_bucket_server_side_encryption_configuration", "documents")
+    rule = sse["rule"][0]
+    assert rule["bucket_key_enabled"] is True
+    assert rule["apply_server_side_encryption_by_default"]["sse_algorithm"] == "aws:kms"
+    _, block = only(platform, "aws_s3_bucket_public_access_block", "documents")
+    assert_props(block, {"block_public_acls": True, "block_public_policy": True, "ignore_public_acls": True,
+                         "restrict_public_buckets": True})
+    _, bucket_policy = only(platform, "aws_s3_bucket_policy", "documents")
+    sids = {s["Sid"]: s for s in policy(bucket_policy)["Statement"]}
+    assert {"DenyInsecureTransport", "DenyOldTls", "DenyWrongKey", "DenyUnencryptedUploads"} <= set(sids)
+    assert sids["DenyInsecureTransport"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_tls_policies_are_set_explicitly(platform):
+    listeners = [l for l in resources(platform, "aws_lb_listener").values() if l["protocol"] == "HTTPS"]
+    assert listeners and all(l["ssl_policy"].startswith("ELBSecurityPolicy-TLS13-1-2") for l in listeners)
+    _, domain = only(platform, "aws_api_gateway_domain_name")
+    assert domain["security_policy"] == "TLS_1_2"
+    _, api = only(platform, "aws_api_gateway_rest_api")
+    assert api["disable_execute_api_endpoint"] is True
+    _, cdn = only(platform, "aws_cloudfront_distribution")
+    assert cdn["viewer_certificate"]["minimum_protocol_version"] == "TLSv1.2_2021"
+    assert cdn["default_cache_behavior"]["viewer_protocol_policy"] == "redirect-to-https"
+
+
+def test_containers_are_hardened(platform):
+    definitions = resources(platform, "aws_ecs_task_definition")
+    assert len(definitions) == 3
+    for name, task in definitions.items():
+        (container,) = json.loads(task["container_definitions"])
+        assert_props(container, {"readonlyRootFilesystem": True, "privileged": False, "user": "10001:10001"}, name)
+        assert container["logConfiguration"]["logDriver"] == "awslogs"
+
+
+def test_lambdas_are_traced_bounded_and_in_the_vpc(platform):
+    functions = resources(platform, "aws_lambda_function")
+    assert len(functions) == 2
+    for name, fn in functions.items():
+        assert_props(fn, {"tracing_config": {"mode": "Active"}}, name)
+        assert fn["reserved_concurrent_executions"] > 0
+        assert fn["vpc_config"]["subnet_ids"] and fn["dead_letter_config"]["target_arn"]
+        assert fn["kms_key_arn"] and fn["code_signing_config_arn"]
+
+
+def test_filing_queue_has_a_dead_letter_queue_and_an_alarm(platform):
+    queues = resources(platform, "aws_sqs_queue")
+    filing = next(q for q in queues.values() if q["name"] == "boi-dev-filing")
+    redrive = json.loads(filing["redrive_policy"])
+    assert redrive["maxReceiveCount"] == 5 and "filing_dlq" in redrive["deadLetterTargetArn"]
+    assert all(q.get("kms_master_key_id") for q in queues.values())
+    _, alarm = only(platform, "aws_cloudwatch_metric_alarm", "dlq_depth")
+    assert_props(alarm, {"alarm_name": "boi-dev-filing-dlq-not-empty", "threshold": 0,
+                         "comparison_operator": "GreaterThanThreshold"})
+    assert alarm["alarm_actions"] and "filing_dlq" in alarm["dimensions"]["QueueName"]
+
+
+def test_cognito_requires_mfa_and_short_tokens(platform):
+    _, pool = only(platform, "aws_cognito_user_pool")
+    assert_props(pool, {"mfa_configuration": "ON", "user_pool_add_ons": {"advanced_security_mode": "ENFORCED"},
+                        "password_policy": {"minimum_length": 14}})
+    for client in resources(platform, "aws_cognito_user_pool_client").values():
+        assert client["access_token_validity"] <= 60 and client["token_validity_units"][0]["access_token"] == "minutes"
+
+
+def test_matcher_reports_what_differed():
+    diffs = differences({"a": {"b": 1}, "c": [1, 2]}, {"a": {"b": 2}, "c": [1], "d": True})
+    assert diffs == [".a.b: expected 2, got 1", ".c: expected [1], got [1, 2]", ".d: missing (expected True)"]
+
+
+@pytest.mark.parametrize("env", ["local", "prod"])
+def test_every_environment_synthesizes(synth_env, env):
+    _, stacks = synth_env(env)
+    assert set(stacks) == {f"boi-{env}-foundation", f"boi-{env}-platform"}
+    if env == "local":
+        platform = stacks["boi-local-platform"]
+        assert "aws_cloudfront_distribution" not in platform["resource"]
+        assert "terraform.boi-local-platform.tfstate" in json.dumps(platform["terraform"]["backend"])
