@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -88,6 +89,8 @@ class Keys(_Strict):
     rotation_days: dict[str, int] = Field(default_factory=dict,
                                           description="rotation period per key class (overrides the catalog)")
     prevent_destroy: bool = True
+    schedule_from: date = Field(default=date(2026, 12, 1),
+                                description="date the documented rotation schedule counts from (reviewed yearly)")
 
     @field_validator("rotation_days")
     @classmethod

@@ -1,0 +1,73 @@
+"""Write docs/security/*.md from the synthesized JSON, so the documents cannot drift.
+
+    python -m boi.docs --out cdktf.out            # write
+    python -m boi.docs --out cdktf.out --check    # exit 1 if a committed document is stale
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs" / "security"
+
+
+def load_out(out: Path) -> dict[str, dict]:
+    import json
+
+    stacks = {p.parent.name: json.loads(p.read_text()) for p in sorted(out.glob("stacks/*/cdk.tf.json"))}
+    if not stacks:
+        raise SystemExit(f"error: no stacks under {out}/stacks; run `make synth` first")
+    return stacks
+
+
+def environment_of(synth: dict[str, dict]) -> str:
+    envs = {name.split("-")[1] for name in synth}
+    if len(envs) != 1:
+        raise SystemExit(f"error: the output mixes environments {sorted(envs)}")
+    return envs.pop()
+
+
+def render_all(synth: dict[str, dict]) -> dict[str, str]:
+    from boi_audit.catalog import load_catalog
+    from boi_audit.render import render_audit_plan, render_encryption_standards
+    from boi_iam.render import render_iam_doc
+    from boi_kms.classes import resolve_classes
+    from boi_kms.render import render_kms_doc
+
+    from boi.settings import load_settings
+
+    settings = load_settings(environment_of(synth))
+    classes = resolve_classes(dict(settings.keys.rotation_days))
+    return {
+        "iam.md": render_iam_doc(synth, account_id=settings.account_id, region=settings.region),
+        "kms.md": render_kms_doc(synth, classes, settings.keys.schedule_from),
+        "audit-plan.md": render_audit_plan(synth, load_catalog()),
+        "encryption-standards.md": render_encryption_standards(synth),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=Path("cdktf.out"))
+    parser.add_argument("--docs", type=Path, default=DOCS)
+    parser.add_argument("--check", action="store_true", help="compare with the committed documents")
+    args = parser.parse_args(argv)
+    documents = render_all(load_out(args.out))
+    stale = [name for name, text in documents.items()
+             if not (args.docs / name).is_file() or (args.docs / name).read_text() != text]
+    if args.check:
+        for name in stale:
+            print(f"stale: docs/security/{name} differs from what the synthesized JSON renders; run `make docs`")
+        return 1 if stale else 0
+    args.docs.mkdir(parents=True, exist_ok=True)
+    for name, text in documents.items():
+        (args.docs / name).write_text(text)
+    print(f"wrote {len(documents)} documents to {args.docs} ({len(stale)} changed)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
