@@ -278,6 +278,16 @@ def _check_rows(rows: Any) -> list[dict]:
     return rows
 
 
+def statement_reason(synth: Mapping[str, dict], owner, sid: str | None) -> str | None:
+    """The reason kept under ``"//"`` of the resource that owns a policy, for one statement id."""
+    rtype, _, name = owner.address.partition(".")
+    body = ((synth.get(owner.stack, {}).get("resource") or {}).get(rtype) or {}).get(name) or {}
+    meta = body.get("//") if isinstance(body.get("//"), dict) else {}
+    reasons = meta.get("reasons") or meta.get("boi_kms_statement_reasons") or {}
+    found = reasons.get(sid) if isinstance(reasons, dict) and sid else None
+    return found if isinstance(found, str) and found.strip() else None
+
+
 # ---- readable names ------------------------------------------------------------------------------
 
 
@@ -591,10 +601,8 @@ class _Doc:
         return meta if isinstance(meta, dict) else {}
 
     def reason(self, policy: ExtractedPolicy, sid: str | None) -> str:
-        meta = self.meta(policy.owner)
-        reasons = meta.get("reasons") or meta.get("boi_kms_statement_reasons") or {}
-        found = reasons.get(sid) if isinstance(reasons, dict) and sid else None
-        return _cell(found) if isinstance(found, str) and found.strip() else NOT_RECORDED
+        found = statement_reason(self.synth, policy.owner, sid)
+        return _cell(found) if found else NOT_RECORDED
 
     def _attachment_reasons(self) -> dict[tuple[str, str], str]:
         reasons = {}
