@@ -25,6 +25,7 @@ from cdktn_provider_aws.security_group import SecurityGroup
 from constructs import Construct
 
 from boi.settings import Settings
+from boi_audit.documents_protection import DocumentsBucketProtection
 from modules.blocks import blocks
 from boi_iam.resource_policy import ResourcePolicy, deny_insecure_transport
 from boi_iam.role import PlatformRole, lazy_json
@@ -152,6 +153,16 @@ class Data(Construct):
         SecretsmanagerSecretPolicy(self, "fincen_secret_policy", secret_arn=secret_arn,
                                    policy=lazy_json(self.fincen_secret_policy.render), block_public_policy=True)
 
+        # Macie classifies uploads and GuardDuty scans them for malware; the scanner's key use is
+        # granted in the documents key policy (S3 decrypts for it).
+        protection = DocumentsBucketProtection(
+            self, "documents_protection", settings=foundation.audit_settings, bucket_name=bucket_name, bucket_arn=arn,
+            permissions_boundary_arn=gov.operational_boundary_arn, bucket_key_arn=documents_key.arn,
+            object_prefixes=["uploads/"], depends_on=[self.documents])
+        if protection.role is not None:
+            documents_key.allow_use("MalwareScannerDecryptsUploads", f"arn:aws:iam::{s.account_id}:role/"
+                                    f"{s.prefix}-documents-malware-scan", ("kms:Decrypt",), "s3",
+                                    "GuardDuty Malware Protection reads uploads through S3 to scan them")
         self.assets = {
             "documents_bucket": asset(s, "s3_bucket", "documents bucket", arn, sensitive=True,
                                       policy=self.documents_policy, key_arn=documents_key.arn),

@@ -53,12 +53,23 @@ class Governance(Construct):
         self.break_glass_arn = names.role_arn(s, names.human_role(s, "break-glass"))
         self.operational_boundary_arn = names.policy_arn(s, names.operational_boundary(s))
         docs = f"arn:aws:s3:::{names.documents_bucket(s)}"
+        region_account = f"{s.region}:{s.account_id}"
         guarded = json.dumps(guardrails.guarded_boundary(
             key_admin_arns=self.key_admin_arns + [self.break_glass_arn],
-            pii_object_arns=[f"{docs}/uploads/*"],
-            pii_key_arns=[f"arn:aws:kms:{s.region}:{s.account_id}:key/*"],
-            secret_arns=[f"arn:aws:secretsmanager:{s.region}:{s.account_id}:secret:{s.prefix}/*"],
-            db_user_arns=[f"arn:aws:rds-db:{s.region}:{s.account_id}:dbuser:*/*"]))
+            documents_arn=docs,
+            record_reader_arns=[names.role_arn(s, names.human_role(s, "compliance-officer"))],
+            key_arns=[f"arn:aws:kms:{region_account}:key/*"],
+            secret_arns=[f"arn:aws:secretsmanager:{region_account}:secret:{s.prefix}/*"],
+            db_user_arns=[f"arn:aws:rds-db:{region_account}:dbuser:*/*"],
+            queue_arns=[f"arn:aws:sqs:{region_account}:{names.filing_queue(s)}",
+                        f"arn:aws:sqs:{region_account}:{names.filing_dlq(s)}"],
+            table_arns=[f"arn:aws:dynamodb:{region_account}:table/{s.prefix}-sessions"],
+            boundary_arns=[self.workload_boundary_arn, self.human_boundary_arn,
+                           names.policy_arn(s, names.operational_boundary(s))],
+            boundary_editor_arns=[names.role_arn(s, f"{s.prefix}-ci-deploy")],
+            archive_arn=f"arn:aws:s3:::{names.audit_archive_bucket(s)}",
+            log_reader_arns=[names.role_arn(s, names.human_role(s, r)) for r in ("security-auditor", "break-glass")],
+            secret_writer_arns=[names.role_arn(s, names.human_role(s, r)) for r in ("platform-admin", "break-glass")]))
         IamPolicy(self, "human_boundary", name=names.human_boundary(s), policy=guarded,
                   description="Permission boundary of people's roles and the deploy role")
         IamPolicy(self, "operational_boundary", name=names.operational_boundary(s),

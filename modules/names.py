@@ -11,6 +11,11 @@ def documents_bucket(s: Settings) -> str:
     return f"{s.prefix}-documents-{s.account_id}"
 
 
+def audit_archive_bucket(s: Settings) -> str:
+    # Named by boi-audit's AuditBaseline; repeated here so the foundation's boundaries can name it.
+    return f"{s.prefix}-audit-archive-{s.account_id}"
+
+
 def role_arn(s: Settings, role_name: str) -> str:
     return f"arn:aws:iam::{s.account_id}:role/{role_name}"
 

@@ -135,7 +135,28 @@ def test_removed_deny_in_boundary_broadens():
     after = base()
     edit_policy(after, "aws_iam_policy", "boundary", lambda st: st.pop(1))
     review = diff_synth(base(), after)
-    assert flagged(review) == [("boi-test-intake", "permissions boundary", "Deny removed")]
+    boundary = "arn:aws:iam::111122223333:policy/boi-test-boundary"
+    part = "permissions boundary policy of 1 role(s): boi-test-intake"
+    assert flagged(review) == [(boundary, part, "Deny removed")]
+
+
+def test_boundary_replaced_by_a_wider_one_broadens_and_a_narrower_one_does_not():
+    deny_iam = {"Effect": "Deny", "Action": "iam:*", "Resource": "*"}
+
+    def with_second_boundary(statement: dict) -> dict:
+        synth = base()
+        synth[STACK]["resource"]["aws_iam_policy"]["other"] = {
+            "name": "boi-test-other-boundary",
+            "policy": json.dumps({"Version": "2012-10-17", "Statement": [statement, deny_iam]}),
+        }
+        res(synth, "aws_iam_role", "intake")["permissions_boundary"] = "${aws_iam_policy.other.arn}"
+        return synth
+
+    wider = with_second_boundary({"Effect": "Allow", "Action": "*", "Resource": "*"})
+    reasons = diff_synth(base(), wider).broadening_reasons()
+    assert any("permissions boundary replaced by a wider one" in r for r in reasons), reasons
+    narrower = with_second_boundary({"Effect": "Allow", "Action": "s3:*", "Resource": "*"})
+    assert not diff_synth(base(), narrower).permissions_broadened
 
 
 def test_narrowed_deny_condition_broadens():

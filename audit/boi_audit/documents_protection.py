@@ -104,6 +104,7 @@ class DocumentsBucketProtection(Construct):
                         region=s.region,
                         account_id=s.account_id,
                         key_arn=bucket_key_arn,
+                        object_prefixes=object_prefixes,
                     ),
                     sort_keys=False,
                 ),

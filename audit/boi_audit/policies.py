@@ -211,8 +211,11 @@ def malware_protection_policy(
     region: str,
     account_id: str,
     key_arn: str | None = None,
+    object_prefixes: list[str] | None = None,
 ) -> dict:
-    """What GuardDuty Malware Protection for S3 needs on one bucket (per the AWS guide)."""
+    """What GuardDuty Malware Protection for S3 needs on one bucket (per the AWS guide), with object
+    access limited to the prefixes the plan scans."""
+    scanned = [f"{bucket_arn}/{prefix}*" for prefix in object_prefixes] if object_prefixes else f"{bucket_arn}/*"
     rule_arn = (
         f"arn:{partition}:events:{region}:{account_id}:rule/DO-NOT-DELETE-AmazonGuardDutyMalwareProtectionS3*"
     )
@@ -254,7 +257,7 @@ def malware_protection_policy(
                 "s3:PutObjectTagging",
                 "s3:PutObjectVersionTagging",
             ],
-            "Resource": f"{bucket_arn}/*",
+            "Resource": scanned,
         },
         {
             "Sid": "ValidationObject",

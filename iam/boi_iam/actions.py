@@ -44,13 +44,12 @@ EC2_ENI_MANAGE = ("ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface",
                   "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses")
 
 ECS_INSPECT = ("ecs:DescribeServices", "ecs:DescribeTasks")
-CLOUDWATCH_READ = ("cloudwatch:GetMetricData", "cloudwatch:DescribeAlarms")
+METRICS_READ = ("cloudwatch:GetMetricData",)
+ALARMS_READ = ("cloudwatch:DescribeAlarms",)
 CONFIG_COMPLIANCE_READ = ("config:DescribeComplianceByConfigRule", "config:DescribeConfigRules")
 SECURITYHUB_FINDINGS_READ = ("securityhub:GetFindings",)
 
-# Actions that have no resource-level permission and so must use Resource "*". Checked against
-# the IAM action database in the tests, so the list cannot quietly grow.
+# Actions that take no resource ARN (or none that is required) and so use Resource "*". Checked
+# against the IAM action database in the tests, so the list cannot quietly grow.
 RESOURCE_STAR_ONLY = frozenset(ECR_AUTH_TOKEN + XRAY_WRITE + EC2_ENI_DESCRIBE + SSM_SESSION_CHANNEL
-                               + ("cloudwatch:GetMetricData", "cloudwatch:DescribeAlarms",
-                                  "config:DescribeComplianceByConfigRule", "config:DescribeConfigRules",
-                                  "securityhub:GetFindings"))
+                               + METRICS_READ + CONFIG_COMPLIANCE_READ)

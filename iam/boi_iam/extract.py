@@ -657,3 +657,10 @@ def load_synth_dir(out_dir: str) -> dict[str, dict]:
     if not stacks.is_dir():
         raise FileNotFoundError(f"out_dir: {stacks} does not exist; run the synth first")
     return {p.parent.name: json.loads(p.read_text()) for p in sorted(stacks.glob("*/cdk.tf.json"))}
+
+
+def resolve_text(synth: Mapping[str, dict], stack: str, text: str, *, account_id: str, region: str,
+                 partition: str = "aws") -> str:
+    """Resolve the `${...}` references in one string to the same placeholders extract_policies uses,
+    so a test can name a resource (a key, a database user) exactly as the policies name it."""
+    return _Resolver(synth, account_id, region, partition).text(stack, text)

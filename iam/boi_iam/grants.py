@@ -11,13 +11,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from . import actiondb
 from . import actions as A
 from .errors import GrantError
 from .policy import Statement
 
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _ACCOUNT = re.compile(r"^\d{12}$")
-_PREFIX = re.compile(r"^([A-Za-z0-9!_.()-]+/)*$")
+_PREFIX = re.compile(r"^([A-Za-z0-9!_()-][A-Za-z0-9!_.()-]*/)*$")
 
 
 @dataclass(frozen=True)
@@ -113,9 +114,12 @@ def _list_conditions(g: Grant) -> dict:
 
 
 def _kms_conditions(g: Grant) -> dict:
-    cond = {"StringEquals": {"kms:CallerAccount": g.asset.account_id}}
+    cond: dict = {"StringEquals": {"kms:CallerAccount": g.asset.account_id}}
     if g.via:
         cond["StringEquals"]["kms:ViaService"] = f"{g.via}.{g.asset.region}.amazonaws.com"
+    else:
+        # Direct use only: no AWS service may use the key on the principal's behalf.
+        cond["Null"] = {"kms:ViaService": "true"}
     return cond
 
 
@@ -172,8 +176,10 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("account", "xray_write"): Operation(A.XRAY_WRITE, _star),
     ("account", "eni_describe"): Operation(A.EC2_ENI_DESCRIBE, _star),
     ("account", "ssm_session_channel"): Operation(A.SSM_SESSION_CHANNEL, _star),
-    ("account", "metrics_read"): Operation(A.CLOUDWATCH_READ, _star),
-    ("account", "compliance_read"): Operation(A.CONFIG_COMPLIANCE_READ + A.SECURITYHUB_FINDINGS_READ, _star),
+    ("account", "metrics_read"): Operation(A.METRICS_READ, _star),
+    ("account", "compliance_read"): Operation(A.CONFIG_COMPLIANCE_READ, _star),
+    ("alarms", "read"): Operation(A.ALARMS_READ, _itself),
+    ("security_hub", "read_findings"): Operation(A.SECURITYHUB_FINDINGS_READ, _itself),
     ("ecs_cluster", "inspect"): Operation(A.ECS_INSPECT, _cluster_members),
     ("network", "eni_manage"): Operation(A.EC2_ENI_MANAGE, _eni_resources),
 }
@@ -219,6 +225,9 @@ def statements_for(grant: Grant) -> GrantStatements:
         raise GrantError(f"{where}: prefix {grant.prefix!r} must be path segments ending in '/'")
     if not grant.reason.strip():
         raise GrantError(f"{where}: a reason is required")
+    unknown = [a for a in op.actions if not actiondb.is_known(a)]
+    if unknown:
+        raise GrantError(f"{where}: unknown IAM action(s) {unknown} (checked against the IAM action database)")
     resources = op.resources(grant)
     if resources == ("*",):
         unscoped = [a for a in op.actions if a not in A.RESOURCE_STAR_ONLY]

@@ -14,6 +14,9 @@ AUDIT_TAMPER_ACTIONS = [
     "guardduty:DisassociateFromMasterAccount", "securityhub:DisableSecurityHub",
     "securityhub:BatchDisableStandards", "access-analyzer:DeleteAnalyzer", "macie2:DisableMacie",
 ]
+OBJECT_READ_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion"]
+OBJECT_WRITE_ACTIONS = ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObjectAcl"]
+OBJECT_DATA_ACTIONS = OBJECT_READ_ACTIONS + OBJECT_WRITE_ACTIONS
 KEY_ADMIN_ACTIONS = ["kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:DisableKey",
                      "kms:DisableKeyRotation", "kms:CreateGrant", "kms:RevokeGrant"]
 IDENTITY_ESCALATION_ACTIONS = ["iam:CreateUser", "iam:CreateAccessKey", "iam:CreateLoginProfile",
@@ -36,8 +39,10 @@ def workload_boundary(granted_actions: list[str]) -> dict:
     ]}
 
 
-def guarded_boundary(*, key_admin_arns: list[str], pii_object_arns: list[str], pii_key_arns: list[str],
-                   secret_arns: list[str], db_user_arns: list[str]) -> dict:
+def guarded_boundary(*, key_admin_arns: list[str], documents_arn: str, record_reader_arns: list[str],
+                     key_arns: list[str], secret_arns: list[str], db_user_arns: list[str], queue_arns: list[str],
+                     table_arns: list[str], boundary_arns: list[str], boundary_editor_arns: list[str],
+                     archive_arn: str, log_reader_arns: list[str], secret_writer_arns: list[str]) -> dict:
     """Roles that need broad service access (people, AWS service roles) may never read PII, switch off
     audit, or mint long-lived credentials."""
     return {"Version": "2012-10-17", "Statement": [
@@ -48,10 +53,34 @@ def guarded_boundary(*, key_admin_arns: list[str], pii_object_arns: list[str], p
         {"Sid": "DenyKeyAdministrationExceptKeyAdmins", "Effect": "Deny", "Action": KEY_ADMIN_ACTIONS,
          "Resource": "*", "Condition": {"ArnNotLike": {"aws:PrincipalArn": key_admin_arns},
                                          "Bool": {"kms:GrantIsForAWSResource": "false"}}},
-        {"Sid": "DenyRawDocuments", "Effect": "Deny", "Action": ["s3:GetObject", "s3:GetObjectVersion"],
-         "Resource": pii_object_arns},
-        {"Sid": "DenyPiiDecrypt", "Effect": "Deny", "Action": ["kms:Decrypt", "kms:ReEncryptFrom"],
-         "Resource": pii_key_arns},
+        {"Sid": "DenyIdentityDocuments", "Effect": "Deny", "Action": OBJECT_DATA_ACTIONS,
+         "Resource": f"{documents_arn}/uploads/*"},
+        {"Sid": "DenyFilingRecordChanges", "Effect": "Deny", "Action": OBJECT_WRITE_ACTIONS,
+         "Resource": f"{documents_arn}/reports/*"},
+        {"Sid": "DenyFilingRecordsExceptCompliance", "Effect": "Deny", "Action": OBJECT_READ_ACTIONS,
+         "Resource": f"{documents_arn}/reports/*",
+         "Condition": {"ArnNotLike": {"aws:PrincipalArn": record_reader_arns}}},
+        {"Sid": "DenyDecryptExceptRecordAndLogReaders", "Effect": "Deny",
+         "Action": ["kms:Decrypt", "kms:ReEncryptFrom"], "Resource": key_arns,
+         "Condition": {"ArnNotLike": {"aws:PrincipalArn": record_reader_arns + log_reader_arns}}},
+        {"Sid": "DenyAuditArchiveChanges", "Effect": "Deny", "Action": OBJECT_WRITE_ACTIONS,
+         "Resource": f"{archive_arn}/*"},
+        {"Sid": "DenyAuditArchiveReadExceptLogReaders", "Effect": "Deny", "Action": OBJECT_READ_ACTIONS,
+         "Resource": f"{archive_arn}/*", "Condition": {"ArnNotLike": {"aws:PrincipalArn": log_reader_arns}}},
+        {"Sid": "DenySecretChangesExceptOperators", "Effect": "Deny",
+         "Action": ["secretsmanager:PutSecretValue", "secretsmanager:UpdateSecret"], "Resource": secret_arns,
+         "Condition": {"ArnNotLike": {"aws:PrincipalArn": secret_writer_arns}}},
+        {"Sid": "DenyQueuedFilings", "Effect": "Deny",
+         "Action": ["sqs:ReceiveMessage", "sqs:SendMessage", "sqs:PurgeQueue", "sqs:DeleteMessage"],
+         "Resource": queue_arns},
+        {"Sid": "DenySessionData", "Effect": "Deny",
+         "Action": ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan",
+                    "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ExportTableToPointInTime"],
+         "Resource": table_arns},
+        {"Sid": "DenyBoundaryEdits", "Effect": "Deny",
+         "Action": ["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicyVersion",
+                    "iam:DeletePolicy"],
+         "Resource": boundary_arns, "Condition": {"ArnNotLike": {"aws:PrincipalArn": boundary_editor_arns}}},
         {"Sid": "DenyApplicationSecrets", "Effect": "Deny", "Action": "secretsmanager:GetSecretValue",
          "Resource": secret_arns},
         {"Sid": "DenyDatabaseLogin", "Effect": "Deny", "Action": "rds-db:connect", "Resource": db_user_arns},

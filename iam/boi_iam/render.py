@@ -684,8 +684,10 @@ class _Doc:
                        f"Terraform address {_code(v.owner.address)}")  # fmt: skip
             if isinstance(body.get("max_session_duration"), int):
                 out.append(f"- **Maximum session:** {body['max_session_duration']} seconds")
-            if boundary:
+            if boundary and v.boundary is not None:
                 out.append(f"- **Permission boundary:** [{boundary}](#{_anchor(boundary)})")
+            elif boundary:
+                out.append(f"- **Permission boundary:** {_code(v.boundary_arn)} (not defined in these stacks)")
             else:
                 out.append("- **Permission boundary:** **none**")
             out += ["", "**Who may assume it**", ""]

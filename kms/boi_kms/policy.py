@@ -416,11 +416,14 @@ class KeyPolicy:
             "ArnEquals": {"aws:PrincipalArn": [grant.principal_arn]},
             "StringEquals": string_equals,
         }
+        if not grant.via_service:
+            # A direct grant is only for direct calls, not for any service acting on the role's behalf.
+            condition["Null"] = {"kms:ViaService": "true"}
         context_keys = self.key_class.allowed_encryption_context_keys
         if context_keys and any(a in CONTEXT_ACTIONS for a in grant.actions):
             condition["ForAllValues:StringEquals"] = {"kms:EncryptionContextKeys": list(context_keys)}
             # ForAllValues is true for an empty set: require that a context is present at all.
-            condition["Null"] = {"kms:EncryptionContextKeys": "false"}
+            condition.setdefault("Null", {})["kms:EncryptionContextKeys"] = "false"
         return {
             "Sid": grant.sid,
             "Effect": "Allow",

@@ -83,7 +83,8 @@ def test_usage_statement_is_narrowed_to_the_role_and_context_keys(classes):
         "tenant_id",
         "schema_v",
     }
-    assert condition["Null"] == {"kms:EncryptionContextKeys": "false"}
+    # A direct grant must not also cover calls some AWS service makes on the role's behalf.
+    assert condition["Null"] == {"kms:EncryptionContextKeys": "false", "kms:ViaService": "true"}
 
 
 def test_via_service_and_resource_grants(classes):

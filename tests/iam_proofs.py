@@ -1,0 +1,198 @@
+"""The IAM proof harness: synthesized policies x the reviewed access matrix -> simulator verdicts.
+
+Pure Python around the simulator client; tests/test_iam_proofs.py runs it. Every request carries
+the context a real call would (TLS, the KMS service it comes through, encryption-context keys), and
+a verdict the simulator could not fully evaluate is refused, never counted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from boi_iam.extract import PolicySet, RoleView, resolve_text
+from boi_iam.simulate import ANONYMOUS, SimResult, simulation
+
+HERE = Path(__file__).resolve().parent
+MATRIX = HERE / "access_matrix.yaml"
+MANAGED = HERE / "managed_policies.yaml"
+# The services each key class may be used through, taken from the key policies' ViaService values.
+VIA = ("s3", "sqs", "events", "dynamodb", "rds", "secretsmanager", "lambda", "logs")
+FOREIGN_ACCOUNT = "999988887777"
+
+
+@dataclass(frozen=True)
+class Case:
+    principal: str  # matrix name, "anonymous" or "foreign-account"
+    asset: str
+    operation: str  # e.g. "read", "decrypt@s3"
+    action: str
+    expected: bool  # True = must be allowed
+    request: dict
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    case: Case
+    result: SimResult
+
+    def __str__(self) -> str:
+        want = "allowed" if self.case.expected else "denied"
+        why = "; ".join(f"{r.get('policyType')}:{r.get('policyIdentifier', '')}:{r.get('statementId', '')}"
+                        for r in self.result.reasons) or "no statement"
+        return (f"{self.case.principal} {self.case.operation} {self.case.asset} ({self.case.action}): expected "
+                f"{want}, simulator says {self.result.decision} [{why}]")
+
+
+def load_matrix(path: Path = MATRIX, **placeholders: str) -> dict:
+    text = path.read_text()
+    for name, value in placeholders.items():
+        text = text.replace("{" + name + "}", value)
+    matrix = yaml.safe_load(text)
+    unknown = [f"{p}/{a}" for p, assets in matrix["allow"].items() for a in assets if a not in matrix["assets"]]
+    if unknown:
+        raise ValueError(f"access matrix: allow names unknown assets {unknown}")
+    for principal, assets in matrix["allow"].items():
+        for asset, ops in assets.items():
+            known = matrix["operations"][matrix["assets"][asset]["type"]]
+            bad = [op for op in ops if op.split("@")[0] not in known]
+            if bad:
+                raise ValueError(f"access matrix: {principal}/{asset}: unknown operations {bad}; known {sorted(known)}")
+    return matrix
+
+
+def managed_policy_models(path: Path = MANAGED) -> dict[str, dict]:
+    return {f"arn:aws:iam::aws:policy/{name}": doc for name, doc in yaml.safe_load(path.read_text()).items()}
+
+
+class Proofs:
+    """Builds simulator requests for every principal x asset x operation of the matrix."""
+
+    def __init__(self, synth: dict[str, dict], policies: PolicySet, matrix: dict, *, prefix: str,
+                 account_id: str, region: str) -> None:
+        self.synth, self.policies, self.matrix = synth, policies, matrix
+        self.prefix, self.account, self.region = prefix, account_id, region
+        self.managed = managed_policy_models()
+        self.key_by_alias = self._keys_by_alias()
+        self.db_resource_id = self._db_resource_id()
+
+    # -- resources ----------------------------------------------------------------------------------
+
+    def _keys_by_alias(self) -> dict[str, str]:
+        out = {}
+        for stack, body in self.synth.items():
+            for alias in body.get("resource", {}).get("aws_kms_alias", {}).values():
+                address = re.search(r"\$\{(aws_kms_key\.[^.]+)\.", alias["target_key_id"]).group(1)
+                out[alias["name"]] = resolve_text(self.synth, stack, "${" + address + ".arn}",
+                                                  account_id=self.account, region=self.region)
+        return out
+
+    def _db_resource_id(self) -> str:
+        for stack, body in self.synth.items():
+            for address in body.get("resource", {}).get("aws_db_instance", {}):
+                return resolve_text(self.synth, stack, "${aws_db_instance." + address + ".resource_id}",
+                                    account_id=self.account, region=self.region)
+        raise ValueError("no aws_db_instance in the synthesized JSON")
+
+    def resource_arn(self, asset: dict) -> str:
+        kind, r, a = asset["type"], self.region, self.account
+        if kind == "s3_object":
+            return f"arn:aws:s3:::{asset['bucket']}/{asset['key']}"
+        if kind == "kms_key":
+            return self.key_by_alias[asset["alias"]]
+        if kind == "secret":
+            return next(p.target for p in self.policies.policies
+                        if p.target and f":secret:{asset['name']}-" in p.target)
+        if kind == "sqs_queue":
+            return f"arn:aws:sqs:{r}:{a}:{asset['name']}"
+        if kind == "dynamodb_table":
+            return f"arn:aws:dynamodb:{r}:{a}:table/{asset['name']}"
+        if kind == "rds_db_user":
+            return f"arn:aws:rds-db:{r}:{a}:dbuser:{self.db_resource_id}/{asset['user']}"
+        raise ValueError(f"unknown asset type {kind}")
+
+    def resource_policy(self, asset: dict, arn: str) -> dict | None:
+        target = f"arn:aws:s3:::{asset['bucket']}" if asset["type"] == "s3_object" else arn
+        found = [p.document for p in self.policies.for_target(target) if p.kind in ("resource", "key")]
+        return found[0] if found else None
+
+    # -- requests -----------------------------------------------------------------------------------
+
+    def context(self, asset: dict, action: str, via: str | None) -> dict:
+        ctx: dict = {"aws:SecureTransport": "true"}
+        service = action.split(":")[0]
+        if service == "s3":
+            ctx["s3:TlsVersion"] = "1.3"
+            if action == "s3:PutObject":
+                ctx["s3:x-amz-server-side-encryption"] = "aws:kms"
+                ctx["s3:x-amz-server-side-encryption-aws-kms-key-id"] = self.key_by_alias[
+                    f"alias/{self.prefix}-documents"]
+        if service == "kms":
+            ctx["kms:CallerAccount"] = self.account
+            if via:
+                ctx["kms:ViaService"] = f"{via}.{self.region}.amazonaws.com"
+            if asset.get("context_keys") and action in ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"):
+                ctx["kms:EncryptionContextKeys"] = list(asset["context_keys"])
+        return ctx
+
+    def operations(self, asset: dict) -> list[tuple[str, str, str | None]]:
+        """(operation label, action, via) for every operation on this asset type."""
+        out = []
+        for op, actions in self.matrix["operations"][asset["type"]].items():
+            crypto = asset["type"] == "kms_key" and op in ("decrypt", "encrypt")
+            vias = [None, *VIA] if crypto else [None]
+            for via in vias:
+                label = f"{op}@{via}" if via else op
+                out.extend((label, action, via) for action in actions)
+        return out
+
+    def role_request(self, role: RoleView, action: str, resource: str, asset: dict, via: str | None,
+                     identity_override: list | None = None) -> dict:
+        identity = identity_override if identity_override is not None else [
+            (str(p.owner), p.document) for p in role.identity]
+        for arn in role.managed_policy_arns:
+            if arn in self.managed:
+                identity.append((arn, self.managed[arn]))
+        boundary = [(str(role.boundary.owner), role.boundary.document)] if role.boundary else None
+        return simulation(principal=role.arn, action=action, resource=resource, resource_account=self.account,
+                          identity_policies=identity, boundary_policies=boundary,
+                          resource_policy=self.resource_policy(asset, resource),
+                          context=self.context(asset, action, via))
+
+    def cases(self, roles: list[RoleView] | None = None, overrides: dict | None = None) -> list[Case]:
+        roles = roles if roles is not None else self.policies.roles()
+        overrides = overrides or {}
+        out = []
+        for role in roles:
+            name = role.name.removeprefix(self.prefix + "-")
+            allowed = self.matrix["allow"].get(name, {})
+            for asset_name, asset in self.matrix["assets"].items():
+                arn = self.resource_arn(asset)
+                for label, action, via in self.operations(asset):
+                    request = self.role_request(role, action, arn, asset, via, overrides.get(role.name))
+                    out.append(Case(name, asset_name, label, action, label in allowed.get(asset_name, []), request))
+        return out
+
+    def outsider_cases(self) -> list[Case]:
+        """Anonymous callers and a foreign account that allows itself everything get nothing."""
+        out = []
+        foreign_role = f"arn:aws:iam::{FOREIGN_ACCOUNT}:role/attacker"
+        everything = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+        for asset_name, asset in self.matrix["assets"].items():
+            arn = self.resource_arn(asset)
+            for label, action, via in self.operations(asset):
+                policy = self.resource_policy(asset, arn)
+                context = self.context(asset, action, via)
+                if "kms:CallerAccount" in context:
+                    context["kms:CallerAccount"] = FOREIGN_ACCOUNT
+                out.append(Case("anonymous", asset_name, label, action, False, simulation(
+                    principal=ANONYMOUS, action=action, resource=arn, resource_account=self.account,
+                    resource_policy=policy, context={k: v for k, v in context.items()
+                                                     if k != "kms:CallerAccount"})))
+                out.append(Case("foreign-account", asset_name, label, action, False, simulation(
+                    principal=foreign_role, action=action, resource=arn, resource_account=self.account,
+                    identity_policies=[("foreign-admin", everything)], resource_policy=policy, context=context)))
+        return out
