@@ -360,6 +360,10 @@ class _Group:
     stacks: set[str] = field(default_factory=set)
     statements: list[Stmt] = field(default_factory=list)
     extras: set[str] = field(default_factory=set)  # attached AWS-managed policy ARNs, boundary ARN
+    users: set[str] = field(default_factory=set)  # boundary policies: the roles they bound
+
+
+BOUNDARY_PART = "permissions boundary policy"
 
 
 def _groups(synth: Mapping[str, dict], account: str, region: str) -> tuple[dict[tuple, _Group], list[str]]:
@@ -384,12 +388,17 @@ def _groups(synth: Mapping[str, dict], account: str, region: str) -> tuple[dict[
             add(ident, pol)
             in_roles.add(id(pol))
         ident.extras |= {f"managed policy {arn}" for arn in role.managed_policy_arns}
-        boundary = group("role", role.name, "permissions boundary", stack)
-        add(boundary, role.boundary)
-        if role.boundary is not None:
-            in_roles.add(id(role.boundary))
         if role.boundary_arn:
-            boundary.extras.add(f"boundary {role.boundary_arn}")
+            group("role", role.name, "permissions boundary", stack).extras.add(
+                f"boundary {role.boundary_arn}"
+            )
+        if role.boundary is not None:
+            # One group per boundary policy (shared by many roles), not one copy per role.
+            shared = group("boundary", role.boundary_arn or str(role.boundary.owner), BOUNDARY_PART, stack)
+            if id(role.boundary) not in in_roles:
+                add(shared, role.boundary)
+                in_roles.add(id(role.boundary))
+            shared.users.add(role.name)
         add(group("role", role.name, "trust policy", stack), role.trust)
     for pol in policies.policies:
         stack = pol.owner.stack
@@ -442,6 +451,14 @@ def diff_statements(before: list[Stmt], after: list[Stmt], *, inert: bool = Fals
     return changes
 
 
+def _boundary_widened(b_groups: dict, a_groups: dict, old_arn: str, new_arn: str) -> bool:
+    old = b_groups.get(("boundary", old_arn, BOUNDARY_PART))
+    new = a_groups.get(("boundary", new_arn, BOUNDARY_PART))
+    if new is None:  # the new boundary's content is not in the synth: cannot show it is narrower
+        return True
+    return any(c.broadens for c in diff_statements(old.statements if old else [], new.statements))
+
+
 def diff_policies(
     before: Mapping[str, dict], after: Mapping[str, dict], account: str, region: str
 ) -> tuple[list[PolicyDiff], list[str]]:
@@ -453,24 +470,40 @@ def diff_policies(
     for key in sorted(set(b_groups) | set(a_groups)):
         bg, ag = b_groups.get(key), a_groups.get(key)
         section, subject, part = key
-        # An unattached managed policy grants nothing; attaching it shows up under the role.
-        inert = (ag is None and section == "role" and subject in removed_roles) or section == "managed"
+        # Nothing widens through a removed role, an unattached managed policy, or a boundary that
+        # is new or bounds no role any more: attaching, swapping or detaching one is judged under
+        # the role (a swapped boundary against the one it replaces).
+        inert = (
+            (ag is None and section == "role" and subject in removed_roles)
+            or section == "managed"
+            or (section == "boundary" and (ag is None or bg is None or not ag.users))
+        )
         changes = diff_statements(bg.statements if bg else [], ag.statements if ag else [], inert=inert)
         notes = []
         b_extras, a_extras = (bg.extras if bg else set()), (ag.extras if ag else set())
         for text in sorted(a_extras - b_extras):
-            notes.append((f"+ {text}", "AWS-managed policy attached" if text.startswith("managed") else ""))
+            why = "AWS-managed policy attached" if text.startswith("managed") else ""
+            if text.startswith("boundary "):
+                old = next((t for t in b_extras if t.startswith("boundary ")), None)
+                if old and _boundary_widened(b_groups, a_groups, old.split(" ", 1)[1], text.split(" ", 1)[1]):
+                    why = "permissions boundary replaced by a wider one"
+            notes.append((f"+ {text}", why))
         for text in sorted(b_extras - a_extras):
             detached = (
-                text.startswith("boundary")
+                text.startswith("boundary ")
                 and not inert
-                and not any(t.startswith("boundary") for t in a_extras)
+                and not any(t.startswith("boundary ") for t in a_extras)
             )
             notes.append((f"- {text}", "permissions boundary detached" if detached else ""))
         if not changes and not notes:
             continue
         status = "added" if bg is None else "removed" if ag is None else "changed"
         stacks = ", ".join(sorted((bg.stacks if bg else set()) | (ag.stacks if ag else set())))
+        if section == "boundary":
+            users = sorted((ag or bg).users)
+            part = (
+                f"{part} of {len(users)} role(s): {', '.join(users)}" if users else f"{part} (bounds no role)"
+            )
         diffs.append(PolicyDiff(section, subject, part, stacks, changes, notes, status))
     return diffs, warnings
 
@@ -542,6 +575,12 @@ CONTROL_TYPES: dict[str, tuple[str, tuple[str, ...]]] = {
         ("standards_arn", "security_control_id"),
     ),
     "aws_guardduty_detector_feature": ("GuardDuty feature", ("name",)),
+    "aws_guardduty_detector": ("GuardDuty detector", ()),
+    "aws_guardduty_malware_protection_plan": ("GuardDuty malware protection", ()),
+    "aws_securityhub_account": ("Security Hub account", ()),
+    "aws_accessanalyzer_analyzer": ("Access Analyzer", ("analyzer_name",)),
+    "aws_macie2_account": ("Macie account", ()),
+    "aws_macie2_classification_job": ("Macie job", ("name",)),
 }
 # (type, attribute, value that is the secure setting): changing away from it weakens the control
 _SECURE_SETTINGS = {
@@ -551,6 +590,9 @@ _SECURE_SETTINGS = {
     ("aws_cloudtrail", "enable_logging"): True,
     ("aws_securityhub_standards_control_association", "association_status"): "ENABLED",
     ("aws_guardduty_detector_feature", "status"): "ENABLED",
+    ("aws_guardduty_detector", "enable"): True,
+    ("aws_securityhub_account", "enable_default_standards"): False,
+    ("aws_macie2_account", "status"): "ENABLED",
 }
 
 
@@ -597,7 +639,7 @@ def _controls(synth: Mapping[str, dict]) -> dict[tuple[str, str], tuple[str, str
         for rtype, (category, attrs) in CONTROL_TYPES.items():
             for name, body in sorted((resources.get(rtype) or {}).items()):
                 values = [body.get(attr) for attr in attrs]
-                if all(isinstance(v, str) and "${" not in v for v in values):
+                if values and all(isinstance(v, str) and "${" not in v for v in values):
                     ident = " / ".join(values)
                 else:
                     ident = f"{stack}:{rtype}.{name}"
@@ -796,6 +838,7 @@ def _bullets(items: Sequence[str], limit: int = MAX_ROWS) -> list[str]:
 
 SECTION_TITLES = {
     "role": "Roles",
+    "boundary": "Permissions boundaries",
     "managed": "Managed policies not attached to a role",
     "resource": "Resource policies",
     "key": "Key policies",
@@ -849,7 +892,8 @@ def render_markdown(review: Review) -> str:
         lines.append(
             f"- **{k.key}** ({k.stack}) {k.status}: {'; '.join(k.changes) or 'no attribute change'}{weak}"
         )
-    lines.append("")
+    if review.keys:
+        lines.append("")
 
     lines += ["### Audit controls (trails, Config rules, alarms, Security Hub, GuardDuty)", ""]
     if not review.controls:
