@@ -362,3 +362,81 @@ def test_review_core_does_not_import_cdktn():
 
     code = "import sys, boi.review; assert not [m for m in sys.modules if m.startswith(('cdktn', 'jsii'))]"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ---------------------------------------------------------------- boi.plan
+
+
+PLANS = FIXTURES / "plans"
+
+
+def test_plan_summary_counts_actions_per_stack():
+    from boi import plan
+
+    assert plan.summarize_plan_dir(PLANS) == {
+        STACK: {"create": 1, "update": 0, "delete": 0, "replace": 1, "read": 0, "no-op": 0}
+    }
+    assert plan.classify(["create", "delete"]) == "replace"
+    with pytest.raises(plan.PlanError, match="unknown change actions"):
+        plan.classify(["create", "update"])
+    with pytest.raises(plan.PlanError, match="not a `terraform show -json` plan"):
+        plan.summarize_plan({"resources": []})
+
+
+def test_review_cli_adds_the_plan_summary(tmp_path):
+    before = _write_synth(tmp_path / "before", base())
+    report = tmp_path / "report.md"
+    args = ["--no-checkov", "--before-dir", str(before), "--after-dir", str(before), "--out", str(report)]
+    assert R.main([*args, "--plans", str(PLANS)]) == 0
+    assert f"| {STACK} | 1 | 0 | 0 | 1 |" in report.read_text()
+    assert R.main([*args, "--plans", str(tmp_path / "none")]) == 2
+
+
+def test_credentials_reason(tmp_path):
+    from boi.plan import credentials_reason
+
+    no_file = {"AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "missing")}
+    assert "no AWS credentials" in credentials_reason(no_file)
+    assert credentials_reason({**no_file, "AWS_ENDPOINT_URL": "http://127.0.0.1:5000"}) is None
+    assert credentials_reason({**no_file, "AWS_ACCESS_KEY_ID": "x"}) is not None  # secret missing
+    assert credentials_reason({**no_file, "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"}) is None
+
+
+def test_plan_run_without_credentials_says_so_and_skips(tmp_path, monkeypatch, capsys):
+    from boi import plan
+
+    for name in [n for group in plan._CREDENTIAL_ENV for n in group] + ["AWS_ENDPOINT_URL"]:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "missing"))
+    assert plan.main(["run", "--out", str(tmp_path)]) == 0
+    assert "terraform plan SKIPPED" in capsys.readouterr().out
+
+
+def test_endpoint_override_uses_local_state_and_the_endpoint():
+    from boi.plan import endpoint_override
+
+    doc = endpoint_override("http://127.0.0.1:5000")
+    assert doc["terraform"]["backend"] == {"local": {"path": "terraform.tfstate"}}
+    aws = doc["provider"]["aws"][0]
+    assert aws["skip_credentials_validation"] and aws["endpoints"][0]["kms"] == "http://127.0.0.1:5000"
+
+
+@pytest.mark.slow
+def test_scan_plans_runs_checkov_on_plan_files_with_suppressions(tmp_path):
+    from boi import gate, plan
+
+    suppressions = tmp_path / "suppressions.yaml"
+    suppressions.write_text(
+        "- stack: boi-test-*\n  resource: aws_kms_key.k\n  check: CKV_AWS_7\n"
+        "  reason: test fixture, rotation is judged by the review\n"
+    )
+    sarif = tmp_path / "plan.sarif"
+    result = plan.scan_plans(PLANS, suppressions, sarif=sarif)
+    assert isinstance(result, gate.GateResult) and not result.ok
+    failed = {(r.resource, r.check_id) for r in result.failures}
+    assert ("aws_s3_bucket.logs", "CKV_AWS_21") in failed  # versioning, resolved from the plan
+    assert [(s.record.resource, s.record.check_id) for s in result.suppressed] == [
+        ("aws_kms_key.k", "CKV_AWS_7")
+    ]
+    assert result.stacks[STACK].failed == len(result.failures)
+    assert json.loads(sarif.read_text())["runs"][0]["tool"]["driver"]["name"] == "checkov"
