@@ -56,3 +56,26 @@ rotation-report: .venv/.synced ## live KMS rotation report (AWS credentials or A
 
 clean:
 	rm -rf $(OUT) .tfcli
+
+# ---- pull-request review, plans and component releases (see RELEASING.md)
+.PHONY: review plan release-check wheels
+BASE ?= origin/main
+REVIEW_OUT ?= $(OUT)/review.md
+COMPONENT_PACKAGES := boi-iam boi-kms boi-audit
+
+review: .venv/.synced ## security diff of BASE (default origin/main) vs the working tree; exit 3 = permissions broadened
+	$(RUN) python -m boi.review --base $(BASE) --env $(ENV) --out $(REVIEW_OUT) $(REVIEW_ARGS)
+
+plan: .venv/.synced ## terraform plan per stack into $(OUT)/plans (needs Terraform + AWS credentials or AWS_ENDPOINT_URL), then checkov on the plans
+	$(RUN) python -m boi.plan run --out $(OUT)
+	@if ls $(OUT)/plans/*.json >/dev/null 2>&1; then \
+	  $(RUN) python -m boi.plan scan --plans $(OUT)/plans --suppressions gate/suppressions.yaml --sarif $(OUT)/checkov-plan.sarif; \
+	fi
+
+release-check: .venv/.synced ## component versions, changelogs, changes since the last release, root pins
+	$(RUN) python -m boi.release check
+
+wheels: .venv/.synced ## build boi-iam, boi-kms, boi-audit as separate wheels into dist/
+	rm -rf dist
+	for package in $(COMPONENT_PACKAGES); do $(UV) build --package $$package --wheel --out-dir dist || exit 1; done
+

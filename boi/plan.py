@@ -215,6 +215,8 @@ def run_plans(
     except terraform.TerraformSetupError as err:
         raise PlanError(str(err)) from err
     plans_dir = Path(plans_dir or Path(out_dir) / "plans")
+    for old in plans_dir.glob("*.json"):  # never leave a previous run's plan to be scanned
+        old.unlink()
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
     done: dict[str, Path] = {}
     failed: dict[str, str] = {}
