@@ -7,7 +7,8 @@ For each component the check fails when:
 
 * its `pyproject.toml` version is not a semantic version (`MAJOR.MINOR.PATCH[-pre]`);
 * the top entry of its `CHANGELOG.md` (`## <version>`) is not that version;
-* its files (everything under the component folder except `tests/`, committed or not) changed since
+* its files (everything under the component folder except `tests/` and Markdown documents,
+  committed or not) changed since
   its last release without a version bump: the last release is the highest tag
   `boi-<name>-v<version>`, or, before the first tag, the commit recorded in `releases.json`;
 * the root app does not pin the exact version it was tested with (`boi-iam==<version>` in the root
@@ -120,12 +121,12 @@ def last_tag(repo: Path, folder: str) -> tuple[str, str] | None:
 
 
 def changed_files(repo: Path, base: str, folder: str) -> list[str]:
-    """Files under <folder>/ (tests excluded) that differ from `base`: commits, staged and unstaged
-    changes and untracked files."""
+    """Files under <folder>/ that differ from `base` (commits, staged and unstaged changes, untracked
+    files); tests and Markdown documents (README, CHANGELOG) need no release of their own."""
     diff = _git(repo, "diff", "--name-only", base, "--", folder).split("\n")
     untracked = _git(repo, "ls-files", "--others", "--exclude-standard", "--", folder).split("\n")
     files = {f for f in diff + untracked if f}
-    return sorted(f for f in files if not f.startswith(f"{folder}/tests/"))
+    return sorted(f for f in files if not f.startswith(f"{folder}/tests/") and not f.endswith(".md"))
 
 
 def root_pins(repo: Path) -> dict[str, str]:

@@ -80,10 +80,13 @@ def test_change_without_bump_fails_then_bump_changelog_and_pin_pass(repo):
     assert problems(repo)["iam"] == []
 
 
-def test_test_only_changes_need_no_release(repo):
+def test_test_and_document_changes_need_no_release(repo):
     (repo / "iam" / "tests").mkdir()
     (repo / "iam" / "tests" / "test_x.py").write_text("def test(): pass\n")
+    (repo / "iam" / "README.md").write_text("# boi-iam\n")
     assert problems(repo)["iam"] == []
+    (repo / "iam" / "boi_iam" / "data.yaml").write_text("x: 1\n")  # data files ship in the wheel
+    assert problems(repo)["iam"] != []
 
 
 def test_changelog_top_entry_must_match_the_version(repo):
