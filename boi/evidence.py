@@ -1,0 +1,303 @@
+"""The evidence pack: one dated folder an auditor receives, every file hashed.
+
+    python -m boi.evidence --out cdktf.out --dest artifacts/evidence [--date 2026-12-01]
+    python -m boi.evidence --verify artifacts/evidence/2026-12-01
+
+The folder ``<dest>/<date>/`` holds:
+
+- ``synth/``: the synthesized Terraform JSON (``stacks/<stack>/cdk.tf.json`` and ``manifest.json``);
+- ``gate/``: the checkov gate's result as JSON and SARIF (the gate is run here), with its output;
+- ``iam-proofs/iam-proofs.json``: the IAM proofs' results, copied from ``artifacts/iam-proofs.json``
+  when the proofs wrote it (the manifest says so when they did not);
+- ``lint/``: ``python -m boi_iam.lint`` output with the reviewed accepted findings, when
+  ``tests/iam_accepted_findings.yaml`` exists;
+- ``docs/security/``: the security documents rendered from the same JSON, and the access page;
+- ``MANIFEST.json``: what each section holds, its status, and the SHA-256 and size of every file;
+- ``MANIFEST.sha256``: every file, MANIFEST.json included, in ``sha256sum`` format, so
+  ``sha256sum -c MANIFEST.sha256`` works as well as ``--verify``.
+
+The pack is written to a scratch folder and swapped in, so a failed run leaves no half pack.
+Exit codes: 0 written (or verified), 1 verification failed, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+IAM_PROOFS = ROOT / "artifacts" / "iam-proofs.json"
+ACCEPTED_FINDINGS = ROOT / "tests" / "iam_accepted_findings.yaml"
+SUPPRESSIONS = ROOT / "gate" / "suppressions.yaml"
+MANIFEST = "MANIFEST.json"
+CHECKSUMS = "MANIFEST.sha256"
+SCHEMA = 1
+
+
+class EvidenceError(Exception):
+    """Bad input: the pack cannot be written or read (exit 2)."""
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _files(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def _run(cmd: list[str], folder: Path, name: str) -> dict:
+    """Run a tool, keep its stdout and stderr beside its results, and record how it ended."""
+    started = time.monotonic()
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV",)}
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env)
+    (folder / f"{name}.stdout.txt").write_text(proc.stdout)
+    if proc.stderr:
+        (folder / f"{name}.stderr.txt").write_text(proc.stderr)
+    return {"command": " ".join(_display(c) for c in cmd), "exit_code": proc.returncode,
+            "seconds": round(time.monotonic() - started, 1)}
+
+
+def _display(arg: str) -> str:
+    """Commands in the manifest name paths relative to the repository, never this machine's."""
+    if arg == sys.executable:
+        return "python"
+    path = Path(arg)
+    if path.is_absolute():
+        try:
+            return path.relative_to(ROOT).as_posix()
+        except ValueError:
+            return path.name
+    return arg
+
+
+def _git() -> dict:
+    def git(*args: str) -> str | None:
+        try:
+            proc = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return proc.stdout.strip() if proc.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    status = git("status", "--porcelain")
+    return {"commit": commit, "dirty": bool(status) if status is not None else None}
+
+
+# ---------------------------------------------------------------- sections
+
+
+def _synth(out: Path, pack: Path) -> dict:
+    from boi.docs import environment_of, load_out
+
+    synth = load_out(out)
+    target = pack / "synth"
+    for stack in sorted(synth):
+        (target / "stacks" / stack).mkdir(parents=True)
+        shutil.copyfile(out / "stacks" / stack / "cdk.tf.json", target / "stacks" / stack / "cdk.tf.json")
+    if (out / "manifest.json").is_file():
+        shutil.copyfile(out / "manifest.json", target / "manifest.json")
+    return {"status": "included", "environment": environment_of(synth), "stacks": sorted(synth),
+            "resources": {s: sum(len(v) for v in j.get("resource", {}).values()) for s, j in sorted(synth.items())}}
+
+
+def _gate(out: Path, pack: Path, suppressions: Path) -> dict:
+    folder = pack / "gate"
+    folder.mkdir()
+    cmd = [sys.executable, "-m", "boi.gate", "--out", str(out.resolve()), "--json",
+           "--sarif", str((folder / "checkov.sarif").resolve())]
+    if suppressions.is_file():
+        cmd += ["--suppressions", str(suppressions)]
+    run = _run(cmd, folder, "gate")
+    stdout = (folder / "gate.stdout.txt").read_text()
+    try:
+        result = json.loads(stdout)
+    except json.JSONDecodeError:
+        result = None
+    if result is not None:
+        (folder / "gate.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+        (folder / "gate.stdout.txt").unlink()
+    verdict = {0: "passed", 1: "failed"}.get(run["exit_code"], "error")
+    return {"status": "included" if result is not None else "error", "verdict": verdict, **run,
+            "sarif": (folder / "checkov.sarif").is_file()}
+
+
+def _iam_proofs(pack: Path, proofs: Path) -> dict:
+    if not proofs.is_file():
+        return {"status": "absent",
+                "note": f"{_display(str(proofs))} not found: the IAM proofs did not write results before this "
+                        "pack was made (run the proof tests, then `make evidence` again)"}
+    folder = pack / "iam-proofs"
+    folder.mkdir()
+    shutil.copyfile(proofs, folder / "iam-proofs.json")
+    section = {"status": "included", "source": _display(str(proofs))}
+    try:
+        data = json.loads(proofs.read_text())
+    except json.JSONDecodeError as exc:
+        return {**section, "note": f"not valid JSON ({exc}); copied as written"}
+    if isinstance(data, dict):
+        section["summary"] = {k: v for k, v in data.items() if isinstance(v, str | int | float | bool)}
+    return section
+
+
+def _lint(out: Path, pack: Path, accepted: Path, environment: str) -> dict:
+    if not accepted.is_file():
+        return {"status": "absent",
+                "note": f"{_display(str(accepted))} not found: the IAM lint needs the reviewed accepted findings"}
+    from boi.settings import load_settings
+
+    settings = load_settings(environment)
+    folder = pack / "lint"
+    folder.mkdir()
+    shutil.copyfile(accepted, folder / accepted.name)
+    cmd = [sys.executable, "-m", "boi_iam.lint", "--out", str(out.resolve()), "--accepted", str(accepted),
+           "--account", settings.account_id, "--region", settings.region]
+    run = _run(cmd, folder, "lint")
+    return {"status": "included", "verdict": {0: "passed", 1: "unreviewed findings"}.get(run["exit_code"], "error"),
+            **run}
+
+
+def _documents(out: Path, pack: Path) -> dict:
+    from boi.docs import load_out
+    from boi.handbook import render_access_page, render_documents
+
+    synth = load_out(out)
+    folder = pack / "docs" / "security"
+    folder.mkdir(parents=True)
+    documents, notes = render_documents(synth)
+    for name, text in documents.items():
+        (folder / name).write_text(text)
+    access, source = render_access_page(synth)
+    (folder / "access.md").write_text(access)
+    section = {"status": "included", "documents": sorted([*documents, "access.md"]), "access_source": source}
+    return {**section, "notes": notes} if notes else section
+
+
+# ---------------------------------------------------------------- write and verify
+
+
+def write_manifest(pack: Path, sections: dict, meta: dict) -> None:
+    files = [name for name in _files(pack) if name not in (MANIFEST, CHECKSUMS)]
+    manifest = {**meta, "sections": sections,
+                "files": [{"path": name, "sha256": sha256_file(pack / name), "bytes": (pack / name).stat().st_size}
+                          for name in files]}
+    (pack / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    lines = [f"{sha256_file(pack / name)}  {name}" for name in [*files, MANIFEST]]
+    (pack / CHECKSUMS).write_text("\n".join(lines) + "\n")
+
+
+def build_pack(out: Path, dest: Path, date: dt.date, *, run_gate: bool = True, proofs: Path = IAM_PROOFS,
+               accepted: Path = ACCEPTED_FINDINGS, suppressions: Path = SUPPRESSIONS) -> tuple[Path, dict]:
+    if not list(out.glob("stacks/*/cdk.tf.json")):
+        raise EvidenceError(f"no stacks under {out}/stacks; run `make synth` first")
+    dest.mkdir(parents=True, exist_ok=True)
+    target = dest / date.isoformat()
+    scratch = Path(tempfile.mkdtemp(prefix=f".{date.isoformat()}-", dir=dest))
+    try:
+        sections: dict[str, dict] = {"synth": _synth(out, scratch)}
+        environment = sections["synth"]["environment"]
+        sections["gate"] = _gate(out, scratch, suppressions) if run_gate else {
+            "status": "skipped", "note": "--no-gate: the gate was not run for this pack"}
+        sections["iam_proofs"] = _iam_proofs(scratch, proofs)
+        sections["lint"] = _lint(out, scratch, accepted, environment)
+        sections["documents"] = _documents(out, scratch)
+        meta = {"schema": SCHEMA, "pack": "BOI platform security evidence", "date": date.isoformat(),
+                "generated_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+                "environment": environment, "git": _git()}
+        write_manifest(scratch, sections, meta)
+        if target.exists():
+            shutil.rmtree(target)
+        scratch.rename(target)
+    finally:
+        if scratch.exists():
+            shutil.rmtree(scratch)
+    return target, sections
+
+
+def verify(pack: Path) -> list[str]:
+    """Problems found in a pack: changed, missing or unlisted files, or a manifest that disagrees."""
+    checksums = pack / CHECKSUMS
+    if not checksums.is_file():
+        return [f"{CHECKSUMS} is missing"]
+    problems: list[str] = []
+    listed: dict[str, str] = {}
+    for number, line in enumerate(checksums.read_text().splitlines(), start=1):
+        digest, sep, name = line.partition("  ")
+        if not sep or len(digest) != 64 or not name:
+            problems.append(f"{CHECKSUMS} line {number} is not '<sha256>  <path>'")
+            continue
+        listed[name] = digest
+    for name, digest in sorted(listed.items()):
+        path = pack / name
+        if ".." in Path(name).parts or Path(name).is_absolute():
+            problems.append(f"{name}: path outside the pack")
+        elif not path.is_file():
+            problems.append(f"{name}: missing")
+        elif sha256_file(path) != digest:
+            problems.append(f"{name}: changed (SHA-256 differs from {CHECKSUMS})")
+    for name in _files(pack):
+        if name not in listed and name != CHECKSUMS:
+            problems.append(f"{name}: not in {CHECKSUMS}")
+    if (pack / MANIFEST).is_file() and MANIFEST in listed and not any(p.startswith(MANIFEST) for p in problems):
+        manifest = json.loads((pack / MANIFEST).read_text())
+        in_manifest = {f["path"]: f["sha256"] for f in manifest.get("files", [])}
+        expected = {k: v for k, v in listed.items() if k != MANIFEST}
+        if in_manifest != expected:
+            problems.append(f"{MANIFEST} and {CHECKSUMS} list different files or hashes")
+    elif MANIFEST not in listed:
+        problems.append(f"{MANIFEST} is not in {CHECKSUMS}")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=Path("cdktf.out"), help="synth output (stacks/*/cdk.tf.json)")
+    parser.add_argument("--dest", type=Path, default=Path("artifacts") / "evidence")
+    parser.add_argument("--date", help="YYYY-MM-DD of the pack (default: today)")
+    parser.add_argument("--no-gate", action="store_true", help="do not run the checkov gate (recorded as skipped)")
+    parser.add_argument("--verify", type=Path, metavar="DIR", help="check every hash of a pack and exit")
+    args = parser.parse_args(argv)
+    if args.verify:
+        if not args.verify.is_dir():
+            print(f"error: {args.verify} is not a folder", file=sys.stderr)
+            return 2
+        problems = verify(args.verify)
+        for problem in problems:
+            print(f"FAIL {problem}")
+        count = len((args.verify / CHECKSUMS).read_text().splitlines()) if (args.verify / CHECKSUMS).is_file() else 0
+        print(f"{args.verify}: {'verified' if not problems else 'NOT verified'}, {count} files, "
+              f"{len(problems)} problems")
+        return 1 if problems else 0
+    try:
+        date = dt.date.fromisoformat(args.date) if args.date else dt.date.today()
+    except ValueError:
+        print(f"error: --date {args.date!r} is not YYYY-MM-DD", file=sys.stderr)
+        return 2
+    try:
+        target, sections = build_pack(args.out, args.dest, date, run_gate=not args.no_gate)
+    except EvidenceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for name, section in sections.items():
+        detail = section.get("verdict") or section.get("note") or ""
+        print(f"{name:11} {section['status']:9} {detail}")
+    print(f"evidence pack: {target} ({len(_files(target))} files; verify with "
+          f"`python -m boi.evidence --verify {target}`)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
