@@ -63,8 +63,12 @@ BASE ?= origin/main
 REVIEW_OUT ?= $(OUT)/review.md
 COMPONENT_PACKAGES := boi-iam boi-kms boi-audit
 
+# make exits 2 whenever a recipe fails, so boi.review's own exit code (0 ok, 3 permissions
+# broadened, 2 error) is also written to $(REVIEW_OUT).exit for CI.
 review: .venv/.synced ## security diff of BASE (default origin/main) vs the working tree; exit 3 = permissions broadened
-	$(RUN) python -m boi.review --base $(BASE) --env $(ENV) --out $(REVIEW_OUT) $(REVIEW_ARGS)
+	@mkdir -p $(dir $(REVIEW_OUT))
+	$(RUN) python -m boi.review --base $(BASE) --env $(ENV) --out $(REVIEW_OUT) $(REVIEW_ARGS); \
+	status=$$?; echo $$status > $(REVIEW_OUT).exit; exit $$status
 
 plan: .venv/.synced ## terraform plan per stack into $(OUT)/plans (needs Terraform + AWS credentials or AWS_ENDPOINT_URL), then checkov on the plans
 	$(RUN) python -m boi.plan run --out $(OUT)
