@@ -30,10 +30,25 @@ def environment_of(synth: dict[str, dict]) -> str:
     return envs.pop()
 
 
+MATRIX = ROOT / "tests" / "access_matrix.yaml"
+
+
+def load_access_matrix(settings) -> dict:
+    """The reviewed access matrix with the environment's names filled in."""
+    import yaml
+
+    text = MATRIX.read_text()
+    for name, value in (("env", settings.environment), ("account", settings.account_id),
+                        ("region", settings.region)):
+        text = text.replace("{" + name + "}", value)
+    return yaml.safe_load(text)
+
+
 def render_all(synth: dict[str, dict]) -> dict[str, str]:
     from boi_audit.catalog import load_catalog
     from boi_audit.render import render_audit_plan, render_encryption_standards
-    from boi_iam.render import render_iam_doc
+    from boi_iam.extract import extract_policies
+    from boi_iam.render import least_privilege_rows, render_iam_doc
     from boi_kms.classes import resolve_classes
     from boi_kms.render import render_kms_doc
 
@@ -41,8 +56,11 @@ def render_all(synth: dict[str, dict]) -> dict[str, str]:
 
     settings = load_settings(environment_of(synth))
     classes = resolve_classes(dict(settings.keys.rotation_days))
+    matrix = load_access_matrix(settings)
+    policies = extract_policies(synth, account_id=settings.account_id, region=settings.region)
     return {
-        "iam.md": render_iam_doc(synth, account_id=settings.account_id, region=settings.region),
+        "iam.md": render_iam_doc(synth, account_id=settings.account_id, region=settings.region, matrix=matrix,
+                                 report_rows=least_privilege_rows(policies, matrix)),
         "kms.md": render_kms_doc(synth, classes, settings.keys.schedule_from),
         "audit-plan.md": render_audit_plan(synth, load_catalog()),
         "encryption-standards.md": render_encryption_standards(synth),

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 
 from cdktn import TerraformResourceLifecycle
+from cdktn_provider_aws.backup_plan import BackupPlan
+from cdktn_provider_aws.backup_selection import BackupSelection
+from cdktn_provider_aws.backup_vault import BackupVault
 from cdktn_provider_aws.db_instance import DbInstance
 from cdktn_provider_aws.db_parameter_group import DbParameterGroup
 from cdktn_provider_aws.db_subnet_group import DbSubnetGroup
@@ -28,6 +31,7 @@ from boi.settings import Settings
 from boi_audit.documents_protection import DocumentsBucketProtection
 from modules.blocks import blocks
 from boi_iam.resource_policy import ResourcePolicy, deny_insecure_transport
+from boi_iam.grants import Grant
 from boi_iam.role import PlatformRole, lazy_json
 from boi_iam.policy import trust_document
 from modules import names
@@ -66,6 +70,28 @@ def private_bucket(scope: Construct, id: str, *, name: str, kms_key_arn: str | N
 
 
 class Data(Construct):
+    def _backups(self, s: Settings, foundation, gov) -> None:
+        """AWS Backup copies of the database and the sessions table, in a vault under the backups key."""
+        key = foundation.key("backups")
+        vault = BackupVault(self, "vault", name=f"{s.prefix}-vault", kms_key_arn=key.arn, force_destroy=not s.keys.prevent_destroy)
+        plan = BackupPlan(self, "plan", name=f"{s.prefix}-daily", rule=blocks([{
+            "rule_name": "daily", "target_vault_name": vault.name, "schedule": "cron(0 5 * * ? *)",
+            "start_window": 60, "completion_window": 360,
+            "lifecycle": {"delete_after": s.retention.archive_days}}]))
+        role = PlatformRole(
+            self, "backup_role", name=f"{s.prefix}-backup", account_id=s.account_id,
+            purpose="AWS Backup takes and restores recovery points of the database and sessions table",
+            trust=trust_document("backup.amazonaws.com",
+                                 conditions={"StringEquals": {"aws:SourceAccount": s.account_id}}),
+            boundary_arn=gov.operational_boundary_arn)
+        for policy in ("AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores"):
+            role.attach_managed(f"arn:aws:iam::aws:policy/service-role/{policy}",
+                                "the AWS-maintained policies AWS Backup needs to snapshot and restore RDS and DynamoDB")
+        role.grant(Grant(role.principal, key_asset(s, key), "encrypt_decrypt",
+                         "AWS Backup encrypts recovery points in the vault", via="backup"))
+        BackupSelection(self, "selection", name=f"{s.prefix}-data", plan_id=plan.id, iam_role_arn=role.arn,
+                        resources=[self.database.arn, self.sessions.arn])
+
     def __init__(self, scope: Construct, id: str, *, settings: Settings, foundation, network) -> None:
         super().__init__(scope, id)
         s = self.settings = settings
@@ -163,6 +189,7 @@ class Data(Construct):
             documents_key.allow_use("MalwareScannerDecryptsUploads", f"arn:aws:iam::{s.account_id}:role/"
                                     f"{s.prefix}-documents-malware-scan", ("kms:Decrypt",), "s3",
                                     "GuardDuty Malware Protection reads uploads through S3 to scan them")
+        self._backups(s, foundation, gov)
         self.assets = {
             "documents_bucket": asset(s, "s3_bucket", "documents bucket", arn, sensitive=True,
                                       policy=self.documents_policy, key_arn=documents_key.arn),

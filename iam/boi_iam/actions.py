@@ -1,6 +1,6 @@
 """Named action sets. Grants refer to these names, never to inline action strings."""
 
-S3_READ_OBJECTS = ("s3:GetObject", "s3:GetObjectVersion")
+S3_READ_OBJECTS = ("s3:GetObject",)
 S3_PUT_OBJECTS = ("s3:PutObject",)
 S3_DELETE_OBJECTS = ("s3:DeleteObject",)
 S3_LIST_BUCKET = ("s3:ListBucket",)
@@ -9,12 +9,12 @@ KMS_DECRYPT = ("kms:Decrypt",)
 KMS_ENCRYPT = ("kms:Encrypt", "kms:GenerateDataKey")
 KMS_ENCRYPT_DECRYPT = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
 
-SQS_SEND = ("sqs:SendMessage", "sqs:GetQueueAttributes")
+SQS_SEND = ("sqs:SendMessage",)
 SQS_CONSUME = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
                "sqs:GetQueueAttributes")
 SQS_INSPECT = ("sqs:GetQueueAttributes", "sqs:ListDeadLetterSourceQueues")
 
-SECRET_READ = ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret")
+SECRET_READ = ("secretsmanager:GetSecretValue",)
 
 DYNAMODB_READ_WRITE = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
                        "dynamodb:Query", "dynamodb:ConditionCheckItem")

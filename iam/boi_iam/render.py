@@ -189,7 +189,8 @@ def check_access_matrix(matrix: Any) -> dict:
                 )
                 continue
             for op in ops:
-                if op not in known:
+                # "decrypt@s3" is the operation "decrypt" made through S3 (kms:ViaService).
+                if op.split("@")[0] not in known:
                     problems.append(
                         f"matrix.allow.{principal}.{asset_name}: operation {op!r} is not defined for type "
                         f"{asset.get('type')!r}; defined: {sorted(known)}"
@@ -203,13 +204,17 @@ def needed_actions(matrix: dict, principal: str) -> set[str] | None:
     """The actions of every operation ``allow`` lists for ``principal``; None when it has no row."""
     check_access_matrix(matrix)
     grants = matrix["allow"].get(principal)
-    if grants is None:
+    runtime = matrix.get("runtime_needs", {}).get(principal)
+    if grants is None and runtime is None:
         return None
-    needed: set[str] = set()
+    grants = grants or {}
+    # Operational actions outside the sensitive assets (logs, tracing, network interfaces) are
+    # reviewed in the matrix's runtime_needs.
+    needed: set[str] = set(matrix.get("runtime_needs", {}).get(principal, []))
     for asset_name, ops in grants.items():
         atype = matrix["assets"][asset_name]["type"]
         for op in ops:
-            for action in matrix["operations"][atype][op]:
+            for action in matrix["operations"][atype][op.split("@")[0]]:
                 needed.update(actiondb.expand(action) if ("*" in action or "?" in action) else [action])
     return needed
 
@@ -893,7 +898,7 @@ class _Doc:
             for asset in sorted(m["allow"][principal]):
                 atype = m["assets"][asset]["type"]
                 ops = m["allow"][principal][asset]
-                actions = sorted({a for op in ops for a in m["operations"][atype][op]})
+                actions = sorted({a for op in ops for a in m["operations"][atype][op.split("@")[0]]})
                 out.append(
                     f"| {_cell(principal)} | {_code(role) if role else '**no such role in the JSON**'} | "
                     f"{_cell(asset)} ({_cell(atype)}) | {', '.join(_cell(o) for o in ops)} | {_actions_text(actions)} |"
