@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+pytestmark = pytest.mark.slow  # jsii, a moto server or the Node simulator: not the pure core
+
 BOUNDARY = "arn:aws:iam::123456789012:policy/boi-boundary"
 
 

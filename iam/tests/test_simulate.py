@@ -14,6 +14,8 @@ from boi_iam.simulate import (
     simulation,
 )
 
+pytestmark = pytest.mark.slow  # jsii, a moto server or the Node simulator: not the pure core
+
 ACCT = "111122223333"
 ROLE = f"arn:aws:iam::{ACCT}:role/boi/intake"
 BUCKET_OBJ = "arn:aws:s3:::boi-docs-prod/uploads/a.pdf"

@@ -8,6 +8,8 @@ from boi_kms import policy as P
 from boi_kms.classes import resolve_classes
 from boi_kms.errors import ConfigError
 
+pytestmark = pytest.mark.slow  # jsii, a moto server or the Node simulator: not the pure core
+
 ADMIN = "arn:aws:iam::111122223333:role/security-admin"
 
 

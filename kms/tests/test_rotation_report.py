@@ -18,6 +18,8 @@ from boi_kms.rotation_report import (
     plan_from_synth,
 )
 
+pytestmark = pytest.mark.slow  # jsii, a moto server or the Node simulator: not the pure core
+
 
 def synth_for(keys: dict[str, tuple[str, int]], secrets: dict[str, bool]) -> dict:
     """A cdk.tf.json-shaped stack: keys {class: (alias, days)}, secrets {name: rotated?}."""
