@@ -628,8 +628,19 @@ def _attribute_changes(before: dict, after: dict) -> list[str]:
         elif path not in b:
             out.append(f"`{path}` = {_short(a[path])} added")
         elif a[path] != b[path]:
-            out.append(f"`{path}`: {_short(b[path])} → {_short(a[path])}")
+            out.append(f"`{path}`: {_changed_text(b[path], a[path])}")
     return out
+
+
+def _changed_text(old, new) -> str:
+    """`old → new`; for multi-line text (a Guard rule, a script) only the lines that differ."""
+    if isinstance(old, str) and isinstance(new, str) and ("\n" in old or "\n" in new):
+        removed = [line.strip() for line in old.splitlines() if line not in new.splitlines()]
+        added = [line.strip() for line in new.splitlines() if line not in old.splitlines()]
+        shown = [f"−`{_short(line)}`" for line in removed[:3]] + [f"+`{_short(line)}`" for line in added[:3]]
+        more = len(removed) + len(added) - len(shown)
+        return " ".join(shown) + (f" (+{more} more lines)" if more > 0 else "")
+    return f"{_short(old)} → {_short(new)}"
 
 
 def _controls(synth: Mapping[str, dict]) -> dict[tuple[str, str], tuple[str, str, dict]]:

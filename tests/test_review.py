@@ -260,6 +260,15 @@ def test_audit_control_changes():
     assert by_category["Alarm"].changes == ["`threshold`: 1 → 5"]
 
 
+def test_multi_line_attribute_changes_show_only_the_changed_lines():
+    before, after = base(), base()
+    rule = "rule a {\n  x == 1\n}\nrule b {\n  period <= 180\n}"
+    res(before, "aws_config_config_rule", "rotation")["source"]["policy_text"] = rule
+    res(after, "aws_config_config_rule", "rotation")["source"]["policy_text"] = rule.replace("180", "365")
+    [change] = diff_synth(before, after).controls
+    assert change.changes == ["`source.policy_text`: −`period <= 180` +`period <= 365`"]
+
+
 def test_resource_replaced_when_identity_attribute_changes():
     after = base()
     res(after, "aws_s3_bucket", "documents")["bucket"] = "boi-test-documents-v2"
