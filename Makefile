@@ -11,11 +11,11 @@ NODE_BIN = $(firstword $(wildcard $(CURDIR)/.venv/lib/python3*/site-packages/nod
 export PATH := $(if $(NODE_BIN),$(NODE_BIN):,)$(PATH)
 NPM := $(shell command -v npm 2>/dev/null)
 
-.PHONY: all setup synth check docs test test-unit bench iam-report rotation-report clean
+.PHONY: all setup synth check docs test test-unit bench iam-report rotation-report clean handbook evidence browser
 
 all: setup synth check docs ## set up, synthesize $(ENV), run the gate, write docs/security
 
-setup: .venv/.synced tools/checkov/.venv/.synced iam/sim/node_modules/.installed ## install everything (locked)
+setup: .venv/.synced tools/checkov/.venv/.synced iam/sim/node_modules/.installed handbook/node_modules/.installed ## install everything (locked)
 
 .venv/.synced: pyproject.toml uv.lock iam/pyproject.toml kms/pyproject.toml audit/pyproject.toml
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install -q "uv==$(UV_VERSION)"
@@ -30,6 +30,17 @@ iam/sim/node_modules/.installed: iam/sim/package.json iam/sim/package-lock.json 
 	$(if $(NPM),$(NPM),node $(NODE_BIN)/../lib/node_modules/npm/bin/npm-cli.js) ci --prefix iam/sim --no-audit --no-fund --loglevel=error
 	@touch $@
 
+handbook/node_modules/.installed: handbook/package.json handbook/package-lock.json .venv/.synced
+	$(if $(NPM),$(NPM),node $(NODE_BIN)/../lib/node_modules/npm/bin/npm-cli.js) ci --prefix handbook --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Debian's Chromium for the handbook's browser test (Playwright's own browser download does not
+# work here). Without it, and without root to install it, the browser tests skip with the reason.
+browser: ## install Debian's chromium if it is missing
+	@command -v chromium >/dev/null 2>&1 || { \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
+	  || echo "warning: could not install chromium; the handbook browser tests will be skipped"; }
+
 synth: .venv/.synced ## synthesize ENV (default dev) into cdktf.out
 	BOI_ENV=$(ENV) BOI_OUT_DIR=$(OUT) $(RUN) python main.py
 
@@ -39,7 +50,7 @@ check: setup ## checkov gate over every stack, plus terraform init/validate wher
 docs: .venv/.synced ## write docs/security from the synthesized JSON
 	$(RUN) python -m boi.docs --out $(OUT)
 
-test: setup ## every test (the pure unit tests, synth, gate, proofs, docs)
+test: setup browser ## every test (the pure unit tests, synth, gate, proofs, docs)
 	$(RUN) pytest -q
 
 test-unit: .venv/.synced ## only the fast pure-Python tests of the components
@@ -53,6 +64,12 @@ iam-report: .venv/.synced ## least-privilege report per role from the synthesize
 
 rotation-report: .venv/.synced ## live KMS rotation report (AWS credentials or AWS_ENDPOINT_URL)
 	$(RUN) python -m boi_kms.rotation_report --synth-dir $(OUT)
+
+handbook: .venv/.synced handbook/node_modules/.installed synth ## build the security handbook into site/ (offline)
+	$(RUN) python -m boi.handbook --out $(OUT) --site site
+
+evidence: setup synth ## dated evidence pack for an auditor in artifacts/evidence/<date> (DATE=YYYY-MM-DD)
+	$(RUN) python -m boi.evidence --out $(OUT) --dest artifacts/evidence $(if $(DATE),--date $(DATE),)
 
 clean:
 	rm -rf $(OUT) .tfcli

@@ -67,8 +67,11 @@ def _run(cmd: list[str], folder: Path, name: str) -> dict:
     (folder / f"{name}.stdout.txt").write_text(proc.stdout)
     if proc.stderr:
         (folder / f"{name}.stderr.txt").write_text(proc.stderr)
-    return {"command": " ".join(_display(c) for c in cmd), "exit_code": proc.returncode,
-            "seconds": round(time.monotonic() - started, 1)}
+    return {
+        "command": " ".join(_display(c) for c in cmd),
+        "exit_code": proc.returncode,
+        "seconds": round(time.monotonic() - started, 1),
+    }
 
 
 def _display(arg: str) -> str:
@@ -110,15 +113,29 @@ def _synth(out: Path, pack: Path) -> dict:
         shutil.copyfile(out / "stacks" / stack / "cdk.tf.json", target / "stacks" / stack / "cdk.tf.json")
     if (out / "manifest.json").is_file():
         shutil.copyfile(out / "manifest.json", target / "manifest.json")
-    return {"status": "included", "environment": environment_of(synth), "stacks": sorted(synth),
-            "resources": {s: sum(len(v) for v in j.get("resource", {}).values()) for s, j in sorted(synth.items())}}
+    return {
+        "status": "included",
+        "environment": environment_of(synth),
+        "stacks": sorted(synth),
+        "resources": {
+            s: sum(len(v) for v in j.get("resource", {}).values()) for s, j in sorted(synth.items())
+        },
+    }
 
 
 def _gate(out: Path, pack: Path, suppressions: Path) -> dict:
     folder = pack / "gate"
     folder.mkdir()
-    cmd = [sys.executable, "-m", "boi.gate", "--out", str(out.resolve()), "--json",
-           "--sarif", str((folder / "checkov.sarif").resolve())]
+    cmd = [
+        sys.executable,
+        "-m",
+        "boi.gate",
+        "--out",
+        str(out.resolve()),
+        "--json",
+        "--sarif",
+        str((folder / "checkov.sarif").resolve()),
+    ]
     if suppressions.is_file():
         cmd += ["--suppressions", str(suppressions)]
     run = _run(cmd, folder, "gate")
@@ -131,15 +148,21 @@ def _gate(out: Path, pack: Path, suppressions: Path) -> dict:
         (folder / "gate.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
         (folder / "gate.stdout.txt").unlink()
     verdict = {0: "passed", 1: "failed"}.get(run["exit_code"], "error")
-    return {"status": "included" if result is not None else "error", "verdict": verdict, **run,
-            "sarif": (folder / "checkov.sarif").is_file()}
+    return {
+        "status": "included" if result is not None else "error",
+        "verdict": verdict,
+        **run,
+        "sarif": (folder / "checkov.sarif").is_file(),
+    }
 
 
 def _iam_proofs(pack: Path, proofs: Path) -> dict:
     if not proofs.is_file():
-        return {"status": "absent",
-                "note": f"{_display(str(proofs))} not found: the IAM proofs did not write results before this "
-                        "pack was made (run the proof tests, then `make evidence` again)"}
+        return {
+            "status": "absent",
+            "note": f"{_display(str(proofs))} not found: the IAM proofs did not write results before this "
+            "pack was made (run the proof tests, then `make evidence` again)",
+        }
     folder = pack / "iam-proofs"
     folder.mkdir()
     shutil.copyfile(proofs, folder / "iam-proofs.json")
@@ -155,19 +178,35 @@ def _iam_proofs(pack: Path, proofs: Path) -> dict:
 
 def _lint(out: Path, pack: Path, accepted: Path, environment: str) -> dict:
     if not accepted.is_file():
-        return {"status": "absent",
-                "note": f"{_display(str(accepted))} not found: the IAM lint needs the reviewed accepted findings"}
+        return {
+            "status": "absent",
+            "note": f"{_display(str(accepted))} not found: the IAM lint needs the reviewed accepted findings",
+        }
     from boi.settings import load_settings
 
     settings = load_settings(environment)
     folder = pack / "lint"
     folder.mkdir()
     shutil.copyfile(accepted, folder / accepted.name)
-    cmd = [sys.executable, "-m", "boi_iam.lint", "--out", str(out.resolve()), "--accepted", str(accepted),
-           "--account", settings.account_id, "--region", settings.region]
+    cmd = [
+        sys.executable,
+        "-m",
+        "boi_iam.lint",
+        "--out",
+        str(out.resolve()),
+        "--accepted",
+        str(accepted),
+        "--account",
+        settings.account_id,
+        "--region",
+        settings.region,
+    ]
     run = _run(cmd, folder, "lint")
-    return {"status": "included", "verdict": {0: "passed", 1: "unreviewed findings"}.get(run["exit_code"], "error"),
-            **run}
+    return {
+        "status": "included",
+        "verdict": {0: "passed", 1: "unreviewed findings"}.get(run["exit_code"], "error"),
+        **run,
+    }
 
 
 def _documents(out: Path, pack: Path) -> dict:
@@ -191,16 +230,29 @@ def _documents(out: Path, pack: Path) -> dict:
 
 def write_manifest(pack: Path, sections: dict, meta: dict) -> None:
     files = [name for name in _files(pack) if name not in (MANIFEST, CHECKSUMS)]
-    manifest = {**meta, "sections": sections,
-                "files": [{"path": name, "sha256": sha256_file(pack / name), "bytes": (pack / name).stat().st_size}
-                          for name in files]}
+    manifest = {
+        **meta,
+        "sections": sections,
+        "files": [
+            {"path": name, "sha256": sha256_file(pack / name), "bytes": (pack / name).stat().st_size}
+            for name in files
+        ],
+    }
     (pack / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     lines = [f"{sha256_file(pack / name)}  {name}" for name in [*files, MANIFEST]]
     (pack / CHECKSUMS).write_text("\n".join(lines) + "\n")
 
 
-def build_pack(out: Path, dest: Path, date: dt.date, *, run_gate: bool = True, proofs: Path = IAM_PROOFS,
-               accepted: Path = ACCEPTED_FINDINGS, suppressions: Path = SUPPRESSIONS) -> tuple[Path, dict]:
+def build_pack(
+    out: Path,
+    dest: Path,
+    date: dt.date,
+    *,
+    run_gate: bool = True,
+    proofs: Path = IAM_PROOFS,
+    accepted: Path = ACCEPTED_FINDINGS,
+    suppressions: Path = SUPPRESSIONS,
+) -> tuple[Path, dict]:
     if not list(out.glob("stacks/*/cdk.tf.json")):
         raise EvidenceError(f"no stacks under {out}/stacks; run `make synth` first")
     dest.mkdir(parents=True, exist_ok=True)
@@ -209,14 +261,22 @@ def build_pack(out: Path, dest: Path, date: dt.date, *, run_gate: bool = True, p
     try:
         sections: dict[str, dict] = {"synth": _synth(out, scratch)}
         environment = sections["synth"]["environment"]
-        sections["gate"] = _gate(out, scratch, suppressions) if run_gate else {
-            "status": "skipped", "note": "--no-gate: the gate was not run for this pack"}
+        sections["gate"] = (
+            _gate(out, scratch, suppressions)
+            if run_gate
+            else {"status": "skipped", "note": "--no-gate: the gate was not run for this pack"}
+        )
         sections["iam_proofs"] = _iam_proofs(scratch, proofs)
         sections["lint"] = _lint(out, scratch, accepted, environment)
         sections["documents"] = _documents(out, scratch)
-        meta = {"schema": SCHEMA, "pack": "BOI platform security evidence", "date": date.isoformat(),
-                "generated_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-                "environment": environment, "git": _git()}
+        meta = {
+            "schema": SCHEMA,
+            "pack": "BOI platform security evidence",
+            "date": date.isoformat(),
+            "generated_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+            "environment": environment,
+            "git": _git(),
+        }
         write_manifest(scratch, sections, meta)
         if target.exists():
             shutil.rmtree(target)
@@ -251,7 +311,11 @@ def verify(pack: Path) -> list[str]:
     for name in _files(pack):
         if name not in listed and name != CHECKSUMS:
             problems.append(f"{name}: not in {CHECKSUMS}")
-    if (pack / MANIFEST).is_file() and MANIFEST in listed and not any(p.startswith(MANIFEST) for p in problems):
+    if (
+        (pack / MANIFEST).is_file()
+        and MANIFEST in listed
+        and not any(p.startswith(MANIFEST) for p in problems)
+    ):
         manifest = json.loads((pack / MANIFEST).read_text())
         in_manifest = {f["path"]: f["sha256"] for f in manifest.get("files", [])}
         expected = {k: v for k, v in listed.items() if k != MANIFEST}
@@ -263,11 +327,17 @@ def verify(pack: Path) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=Path("cdktf.out"), help="synth output (stacks/*/cdk.tf.json)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path("cdktf.out"), help="synth output (stacks/*/cdk.tf.json)"
+    )
     parser.add_argument("--dest", type=Path, default=Path("artifacts") / "evidence")
     parser.add_argument("--date", help="YYYY-MM-DD of the pack (default: today)")
-    parser.add_argument("--no-gate", action="store_true", help="do not run the checkov gate (recorded as skipped)")
+    parser.add_argument(
+        "--no-gate", action="store_true", help="do not run the checkov gate (recorded as skipped)"
+    )
     parser.add_argument("--verify", type=Path, metavar="DIR", help="check every hash of a pack and exit")
     args = parser.parse_args(argv)
     if args.verify:
@@ -277,9 +347,15 @@ def main(argv: list[str] | None = None) -> int:
         problems = verify(args.verify)
         for problem in problems:
             print(f"FAIL {problem}")
-        count = len((args.verify / CHECKSUMS).read_text().splitlines()) if (args.verify / CHECKSUMS).is_file() else 0
-        print(f"{args.verify}: {'verified' if not problems else 'NOT verified'}, {count} files, "
-              f"{len(problems)} problems")
+        count = (
+            len((args.verify / CHECKSUMS).read_text().splitlines())
+            if (args.verify / CHECKSUMS).is_file()
+            else 0
+        )
+        print(
+            f"{args.verify}: {'verified' if not problems else 'NOT verified'}, {count} files, "
+            f"{len(problems)} problems"
+        )
         return 1 if problems else 0
     try:
         date = dt.date.fromisoformat(args.date) if args.date else dt.date.today()
@@ -294,8 +370,10 @@ def main(argv: list[str] | None = None) -> int:
     for name, section in sections.items():
         detail = section.get("verdict") or section.get("note") or ""
         print(f"{name:11} {section['status']:9} {detail}")
-    print(f"evidence pack: {target} ({len(_files(target))} files; verify with "
-          f"`python -m boi.evidence --verify {target}`)")
+    print(
+        f"evidence pack: {target} ({len(_files(target))} files; verify with "
+        f"`python -m boi.evidence --verify {target}`)"
+    )
     return 0
 
 

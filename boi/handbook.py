@@ -20,7 +20,6 @@ The committed ``docs/security`` is never written here: ``make docs`` owns it.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
@@ -92,7 +91,12 @@ def render_documents(synth: dict[str, dict]) -> tuple[dict[str, str], list[str]]
 
         return render_encryption_standards(synth)
 
-    renderers = {"iam.md": iam, "kms.md": kms, "audit-plan.md": audit_plan, "encryption-standards.md": encryption}
+    renderers = {
+        "iam.md": iam,
+        "kms.md": kms,
+        "audit-plan.md": audit_plan,
+        "encryption-standards.md": encryption,
+    }
     documents: dict[str, str] = {}
     notes = [f"boi.docs.render_all failed ({first_error}); rendered the documents one by one"]
     for name, render in renderers.items():
@@ -106,10 +110,15 @@ def render_documents(synth: dict[str, dict]) -> tuple[dict[str, str], list[str]]
 
 
 def _placeholder(name: str, reason: str, synth: dict[str, dict], settings) -> str:
-    lines = [f"# {name.removesuffix('.md').replace('-', ' ').title()}", "",
-             '!!! warning "Not generated in this build"', "",
-             f"    The renderer of `docs/security/{name}` could not run: `{reason}`.",
-             "    Everything else in the handbook is generated from the same synthesized JSON.", ""]
+    lines = [
+        f"# {name.removesuffix('.md').replace('-', ' ').title()}",
+        "",
+        '!!! warning "Not generated in this build"',
+        "",
+        f"    The renderer of `docs/security/{name}` could not run: `{reason}`.",
+        "    Everything else in the handbook is generated from the same synthesized JSON.",
+        "",
+    ]
     if name == "iam.md":
         lines += _role_summary(synth, settings.account_id, settings.region)
     return "\n".join(lines) + "\n"
@@ -120,8 +129,12 @@ def _role_summary(synth: dict[str, dict], account_id: str, region: str) -> list[
     from boi_iam.extract import extract_policies
 
     policy_set = extract_policies(synth, account_id=account_id, region=region)
-    lines = ["## Roles (from the synthesized identity policies)", "",
-             "| role | permission boundary | AWS-managed policies | statements (Sid: actions) |", "|---|---|---|---|"]
+    lines = [
+        "## Roles (from the synthesized identity policies)",
+        "",
+        "| role | permission boundary | AWS-managed policies | statements (Sid: actions) |",
+        "|---|---|---|---|",
+    ]
     for view in policy_set.roles():
         statements = []
         for policy in view.identity:
@@ -155,7 +168,9 @@ def _statements(doc: dict) -> list[dict]:
     return _as_list(doc.get("Statement"))
 
 
-def reach_from_matrix(matrix: dict, *, prefix: str = "", placeholders: dict[str, str] | None = None) -> list[Reach]:
+def reach_from_matrix(
+    matrix: dict, *, prefix: str = "", placeholders: dict[str, str] | None = None
+) -> list[Reach]:
     """``allow: {principal: {asset: [operation, ...]}}`` -> one Reach per principal and asset.
 
     Principals in the matrix are role names without the environment prefix: ``prefix`` puts it
@@ -172,7 +187,9 @@ def reach_from_matrix(matrix: dict, *, prefix: str = "", placeholders: dict[str,
         spec = specs.get(asset)
         if not isinstance(spec, dict):
             return ""
-        fields = ", ".join(f"{k}: {v}" for k, v in spec.items() if k != "type" and not isinstance(v, list | dict))
+        fields = ", ".join(
+            f"{k}: {v}" for k, v in spec.items() if k != "type" and not isinstance(v, list | dict)
+        )
         text = f"{spec.get('type', '?')} ({fields})" if fields else str(spec.get("type", "?"))
         for key, value in fill.items():
             text = text.replace("{" + key + "}", value)
@@ -190,11 +207,28 @@ def reach_from_matrix(matrix: dict, *, prefix: str = "", placeholders: dict[str,
     return sorted(out)
 
 
-_VERBS = (("Decrypt", "decrypt"), ("Encrypt", "encrypt"), ("GenerateDataKey", "encrypt"), ("ReEncrypt", "encrypt"),
-          ("connect", "connect"), ("Receive", "consume"), ("DeleteMessage", "consume"),
-          ("ChangeMessageVisibility", "consume"), ("Send", "send"), ("Get", "read"), ("List", "read"),
-          ("Describe", "read"), ("Query", "read"), ("Scan", "read"), ("BatchGet", "read"), ("Put", "write"),
-          ("BatchWrite", "write"), ("Update", "write"), ("Delete", "delete"), ("Restore", "write"))
+_VERBS = (
+    ("Decrypt", "decrypt"),
+    ("Encrypt", "encrypt"),
+    ("GenerateDataKey", "encrypt"),
+    ("ReEncrypt", "encrypt"),
+    ("connect", "connect"),
+    ("Receive", "consume"),
+    ("DeleteMessage", "consume"),
+    ("ChangeMessageVisibility", "consume"),
+    ("Send", "send"),
+    ("Get", "read"),
+    ("List", "read"),
+    ("Describe", "read"),
+    ("Query", "read"),
+    ("Scan", "read"),
+    ("BatchGet", "read"),
+    ("Put", "write"),
+    ("BatchWrite", "write"),
+    ("Update", "write"),
+    ("Delete", "delete"),
+    ("Restore", "write"),
+)
 
 
 def _operation(action: str) -> str:
@@ -241,8 +275,11 @@ def reach_from_policies(synth: dict[str, dict], account_id: str, region: str) ->
 
     policy_set = extract_policies(synth, account_id=account_id, region=region)
     aliases = _key_aliases(synth, policy_set)
-    secrets = {p.target: p.target.rsplit(":", 1)[-1].rsplit("-", 1)[0] for p in policy_set.of_kind("resource")
-               if p.target and ":secretsmanager:" in p.target}
+    secrets = {
+        p.target: p.target.rsplit(":", 1)[-1].rsplit("-", 1)[0]
+        for p in policy_set.of_kind("resource")
+        if p.target and ":secretsmanager:" in p.target
+    }
     reach: dict[tuple[str, str], tuple[set[str], set[str]]] = {}
     for view in policy_set.roles():
         for policy in view.identity:
@@ -257,7 +294,9 @@ def reach_from_policies(synth: dict[str, dict], account_id: str, region: str) ->
                     ops.update(_operation(str(a)) for a in _as_list(st.get("Action")))
                     if st.get("Sid"):
                         sids.add(str(st["Sid"]))
-    return sorted(Reach(p, a, tuple(sorted(ops)), ", ".join(sorted(sids))) for (p, a), (ops, sids) in reach.items())
+    return sorted(
+        Reach(p, a, tuple(sorted(ops)), ", ".join(sorted(sids))) for (p, a), (ops, sids) in reach.items()
+    )
 
 
 def _key_aliases(synth: dict[str, dict], policy_set) -> dict[str, str]:
@@ -268,16 +307,24 @@ def _key_aliases(synth: dict[str, dict], policy_set) -> dict[str, str]:
             match = re.search(r"\$\{(aws_kms_key\.[^.}]+)\.", str(alias.get("target_key_id", "")))
             if match:
                 by_address[match.group(1)] = str(alias.get("name", "")).removeprefix("alias/")
-    return {p.target: by_address[p.owner.address] for p in policy_set.of_kind("key")
-            if p.target and p.owner.address in by_address}
+    return {
+        p.target: by_address[p.owner.address]
+        for p in policy_set.of_kind("key")
+        if p.target and p.owner.address in by_address
+    }
 
 
-def managed_policy_roles(synth: dict[str, dict], account_id: str, region: str) -> list[tuple[str, tuple[str, ...]]]:
+def managed_policy_roles(
+    synth: dict[str, dict], account_id: str, region: str
+) -> list[tuple[str, tuple[str, ...]]]:
     from boi_iam.extract import extract_policies
 
     policy_set = extract_policies(synth, account_id=account_id, region=region)
-    return [(v.name, tuple(a.rsplit("/", 1)[-1] for a in v.managed_policy_arns))
-            for v in policy_set.roles() if v.managed_policy_arns]
+    return [
+        (v.name, tuple(a.rsplit("/", 1)[-1] for a in v.managed_policy_arns))
+        for v in policy_set.roles()
+        if v.managed_policy_arns
+    ]
 
 
 def _node_id(prefix: str, name: str) -> str:
@@ -300,8 +347,10 @@ def mermaid_reach(reach: Iterable[Reach]) -> list[str]:
     lines += [f'    {_node_id("a_", a)}[("{_label(a)}")]' for a in assets]
     lines.append("  end")
     for r in reach:
-        lines.append(f'  {_node_id("p_", r.principal)} -- "{_label(", ".join(r.operations))}" --> '
-                     f'{_node_id("a_", r.asset)}')
+        lines.append(
+            f'  {_node_id("p_", r.principal)} -- "{_label(", ".join(r.operations))}" --> '
+            f"{_node_id('a_', r.asset)}"
+        )
     lines.append("```")
     return lines
 
@@ -312,24 +361,36 @@ def render_access_page(synth: dict[str, dict], matrix_path: Path | None = ACCESS
     from boi.settings import load_settings
 
     settings = load_settings(docs.environment_of(synth))
-    lines = ["# Who can reach which data", "",
-             "<!-- Generated by boi.handbook; do not edit by hand. -->", ""]
+    lines = ["# Who can reach which data", "", "<!-- Generated by boi.handbook; do not edit by hand. -->", ""]
     if matrix_path is not None and matrix_path.is_file():
         source = "access matrix"
         matrix = yaml.safe_load(matrix_path.read_text()) or {}
-        reach = reach_from_matrix(matrix, prefix=settings.prefix, placeholders={
-            "env": settings.environment, "account": settings.account_id, "region": settings.region})
-        lines += [f"Source: the reviewed access matrix `{matrix_path.relative_to(ROOT) if matrix_path.is_relative_to(ROOT) else matrix_path.name}`"
-                  " (principal × asset × operation). The IAM proofs check the synthesized policies against it "
-                  "in both directions: every allow below is allowed, everything else on sensitive assets is denied.",
-                  ""]
+        reach = reach_from_matrix(
+            matrix,
+            prefix=settings.prefix,
+            placeholders={
+                "env": settings.environment,
+                "account": settings.account_id,
+                "region": settings.region,
+            },
+        )
+        shown = matrix_path.relative_to(ROOT) if matrix_path.is_relative_to(ROOT) else matrix_path.name
+        lines += [
+            f"Source: the reviewed access matrix `{shown}` (principal × asset × operation). The IAM proofs "
+            "check the synthesized policies against it in both directions: every allow below is allowed, "
+            "everything else on sensitive assets is denied.",
+            "",
+        ]
     else:
         source = "identity policies"
         reach = reach_from_policies(synth, settings.account_id, settings.region)
-        lines += ["Source: the Allow statements of every role's identity policies in the synthesized JSON "
-                  "(the access matrix `tests/access_matrix.yaml` is not there yet). Only statements that name a "
-                  "data store are drawn; resource and key policies, boundaries and SCPs can narrow this further, "
-                  "and the IAM proofs are what judge the effective access.", ""]
+        lines += [
+            "Source: the Allow statements of every role's identity policies in the synthesized JSON "
+            "(the access matrix `tests/access_matrix.yaml` is not there yet). Only statements that name a "
+            "data store are drawn; resource and key policies, boundaries and SCPs can narrow this further, "
+            "and the IAM proofs are what judge the effective access.",
+            "",
+        ]
     lines += ["## Graph", ""] + mermaid_reach(reach) + ["", "## Table", ""]
     extra = "statements" if source == "identity policies" else "asset"
     lines += [f"| principal | data | operations | {extra} |", "|---|---|---|---|"]
@@ -338,10 +399,16 @@ def render_access_page(synth: dict[str, dict], matrix_path: Path | None = ACCESS
     if source == "identity policies":
         managed = managed_policy_roles(synth, settings.account_id, settings.region)
         if managed:
-            lines += ["", "## Roles with AWS-managed policies", "",
-                      "Their content is not in the synthesized JSON, so they are not drawn above; the permission "
-                      "boundaries (see the IAM document) deny PII data-plane access to people's roles.", "",
-                      "| role | AWS-managed policies |", "|---|---|"]
+            lines += [
+                "",
+                "## Roles with AWS-managed policies",
+                "",
+                "Their content is not in the synthesized JSON, so they are not drawn above; the permission "
+                "boundaries (see the IAM document) deny PII data-plane access to people's roles.",
+                "",
+                "| role | AWS-managed policies |",
+                "|---|---|",
+            ]
             lines += [f"| `{name}` | {', '.join(policies)} |" for name, policies in managed]
     return "\n".join(lines) + "\n", source
 
@@ -365,15 +432,22 @@ def mermaid_js(install: bool = True) -> Path:
     """Path of mermaid.min.js from handbook/node_modules; runs `npm ci` there once if it is missing."""
     path = HANDBOOK / MERMAID_JS
     if not path.is_file() and install:
-        subprocess.run([*_npm(), "ci", "--prefix", str(HANDBOOK), "--no-audit", "--no-fund", "--loglevel=error"],
-                       check=True)
+        subprocess.run(
+            [*_npm(), "ci", "--prefix", str(HANDBOOK), "--no-audit", "--no-fund", "--loglevel=error"],
+            check=True,
+        )
     if not path.is_file():
         raise HandbookError(f"{path} is missing: run `npm ci --prefix handbook` (make setup does)")
     return path
 
 
-def stage(synth: dict[str, dict], stage_dir: Path, *, docs_dir: Path = DOCS,
-          matrix_path: Path | None = ACCESS_MATRIX) -> dict:
+def stage(
+    synth: dict[str, dict],
+    stage_dir: Path,
+    *,
+    docs_dir: Path = DOCS,
+    matrix_path: Path | None = ACCESS_MATRIX,
+) -> dict:
     """Write every page of the site into stage_dir; returns what was staged (for the summary)."""
     if stage_dir.exists():
         shutil.rmtree(stage_dir)
@@ -399,8 +473,12 @@ def build_site(stage_dir: Path, site_dir: Path, *, strict: bool = True) -> int:
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
-    config = load_config(config_file=str(CONFIG), docs_dir=str(stage_dir.resolve()),
-                         site_dir=str(site_dir.resolve()), strict=strict)
+    config = load_config(
+        config_file=str(CONFIG),
+        docs_dir=str(stage_dir.resolve()),
+        site_dir=str(site_dir.resolve()),
+        strict=strict,
+    )
     config.plugins.on_startup(command="build", dirty=False)
     try:
         build(config)
@@ -409,8 +487,14 @@ def build_site(stage_dir: Path, site_dir: Path, *, strict: bool = True) -> int:
     return len(list(site_dir.rglob("index.html")) if site_dir.is_dir() else [])
 
 
-def build_handbook(out: Path, site_dir: Path, stage_dir: Path, *, docs_dir: Path = DOCS,
-                   matrix_path: Path | None = ACCESS_MATRIX) -> dict:
+def build_handbook(
+    out: Path,
+    site_dir: Path,
+    stage_dir: Path,
+    *,
+    docs_dir: Path = DOCS,
+    matrix_path: Path | None = ACCESS_MATRIX,
+) -> dict:
     from boi.docs import load_out
 
     started = time.monotonic()
@@ -420,11 +504,19 @@ def build_handbook(out: Path, site_dir: Path, stage_dir: Path, *, docs_dir: Path
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=Path("cdktf.out"), help="synth output (stacks/*/cdk.tf.json)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path("cdktf.out"), help="synth output (stacks/*/cdk.tf.json)"
+    )
     parser.add_argument("--site", type=Path, default=Path("site"), help="where the static site goes")
-    parser.add_argument("--stage", type=Path, default=Path("build") / "handbook",
-                        help="scratch folder for the staged pages (replaced on every run)")
+    parser.add_argument(
+        "--stage",
+        type=Path,
+        default=Path("build") / "handbook",
+        help="scratch folder for the staged pages (replaced on every run)",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     try:
@@ -434,8 +526,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     for note in summary["notes"]:
         print(f"note: {note}")
-    print(f"handbook: {summary['pages']} pages in {summary['site']} "
-          f"(access graph from the {summary['access_source']}, {summary['seconds']} s)")
+    print(
+        f"handbook: {summary['pages']} pages in {summary['site']} "
+        f"(access graph from the {summary['access_source']}, {summary['seconds']} s)"
+    )
     return 0
 
 

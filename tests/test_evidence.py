@@ -50,7 +50,9 @@ def test_manifest_lists_every_file_with_its_hash(small_pack):
 
 @pytest.mark.skipif(shutil.which("sha256sum") is None, reason="sha256sum not installed")
 def test_sha256sum_accepts_the_checksum_file(small_pack):
-    subprocess.run(["sha256sum", "--check", "--strict", "--quiet", "MANIFEST.sha256"], cwd=small_pack, check=True)
+    subprocess.run(
+        ["sha256sum", "--check", "--strict", "--quiet", "MANIFEST.sha256"], cwd=small_pack, check=True
+    )
 
 
 def test_changed_file_is_detected(small_pack, capsys):
@@ -78,8 +80,12 @@ def test_rehashed_file_that_disagrees_with_the_manifest_is_detected(small_pack):
     target = small_pack / "synth" / "a.json"
     target.write_text('{"a": 3}\n')
     sums = small_pack / "MANIFEST.sha256"
-    sums.write_text("".join(f"{_sha(target)}  synth/a.json\n" if line.endswith("  synth/a.json") else line + "\n"
-                            for line in sums.read_text().splitlines()))
+    sums.write_text(
+        "".join(
+            f"{_sha(target)}  synth/a.json\n" if line.endswith("  synth/a.json") else line + "\n"
+            for line in sums.read_text().splitlines()
+        )
+    )
     assert evidence.verify(small_pack) == ["MANIFEST.json and MANIFEST.sha256 list different files or hashes"]
 
 
@@ -101,8 +107,14 @@ def test_bad_date_and_missing_synth_exit_2(tmp_path, capsys):
 @pytest.mark.slow
 def test_pack_from_synth_without_proofs_or_lint(synth_env, tmp_path):
     out, stacks = synth_env("dev")
-    target, sections = evidence.build_pack(out, tmp_path / "evidence", DAY, run_gate=False,
-                                           proofs=tmp_path / "no-proofs.json", accepted=tmp_path / "no-accepted.yaml")
+    target, sections = evidence.build_pack(
+        out,
+        tmp_path / "evidence",
+        DAY,
+        run_gate=False,
+        proofs=tmp_path / "no-proofs.json",
+        accepted=tmp_path / "no-accepted.yaml",
+    )
     assert target == tmp_path / "evidence" / "2026-12-01"
     for stack in stacks:
         copied = target / "synth" / "stacks" / stack / "cdk.tf.json"
@@ -121,7 +133,8 @@ def test_pack_from_synth_without_proofs_or_lint(synth_env, tmp_path):
     platform = target / "synth" / "stacks" / "boi-dev-platform" / "cdk.tf.json"
     platform.write_text(platform.read_text().replace('"force_ssl"', '"force_ssI"', 1) + " ")
     assert evidence.verify(target) == [
-        "synth/stacks/boi-dev-platform/cdk.tf.json: changed (SHA-256 differs from MANIFEST.sha256)"]
+        "synth/stacks/boi-dev-platform/cdk.tf.json: changed (SHA-256 differs from MANIFEST.sha256)"
+    ]
 
 
 @pytest.mark.slow
@@ -132,8 +145,9 @@ def test_proofs_are_included_and_a_rerun_replaces_the_pack(synth_env, tmp_path):
     dest = tmp_path / "evidence"
     (dest / DAY.isoformat()).mkdir(parents=True)
     (dest / DAY.isoformat() / "stale.txt").write_text("from an earlier run\n")
-    target, sections = evidence.build_pack(out, dest, DAY, run_gate=False, proofs=proofs,
-                                           accepted=tmp_path / "none.yaml")
+    target, sections = evidence.build_pack(
+        out, dest, DAY, run_gate=False, proofs=proofs, accepted=tmp_path / "none.yaml"
+    )
     assert not (target / "stale.txt").exists()
     assert (target / "iam-proofs" / "iam-proofs.json").read_bytes() == proofs.read_bytes()
     assert sections["iam_proofs"]["summary"] == {"passed": 12, "failed": 0}
@@ -142,11 +156,14 @@ def test_proofs_are_included_and_a_rerun_replaces_the_pack(synth_env, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (ROOT / "tools" / "checkov" / ".venv").is_dir(), reason="checkov not installed (make setup)")
+@pytest.mark.skipif(
+    not (ROOT / "tools" / "checkov" / ".venv").is_dir(), reason="checkov not installed (make setup)"
+)
 def test_pack_runs_the_gate(synth_env, tmp_path):
     out, _ = synth_env("dev")
-    target, sections = evidence.build_pack(out, tmp_path / "evidence", DAY, proofs=tmp_path / "none.json",
-                                           accepted=tmp_path / "none.yaml")
+    target, sections = evidence.build_pack(
+        out, tmp_path / "evidence", DAY, proofs=tmp_path / "none.json", accepted=tmp_path / "none.yaml"
+    )
     assert sections["gate"]["status"] == "included", sections["gate"]
     gate = json.loads((target / "gate" / "gate.json").read_text())
     assert isinstance(gate, dict)

@@ -29,8 +29,16 @@ SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 ROLE = "boi-dev-fincen-worker-task"
 # As the machine notes say: without the background-networking flags Chromium keeps trying to
 # reach Google's hosts, and this machine's closed network refuses every one of those connections.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 # Material renders each diagram into a *closed* shadow root, which no script can look into. For
 # the test only, shadow roots are opened, so the SVG inside each diagram container can be checked.
 OPEN_SHADOW_ROOTS = """
@@ -48,12 +56,16 @@ def _chromium() -> str | None:
 
 CHROMIUM = _chromium()
 if CHROMIUM is None:
-    REASON = ("CHROMIUM NOT FOUND: the handbook's browser tests did not run. Install Debian's chromium "
-              "(`make browser`, i.e. apt-get install chromium) or set BOI_CHROMIUM to a Chromium binary.")
+    REASON = (
+        "CHROMIUM NOT FOUND: the handbook's browser tests did not run. Install Debian's chromium "
+        "(`make browser`, i.e. apt-get install chromium) or set BOI_CHROMIUM to a Chromium binary."
+    )
     warnings.warn(REASON, stacklevel=1)
     pytest.skip(REASON, allow_module_level=True)
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="PLAYWRIGHT NOT INSTALLED: run `uv sync --frozen`")
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="PLAYWRIGHT NOT INSTALLED: run `uv sync --frozen`"
+)
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -106,10 +118,14 @@ class Visit:
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.outside: list[str] = []
-        self.page.on("console", lambda m: self.errors.append(f"console.{m.type}: {m.text}")
-                     if m.type == "error" else None)
+        self.page.on(
+            "console",
+            lambda m: self.errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None,
+        )
         self.page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
-        self.page.on("response", lambda r: self.errors.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
+        self.page.on(
+            "response", lambda r: self.errors.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None
+        )
         self.page.route("**/*", self._route)
 
     def _route(self, route) -> None:
@@ -154,8 +170,15 @@ def _fences(stage: Path, path: str) -> int:
 def test_site_has_every_page(built):
     site, _, summary = built
     pages = _pages(site)
-    assert set(pages) >= {"", "architecture/", "security/access/", "security/iam/", "security/kms/",
-                          "security/audit-plan/", "security/encryption-standards/"}, pages
+    assert set(pages) >= {
+        "",
+        "architecture/",
+        "security/access/",
+        "security/iam/",
+        "security/kms/",
+        "security/audit-plan/",
+        "security/encryption-standards/",
+    }, pages
     assert summary["pages"] == len(pages)
     assert (site / "assets" / "javascripts" / "mermaid.min.js").is_file()
     for html in site.rglob("*.html"):
@@ -171,7 +194,9 @@ def test_every_page_loads_clean_and_renders_its_diagrams(built, visit):
         v.open(path)
         expected = _fences(stage, path)
         containers = v.page.locator("div.mermaid")
-        assert containers.count() == expected, f"/{path}: {containers.count()} diagram containers, {expected} fences"
+        assert containers.count() == expected, (
+            f"/{path}: {containers.count()} diagram containers, {expected} fences"
+        )
         for i in range(expected):
             svg = containers.nth(i).locator("svg")
             assert svg.count() == 1, f"/{path}: diagram {i + 1} has no SVG"
@@ -194,8 +219,11 @@ def test_search_finds_a_role(visit):
     results = v.page.locator(".md-search-result__item")
     results.first.wait_for(timeout=15_000)
     # Results that matched every word of the name (Material lists the others with "Missing: ...").
-    complete = [results.nth(i).locator("a").first.get_attribute("href") for i in range(results.count())
-                if "Missing:" not in results.nth(i).inner_text()]
+    complete = [
+        results.nth(i).locator("a").first.get_attribute("href")
+        for i in range(results.count())
+        if "Missing:" not in results.nth(i).inner_text()
+    ]
     pages = [href.split("?")[0] for href in complete if href and "/security/" in href]
     assert pages, f"search for {ROLE} found no security page: {complete}"
     v.page.goto(pages[0], wait_until="networkidle")
