@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import (BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 
@@ -81,7 +81,8 @@ class Retention(_Strict):
     @classmethod
     def _cloudwatch_value(cls, value: int) -> int:
         if value not in CLOUDWATCH_RETENTION_DAYS:
-            raise ValueError(f"not a CloudWatch Logs retention of at least a year; allowed: {CLOUDWATCH_RETENTION_DAYS}")
+            raise ValueError("not a CloudWatch Logs retention of at least a year; "
+                             f"allowed: {CLOUDWATCH_RETENTION_DAYS}")
         return value
 
 

@@ -10,14 +10,51 @@ refers to platform resources only by literal names (modules/names.py), so there 
 
 from __future__ import annotations
 
-from cdktn import App, LocalBackend, S3Backend, TerraformStack
+import os
+
+import jsii
+from cdktn import App, Aspects, IAspect, LocalBackend, S3Backend, TerraformStack
 from cdktn_provider_aws.provider import AwsProvider
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from boi.settings import Settings
 from modules.blocks import blocks
 
 PROVIDER_CONSTRAINT = ">= 5.100, < 7"
+
+# Local environment only: an embedded AWS endpoint (a moto server on loopback, `make e2e`).
+LOCAL_ENDPOINT_ENV = "BOI_LOCAL_ENDPOINT"
+# Every service the stacks call, in the provider's `endpoints` names (valid for 5.100 and 6.x).
+LOCAL_ENDPOINT_SERVICES = (
+    "accessanalyzer", "acm", "apigateway", "athena", "cloudfront", "cloudtrail", "cloudwatch", "cognitoidp",
+    "configservice", "dynamodb", "ec2", "ecr", "ecs", "elbv2", "events", "guardduty", "iam", "kms", "lambda",
+    "logs", "macie2", "organizations", "rds", "route53", "s3", "secretsmanager", "securityhub", "signer", "sns",
+    "sqs", "ssm", "sts", "wafv2", "xray")
+
+
+@jsii.implements(IAspect)
+class _LocalEndpoint:
+    """Points every AWS provider of a stack (aliases included) at the embedded endpoint."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def visit(self, node: IConstruct) -> None:
+        if isinstance(node, AwsProvider):
+            node.endpoints = [{service: self.url for service in LOCAL_ENDPOINT_SERVICES}]
+            node.access_key, node.secret_key = "testing", "testing"  # fake: moto accepts any
+            node.skip_credentials_validation = True
+            node.skip_requesting_account_id = True
+            node.skip_metadata_api_check = "true"
+            node.s3_use_path_style = True
+            # With skip_requesting_account_id the provider knows no account id to check against.
+            node.reset_allowed_account_ids()
+
+
+def local_endpoint(settings: Settings) -> str | None:
+    """The embedded AWS endpoint URL ($BOI_LOCAL_ENDPOINT), only ever for the local environment."""
+    url = os.environ.get(LOCAL_ENDPOINT_ENV, "").strip()
+    return url or None if settings.environment == "local" else None
 
 
 def configure_stack(stack: TerraformStack, settings: Settings, name: str) -> None:
@@ -33,7 +70,12 @@ def configure_stack(stack: TerraformStack, settings: Settings, name: str) -> Non
         S3Backend(stack, bucket=s.backend.bucket, key=f"{s.backend.key_prefix}/{name}.tfstate",
                   region=s.backend.region, encrypt=True, kms_key_id=s.backend.kms_key_id, use_lockfile=True)
     else:
-        LocalBackend(stack, path=f"terraform.{name}.tfstate")
+        # Relative to the stack folder (<out>/stacks/<name>): beside <out>, so a re-synth keeps the state
+        # and every stack's terraform_remote_state resolves the same file.
+        LocalBackend(stack, path=f"../../../terraform.{name}.tfstate")
+        url = local_endpoint(s)
+        if url:
+            Aspects.of(stack).add(_LocalEndpoint(url))
 
 
 class FoundationStack(TerraformStack):

@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 
+from boi_iam.policy import trust_document
+from boi_iam.role import PlatformRole
 from cdktn_provider_aws.api_gateway_account import ApiGatewayAccount
 from cdktn_provider_aws.api_gateway_authorizer import ApiGatewayAuthorizer
 from cdktn_provider_aws.api_gateway_base_path_mapping import ApiGatewayBasePathMapping
@@ -40,10 +42,8 @@ from cdktn_provider_aws.wafv2_web_acl_association import Wafv2WebAclAssociation
 from constructs import Construct
 
 from boi.settings import Settings
-from modules.blocks import blocks
-from boi_iam.policy import trust_document
-from boi_iam.role import PlatformRole
 from modules import names
+from modules.blocks import blocks
 from modules.waf import web_acl
 
 ALB_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
@@ -108,7 +108,8 @@ class Api(Construct):
                 triggers.append(integration)
             if service.runtime == "lambda":
                 LambdaPermission(self, f"{service.route}_invoke", statement_id="AllowApiGateway",
-                                 action="lambda:InvokeFunction", function_name=compute.functions[service.name].function_name,
+                                 action="lambda:InvokeFunction",
+                                 function_name=compute.functions[service.name].function_name,
                                  principal="apigateway.amazonaws.com",
                                  source_arn=f"{self.rest_api.execution_arn}/*/*/{service.route}*")
         fingerprint = hashlib.sha256(json.dumps([s.name for s in services], sort_keys=True).encode()).hexdigest()
@@ -198,7 +199,8 @@ class Api(Construct):
                                        from_port=service.port, to_port=service.port,
                                        referenced_security_group_id=compute.security_groups[service.name].id,
                                        description=f"to {service.name}")
-            VpcSecurityGroupIngressRule(self, f"{sid}_from_alb", security_group_id=compute.security_groups[service.name].id,
+            VpcSecurityGroupIngressRule(self, f"{sid}_from_alb",
+                                        security_group_id=compute.security_groups[service.name].id,
                                         ip_protocol="tcp", from_port=service.port, to_port=service.port,
                                         referenced_security_group_id=alb_sg.id, description="from the internal ALB")
         self.nlb = Lb(self, "nlb", name=f"{s.prefix}-vpclink", internal=True, load_balancer_type="network",

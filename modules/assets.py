@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
-from boi.settings import Settings
 from boi_iam.grants import Asset, Grant
 from boi_iam.policy import Statement
 from boi_iam.resource_policy import ResourcePolicy
+
+from boi.settings import Settings
 
 
 def _camel(text: str) -> str:

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import json
 
+from boi_iam.errors import GrantError
+from boi_iam.grants import Grant
+from boi_iam.policy import trust_document
+from boi_iam.role import PlatformRole
 from cdktn_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktn_provider_aws.ecs_cluster import EcsCluster
 from cdktn_provider_aws.ecs_service import EcsService
@@ -21,13 +25,9 @@ from cdktn_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupI
 from constructs import Construct
 
 from boi.settings import Settings
-from modules.blocks import blocks
-from boi_iam.errors import GrantError
-from boi_iam.grants import Grant
-from boi_iam.policy import trust_document
-from boi_iam.role import PlatformRole
 from modules import names
 from modules.assets import asset
+from modules.blocks import blocks
 from services.spec import Service
 
 IMAGE_KEYS = {"reporting-company": "reporting_company", "beneficial-owner": "beneficial_owner",

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-
+from boi_audit.documents_protection import DocumentsBucketProtection
+from boi_iam.grants import Grant
+from boi_iam.policy import trust_document
+from boi_iam.resource_policy import ResourcePolicy, deny_insecure_transport
+from boi_iam.role import PlatformRole, lazy_json
 from cdktn import TerraformResourceLifecycle
 from cdktn_provider_aws.backup_plan import BackupPlan
 from cdktn_provider_aws.backup_selection import BackupSelection
@@ -28,14 +32,9 @@ from cdktn_provider_aws.security_group import SecurityGroup
 from constructs import Construct
 
 from boi.settings import Settings
-from boi_audit.documents_protection import DocumentsBucketProtection
-from modules.blocks import blocks
-from boi_iam.resource_policy import ResourcePolicy, deny_insecure_transport
-from boi_iam.grants import Grant
-from boi_iam.role import PlatformRole, lazy_json
-from boi_iam.policy import trust_document
 from modules import names
 from modules.assets import asset, key_asset
+from modules.blocks import blocks
 
 
 def private_bucket(scope: Construct, id: str, *, name: str, kms_key_arn: str | None,
@@ -73,7 +72,8 @@ class Data(Construct):
     def _backups(self, s: Settings, foundation, gov) -> None:
         """AWS Backup copies of the database and the sessions table, in a vault under the backups key."""
         key = foundation.key("backups")
-        vault = BackupVault(self, "vault", name=f"{s.prefix}-vault", kms_key_arn=key.arn, force_destroy=not s.keys.prevent_destroy)
+        vault = BackupVault(self, "vault", name=f"{s.prefix}-vault", kms_key_arn=key.arn,
+                            force_destroy=not s.keys.prevent_destroy)
         plan = BackupPlan(self, "plan", name=f"{s.prefix}-daily", rule=blocks([{
             "rule_name": "daily", "target_vault_name": vault.name, "schedule": "cron(0 5 * * ? *)",
             "start_window": 60, "completion_window": 360,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from boi_iam.resource_policy import ResourcePolicy, deny_insecure_transport
+from boi_iam.role import lazy_json
 from cdktn_provider_aws.cloudfront_distribution import CloudfrontDistribution
 from cdktn_provider_aws.cloudfront_origin_access_control import CloudfrontOriginAccessControl
 from cdktn_provider_aws.cloudfront_response_headers_policy import CloudfrontResponseHeadersPolicy
@@ -11,8 +13,6 @@ from constructs import Construct
 
 from boi.settings import Settings
 from modules.blocks import blocks
-from boi_iam.role import lazy_json
-from boi_iam.resource_policy import ResourcePolicy, deny_insecure_transport
 from modules.data import private_bucket
 from modules.waf import web_acl
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from constructs import Construct
-
-from boi.settings import Settings
 from boi_audit.baseline import AuditBaseline
 from boi_audit.settings import AuditSettings
 from boi_kms.classes import resolve_classes
 from boi_kms.key_ring import KeyRing
+from constructs import Construct
+
+from boi.settings import Settings
 from modules import names
 from modules.governance import Governance
 from modules.people import grant_people

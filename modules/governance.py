@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 
+from boi_iam import guardrails
+from boi_iam.policy import Statement, trust_document
+from boi_iam.role import PlatformRole, lazy_json
 from cdktn_provider_aws.iam_openid_connect_provider import IamOpenidConnectProvider
 from cdktn_provider_aws.iam_policy import IamPolicy
 from cdktn_provider_aws.organizations_policy import OrganizationsPolicy
 from constructs import Construct
 
 from boi.settings import Settings
-from boi_iam import guardrails
-from boi_iam.policy import Statement, trust_document
-from boi_iam.role import PlatformRole, lazy_json
 from modules import names
 
 MFA = {"Bool": {"aws:MultiFactorAuthPresent": "true"}, "NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}}
@@ -32,7 +32,8 @@ MANAGED_POLICIES = {
     "PowerUserAccess": (("platform-admin", "ci-deploy"),
                         "operating and deploying some forty services; PII, audit and key controls are "
                         "denied by the boundary"),
-    "SecurityAudit": (("security-auditor", "security-admin"), "AWS-maintained read-only view of security configuration"),
+    "SecurityAudit": (("security-auditor", "security-admin"),
+                      "AWS-maintained read-only view of security configuration"),
     "ReadOnlyAccess": (("break-glass",), "see everything during an incident before acting"),
     "AdministratorAccess": (("break-glass",), "act on anything during an incident; every use pages the security team"),
 }

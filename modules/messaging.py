@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+from boi_iam.grants import Grant, Principal
+from boi_iam.resource_policy import ResourcePolicy
+from boi_iam.role import lazy_json
 from cdktn_provider_aws.cloudwatch_event_bus import CloudwatchEventBus
 from cdktn_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
 from cdktn_provider_aws.cloudwatch_event_target import CloudwatchEventTarget
@@ -14,9 +17,6 @@ from cdktn_provider_aws.sqs_queue_redrive_allow_policy import SqsQueueRedriveAll
 from constructs import Construct
 
 from boi.settings import Settings
-from boi_iam.grants import Grant, Principal
-from boi_iam.resource_policy import ResourcePolicy
-from boi_iam.role import lazy_json
 from modules import names
 from modules.assets import asset
 

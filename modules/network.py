@@ -9,6 +9,9 @@ from __future__ import annotations
 import ipaddress
 import json
 
+from boi_iam.grants import Asset, Grant
+from boi_iam.policy import trust_document
+from boi_iam.role import PlatformRole
 from cdktn_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktn_provider_aws.default_security_group import DefaultSecurityGroup
 from cdktn_provider_aws.eip import Eip
@@ -27,9 +30,6 @@ from constructs import Construct
 
 from boi.settings import Settings
 from modules.blocks import blocks
-from boi_iam.grants import Asset, Grant
-from boi_iam.policy import trust_document
-from boi_iam.role import PlatformRole
 
 TIERS = ("public", "app", "data")
 INTERFACE_ENDPOINTS = ("kms", "secretsmanager", "sqs", "sts", "ecr.api", "ecr.dkr", "logs", "ssm",

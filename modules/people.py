@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from boi.settings import Settings
 from boi_iam.grants import Grant
+
+from boi.settings import Settings
 from modules import names
 from modules.assets import asset, key_asset
 

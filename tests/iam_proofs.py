@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-
 from boi_iam.extract import PolicySet, RoleView, resolve_text
 from boi_iam.simulate import ANONYMOUS, SimResult, simulation
 

@@ -12,11 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
-
-from boi.settings import load_settings
 from boi_iam.extract import extract_policies
 from boi_iam.simulate import Simulator, require_complete, simulation
 from boi_kms.policy import check_separation_of_duties
+
+from boi.settings import load_settings
 from tests.iam_proofs import Mismatch, Proofs, load_matrix
 
 pytestmark = pytest.mark.slow

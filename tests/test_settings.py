@@ -59,7 +59,8 @@ def mutate(data, path: str, value):
     ("colour", "blue", ["colour: unknown field", "blue"]),
     ("retention.archive_days", 365, ["retention.archive_days", "1825"]),
     ("fincen.environment", "staging", ["fincen.environment", "'sandbox' or 'production'", "staging"]),
-    ("artifacts.images.fincen_worker", "repo/worker:latest", ["artifacts.images: fincen_worker", "repo/worker:latest", "digest"]),
+    ("artifacts.images.fincen_worker", "repo/worker:latest",
+     ["artifacts.images: fincen_worker", "repo/worker:latest", "digest"]),
 ])
 def test_bad_settings_name_field_value_and_what_is_allowed(dev_data, path, value, expected):
     found = problems(mutate(dev_data, path, value))

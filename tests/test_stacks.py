@@ -98,8 +98,8 @@ def test_documents_bucket_is_locked_down(platform):
 
 
 def test_tls_policies_are_set_explicitly(platform):
-    listeners = [l for l in resources(platform, "aws_lb_listener").values() if l["protocol"] == "HTTPS"]
-    assert listeners and all(l["ssl_policy"].startswith("ELBSecurityPolicy-TLS13-1-2") for l in listeners)
+    listeners = [x for x in resources(platform, "aws_lb_listener").values() if x["protocol"] == "HTTPS"]
+    assert listeners and all(x["ssl_policy"].startswith("ELBSecurityPolicy-TLS13-1-2") for x in listeners)
     _, domain = only(platform, "aws_api_gateway_domain_name")
     assert domain["security_policy"] == "TLS_1_2"
     _, api = only(platform, "aws_api_gateway_rest_api")

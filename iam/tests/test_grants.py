@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from boi_iam import actiondb
 from boi_iam import actions as A
 from boi_iam.errors import GrantError
