@@ -22,8 +22,6 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow
-
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 ROLE = "boi-dev-fincen-worker-task"
@@ -55,17 +53,12 @@ def _chromium() -> str | None:
 
 
 CHROMIUM = _chromium()
-if CHROMIUM is None:
-    REASON = (
-        "CHROMIUM NOT FOUND: the handbook's browser tests did not run. Install Debian's chromium "
-        "(`make browser`, i.e. apt-get install chromium) or set BOI_CHROMIUM to a Chromium binary."
-    )
-    warnings.warn(REASON, stacklevel=1)
-    pytest.skip(REASON, allow_module_level=True)
-
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="PLAYWRIGHT NOT INSTALLED: run `uv sync --frozen`"
+NO_CHROMIUM = (
+    "CHROMIUM NOT FOUND: the handbook's browser tests did not run. Install Debian's chromium "
+    "(`make browser`, i.e. apt-get install chromium) or set BOI_CHROMIUM to a Chromium binary."
 )
+if CHROMIUM is None:
+    warnings.warn(NO_CHROMIUM, stacklevel=1)
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -100,6 +93,9 @@ def server(built):
 
 @pytest.fixture(scope="module")
 def browser():
+    if CHROMIUM is None:
+        pytest.skip(NO_CHROMIUM)
+    sync_api = pytest.importorskip("playwright.sync_api", reason="PLAYWRIGHT NOT INSTALLED: uv sync --frozen")
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
@@ -167,6 +163,7 @@ def _fences(stage: Path, path: str) -> int:
     return len(re.findall(r"^```mermaid\s*$", source.read_text(), flags=re.M))
 
 
+@pytest.mark.slow
 def test_site_has_every_page(built):
     site, _, summary = built
     pages = _pages(site)
@@ -186,6 +183,7 @@ def test_site_has_every_page(built):
         assert "fonts.googleapis.com" not in text and "unpkg.com" not in text, f"{html} refers to a CDN"
 
 
+@pytest.mark.slow
 def test_every_page_loads_clean_and_renders_its_diagrams(built, visit):
     site, stage, _ = built
     v = visit()
@@ -209,6 +207,7 @@ def test_every_page_loads_clean_and_renders_its_diagrams(built, visit):
     assert diagrams >= 4
 
 
+@pytest.mark.slow
 def test_search_finds_a_role(visit):
     v = visit()
     v.open("")
@@ -231,6 +230,7 @@ def test_search_finds_a_role(visit):
     assert v.errors == [], "\n".join(v.errors)
 
 
+@pytest.mark.slow
 def test_screenshots_of_home_and_iam(visit):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     v = visit()
@@ -241,3 +241,62 @@ def test_screenshots_of_home_and_iam(visit):
         assert target.stat().st_size > 10_000, target
     assert "IAM" in v.page.title()
     assert v.errors == [], "\n".join(v.errors)
+
+
+# ---------------------------------------------------------------- the access graph (no browser)
+
+
+MATRIX = {
+    "assets": {
+        "documents/uploads": {
+            "type": "s3_object",
+            "bucket": "boi-{env}-documents-{account}",
+            "key": "uploads/x",
+        },
+        "pii-key": {"type": "kms_key", "alias": "alias/boi-{env}-pii", "context_keys": ["tenant_id"]},
+    },
+    "allow": {
+        "fincen-worker-task": {"documents/uploads": ["read"], "pii-key": ["decrypt"]},
+        "compliance-officer": {"pii-key": []},
+    },
+}
+
+
+def test_reach_from_matrix_names_the_real_roles_and_assets():
+    from boi.handbook import Reach, reach_from_matrix
+
+    reach = reach_from_matrix(
+        MATRIX, prefix="boi-dev", placeholders={"env": "dev", "account": "111122223333"}
+    )
+    assert reach == [
+        Reach(
+            ROLE,
+            "documents/uploads",
+            ("read",),
+            "s3_object (bucket: boi-dev-documents-111122223333, key: uploads/x)",
+        ),
+        Reach(ROLE, "pii-key", ("decrypt",), "kms_key (alias: alias/boi-dev-pii)"),
+    ]
+
+
+def test_mermaid_graph_has_safe_ids_and_labelled_edges():
+    from boi.handbook import Reach, mermaid_reach
+
+    lines = mermaid_reach([Reach("boi-dev-a", 'db "x"/y', ("read", "write"))])
+    assert lines[0] == "```mermaid" and lines[-1] == "```"
+    assert '    p_boi_dev_a["boi-dev-a"]' in lines
+    assert '    a_db__x__y[("db #quot;x#quot;/y")]' in lines
+    assert '  p_boi_dev_a -- "read, write" --> a_db__x__y' in lines
+
+
+@pytest.mark.slow
+def test_access_page_without_a_matrix_comes_from_the_identity_policies(synth_env, tmp_path):
+    from boi.handbook import render_access_page
+
+    _, stacks = synth_env("dev")
+    page, source = render_access_page(stacks, tmp_path / "no-matrix.yaml")
+    assert source == "identity policies"
+    assert f"| `{ROLE}` | kms boi-dev-pii | decrypt |" in page
+    assert f"| `{ROLE}` | s3 boi-dev-documents-111122223333/uploads/* | read |" in page
+    assert f"| `{ROLE}` | database user fincen_worker | connect |" in page
+    assert "```mermaid" in page and "## Roles with AWS-managed policies" in page
