@@ -9,7 +9,9 @@
 or `AWS_ENDPOINT_URL` for an embedded AWS endpoint (moto): then each stack is planned in a scratch
 copy with a local backend and the provider pointed at that endpoint. Per stack it runs
 `terraform init`, `terraform plan -out`, `terraform show -json` into `<plans>/<stack>.json`
-(default `<out>/plans`). Without Terraform or credentials it says so and skips (exit 0).
+(default `<out>/plans`). Without Terraform or credentials it says so and skips (exit 0). Against an
+embedded endpoint, a stack that reads another stack's outputs (terraform_remote_state) plans only
+once that stack has been applied there (its state bucket must exist), as `boi.e2e` does.
 
 `scan` is the gate over plan files: checkov `--framework terraform_plan`, run and parsed with the
 gate's own functions (`boi.gate`), with the same reviewed suppressions, so resolved values
@@ -24,6 +26,7 @@ scan: as the gate (0 passed, 1 failed, 2 bad input or tool error); summary: 0, o
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import os
 import shutil
@@ -128,7 +131,10 @@ def scan_plans(
         except json.JSONDecodeError as err:
             raise gate.GateError(f"checkov printed no JSON report: {proc.stdout[:500]!r}") from err
         report = gate.parse_checkov_output(output, stacks, time.monotonic() - started)
-    result = gate.apply_suppressions(report, suppressions, list(stacks))
+    # Plans may cover only some stacks (one failed, or one environment): entries for stacks that
+    # were not planned are not stale here; the gate over cdk.tf.json checks them.
+    planned = [s for s in suppressions if any(fnmatch.fnmatchcase(name, s.stack) for name in stacks)]
+    result = gate.apply_suppressions(report, planned, list(stacks))
     if sarif is not None:
         Path(sarif).parent.mkdir(parents=True, exist_ok=True)
         Path(sarif).write_text(json.dumps(gate.to_sarif(result), indent=2) + "\n")
@@ -155,9 +161,10 @@ def credentials_reason(environ: dict[str, str] | None = None) -> str | None:
     )
 
 
-def endpoint_override(endpoint: str) -> dict:
+def endpoint_override(endpoint: str, stack_json: dict | None = None) -> dict:
     """An override file for planning against an embedded endpoint: local state, fake credentials
-    accepted, every service at `endpoint`."""
+    accepted, every service at `endpoint`. Each AWS provider block of the stack (the default one
+    and every alias) gets the same settings."""
     services = [
         "s3",
         "iam",
@@ -171,20 +178,20 @@ def endpoint_override(endpoint: str) -> dict:
         "config",
         "configservice",
     ]
+    settings = {
+        "allowed_account_ids": None,
+        "skip_credentials_validation": True,
+        "skip_requesting_account_id": True,
+        "skip_metadata_api_check": True,
+        "s3_use_path_style": True,
+        "endpoints": [{name: endpoint for name in services}],
+    }
+    blocks = ((stack_json or {}).get("provider") or {}).get("aws") or [{}]
+    blocks = blocks if isinstance(blocks, list) else [blocks]
+    providers = [{**settings, **({"alias": b["alias"]} if b.get("alias") else {})} for b in blocks]
     return {
         "terraform": {"backend": {"local": {"path": "terraform.tfstate"}}},
-        "provider": {
-            "aws": [
-                {
-                    "allowed_account_ids": None,
-                    "skip_credentials_validation": True,
-                    "skip_requesting_account_id": True,
-                    "skip_metadata_api_check": True,
-                    "s3_use_path_style": True,
-                    "endpoints": [{name: endpoint for name in services}],
-                }
-            ]
-        },
+        "provider": {"aws": providers},
     }
 
 
@@ -194,7 +201,9 @@ def plan_stack(stack_dir: Path, plan_file: Path, *, env: dict[str, str], endpoin
         work = Path(scratch) / stack_dir.name
         shutil.copytree(stack_dir, work, ignore=shutil.ignore_patterns(".terraform", "*.tfstate*"))
         if endpoint:
-            (work / "zz_boi_endpoint_override.tf.json").write_text(json.dumps(endpoint_override(endpoint)))
+            stack_json = json.loads((work / "cdk.tf.json").read_text())
+            override = endpoint_override(endpoint, stack_json)
+            (work / "zz_boi_endpoint_override.tf.json").write_text(json.dumps(override))
         terraform.init(work, backend=True, env=env)
         terraform.run(["plan", "-input=false", "-no-color", "-lock=false", "-out=tfplan"], work, env=env)
         shown = terraform.run(["show", "-json", "tfplan"], work, env=env)
@@ -202,9 +211,7 @@ def plan_stack(stack_dir: Path, plan_file: Path, *, env: dict[str, str], endpoin
         plan_file.write_text(shown.stdout)
 
 
-def run_plans(
-    out_dir: Path, plans_dir: Path | None = None
-) -> tuple[dict[str, Path], dict[str, str], str | None]:
+def run_plans(out_dir: Path, plans_dir: Path | None = None) -> tuple[dict[str, Path], dict[str, str], str | None]:
     """Plan every stack; returns (plan files, failures per stack, skipped reason)."""
     reason = terraform.terraform_available() or credentials_reason()
     if reason:

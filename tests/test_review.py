@@ -249,8 +249,7 @@ def test_audit_control_changes():
     res(after, "aws_cloudtrail", "trail")["enable_log_file_validation"] = False
     del after[STACK]["resource"]["aws_config_config_rule"]["rotation"]
     after[STACK]["resource"]["aws_securityhub_standards_subscription"]["fsbp"] = {
-        "standards_arn": "arn:aws:securityhub:us-east-1::standards/"
-        "aws-foundational-security-best-practices/v/1.0.0"
+        "standards_arn": "arn:aws:securityhub:us-east-1::standards/aws-foundational-security-best-practices/v/1.0.0"
     }
     res(after, "aws_cloudwatch_metric_alarm", "root")["threshold"] = 5
     by_category = {c.category: c for c in diff_synth(base(), after).controls}
@@ -424,10 +423,14 @@ def test_plan_run_without_credentials_says_so_and_skips(tmp_path, monkeypatch, c
 def test_endpoint_override_uses_local_state_and_the_endpoint():
     from boi.plan import endpoint_override
 
-    doc = endpoint_override("http://127.0.0.1:5000")
+    stack = {"provider": {"aws": [{"region": "us-east-1"}, {"alias": "us_east_1", "region": "us-east-1"}]}}
+    doc = endpoint_override("http://127.0.0.1:5000", stack)
     assert doc["terraform"]["backend"] == {"local": {"path": "terraform.tfstate"}}
-    aws = doc["provider"]["aws"][0]
-    assert aws["skip_credentials_validation"] and aws["endpoints"][0]["kms"] == "http://127.0.0.1:5000"
+    default, aliased = doc["provider"]["aws"]
+    assert "alias" not in default and aliased["alias"] == "us_east_1"  # every provider block, by alias
+    for aws in (default, aliased):
+        assert aws["skip_credentials_validation"] and aws["endpoints"][0]["kms"] == "http://127.0.0.1:5000"
+        assert aws["allowed_account_ids"] is None
 
 
 @pytest.mark.slow
@@ -438,14 +441,15 @@ def test_scan_plans_runs_checkov_on_plan_files_with_suppressions(tmp_path):
     suppressions.write_text(
         "- stack: boi-test-*\n  resource: aws_kms_key.k\n  check: CKV_AWS_7\n"
         "  reason: test fixture, rotation is judged by the review\n"
+        "- stack: boi-test-platform\n  resource: aws_s3_bucket.other\n  check: CKV_AWS_21\n"
+        "  reason: a stack that was not planned, so not stale in a plan scan\n"
     )
     sarif = tmp_path / "plan.sarif"
     result = plan.scan_plans(PLANS, suppressions, sarif=sarif)
     assert isinstance(result, gate.GateResult) and not result.ok
     failed = {(r.resource, r.check_id) for r in result.failures}
     assert ("aws_s3_bucket.logs", "CKV_AWS_21") in failed  # versioning, resolved from the plan
-    assert [(s.record.resource, s.record.check_id) for s in result.suppressed] == [
-        ("aws_kms_key.k", "CKV_AWS_7")
-    ]
+    assert [(s.record.resource, s.record.check_id) for s in result.suppressed] == [("aws_kms_key.k", "CKV_AWS_7")]
     assert result.stacks[STACK].failed == len(result.failures)
+    assert result.stale == []
     assert json.loads(sarif.read_text())["runs"][0]["tool"]["driver"]["name"] == "checkov"
