@@ -158,9 +158,7 @@ def check(repo: Path = REPO_ROOT, components: dict[str, str] = COMPONENTS) -> li
             )
         top = changelog_top_version(repo / folder / "CHANGELOG.md")
         if top is None:
-            problems.append(
-                f"{folder}/CHANGELOG.md: missing or has no `## <version>` entry; add `## {version}`"
-            )
+            problems.append(f"{folder}/CHANGELOG.md: missing or has no `## <version>` entry; add `## {version}`")
         elif top != version:
             problems.append(
                 f"{folder}/CHANGELOG.md: top entry is {top}, but {folder}/pyproject.toml says {version}; "
@@ -213,9 +211,7 @@ def record(repo: Path = REPO_ROOT, components: dict[str, str] = COMPONENTS) -> P
         "components": {
             folder: {
                 "package": package,
-                "version": str(
-                    _read_toml(repo / folder / "pyproject.toml").get("project", {}).get("version")
-                ),
+                "version": str(_read_toml(repo / folder / "pyproject.toml").get("project", {}).get("version")),
                 "commit": head,
             }
             for folder, package in components.items()
@@ -229,9 +225,7 @@ def record(repo: Path = REPO_ROOT, components: dict[str, str] = COMPONENTS) -> P
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m boi.release", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    check_cmd = sub.add_parser(
-        "check", help="versions, changelogs, changes since the last release, root pins"
-    )
+    check_cmd = sub.add_parser("check", help="versions, changelogs, changes since the last release, root pins")
     check_cmd.add_argument("--repo", type=Path, default=REPO_ROOT)
     check_cmd.add_argument("--json", action="store_true")
     record_cmd = sub.add_parser("record", help=f"write {RELEASES_FILE} (current versions, HEAD commit)")

@@ -389,9 +389,7 @@ def _groups(synth: Mapping[str, dict], account: str, region: str) -> tuple[dict[
             in_roles.add(id(pol))
         ident.extras |= {f"managed policy {arn}" for arn in role.managed_policy_arns}
         if role.boundary_arn:
-            group("role", role.name, "permissions boundary", stack).extras.add(
-                f"boundary {role.boundary_arn}"
-            )
+            group("role", role.name, "permissions boundary", stack).extras.add(f"boundary {role.boundary_arn}")
         if role.boundary is not None:
             # One group per boundary policy (shared by many roles), not one copy per role.
             shared = group("boundary", role.boundary_arn or str(role.boundary.owner), BOUNDARY_PART, stack)
@@ -423,9 +421,7 @@ def _groups(synth: Mapping[str, dict], account: str, region: str) -> tuple[dict[
 
 
 def _shares_action(a: Stmt, b: Stmt) -> bool:
-    return a.effect == b.effect and bool(
-        set(a.actions) & set(b.actions) or set(a.not_actions) & set(b.not_actions)
-    )
+    return a.effect == b.effect and bool(set(a.actions) & set(b.actions) or set(a.not_actions) & set(b.not_actions))
 
 
 def diff_statements(before: list[Stmt], after: list[Stmt], *, inert: bool = False) -> list[StatementChange]:
@@ -490,9 +486,7 @@ def diff_policies(
             notes.append((f"+ {text}", why))
         for text in sorted(b_extras - a_extras):
             detached = (
-                text.startswith("boundary ")
-                and not inert
-                and not any(t.startswith("boundary ") for t in a_extras)
+                text.startswith("boundary ") and not inert and not any(t.startswith("boundary ") for t in a_extras)
             )
             notes.append((f"- {text}", "permissions boundary detached" if detached else ""))
         if not changes and not notes:
@@ -501,9 +495,7 @@ def diff_policies(
         stacks = ", ".join(sorted((bg.stacks if bg else set()) | (ag.stacks if ag else set())))
         if section == "boundary":
             users = sorted((ag or bg).users)
-            part = (
-                f"{part} of {len(users)} role(s): {', '.join(users)}" if users else f"{part} (bounds no role)"
-            )
+            part = f"{part} of {len(users)} role(s): {', '.join(users)}" if users else f"{part} (bounds no role)"
         diffs.append(PolicyDiff(section, subject, part, stacks, changes, notes, status))
     return diffs, warnings
 
@@ -696,9 +688,7 @@ FORCE_NEW: dict[str, frozenset[str]] = {
     "aws_s3_bucket": frozenset({"bucket", "object_lock_enabled"}),
     "aws_vpc": frozenset({"cidr_block"}),
     "aws_subnet": frozenset({"cidr_block", "vpc_id", "availability_zone"}),
-    "aws_db_instance": frozenset(
-        {"identifier", "engine", "storage_encrypted", "kms_key_id", "availability_zone"}
-    ),
+    "aws_db_instance": frozenset({"identifier", "engine", "storage_encrypted", "kms_key_id", "availability_zone"}),
     "aws_dynamodb_table": frozenset({"name", "hash_key", "range_key"}),
     "aws_sqs_queue": frozenset({"name", "fifo_queue"}),
     "aws_sns_topic": frozenset({"name", "fifo_topic"}),
@@ -746,9 +736,7 @@ def diff_resources(before: Mapping[str, dict], after: Mapping[str, dict]) -> dic
             if identity or rtype == "aws_ecs_task_definition":  # task definitions are immutable
                 res.replaced.append(f"{address} ({'; '.join(identity) or 'new revision'})")
             else:
-                top = sorted(
-                    k for k in set(a[address]) | set(b[address]) if a[address].get(k) != b[address].get(k)
-                )
+                top = sorted(k for k in set(a[address]) | set(b[address]) if a[address].get(k) != b[address].get(k))
                 res.modified.append(f"{address} ({', '.join(top)})")
         if not res.empty():
             out[stack] = res
@@ -816,9 +804,9 @@ def _cell(values: Sequence[str], limit: int = 8) -> str:
 def _conditions_cell(stmt: Stmt) -> str:
     if not stmt.conditions:
         return "—"
-    return "<br>".join(
-        f"`{op}` `{k}`: {', '.join(f'`{v}`' for v in vals)}" for op, k, vals in stmt.conditions
-    ).replace("|", "\\|")
+    return "<br>".join(f"`{op}` `{k}`: {', '.join(f'`{v}`' for v in vals)}" for op, k, vals in stmt.conditions).replace(
+        "|", "\\|"
+    )
 
 
 def _statement_table(changes: list[StatementChange]) -> list[str]:
@@ -900,9 +888,7 @@ def render_markdown(review: Review) -> str:
         lines += ["No key added, removed or changed (key policy statements are under IAM).", ""]
     for k in review.keys:
         weak = f" — **⚠ {'; '.join(k.weakened)}**" if k.weakened else ""
-        lines.append(
-            f"- **{k.key}** ({k.stack}) {k.status}: {'; '.join(k.changes) or 'no attribute change'}{weak}"
-        )
+        lines.append(f"- **{k.key}** ({k.stack}) {k.status}: {'; '.join(k.changes) or 'no attribute change'}{weak}")
     if review.keys:
         lines.append("")
 
@@ -913,9 +899,7 @@ def render_markdown(review: Review) -> str:
         rows = []
         for c in review.controls:
             weak = f" — **⚠ {c.weakened}**" if c.weakened else ""
-            detail = (
-                f": {'; '.join(c.changes[:6])}" + (" …" if len(c.changes) > 6 else "") if c.changes else ""
-            )
+            detail = f": {'; '.join(c.changes[:6])}" + (" …" if len(c.changes) > 6 else "") if c.changes else ""
             rows.append(f"{c.category} `{c.identity}` ({c.stack}) {c.status}{detail}{weak}")
         lines += _bullets(rows) + [""]
 
@@ -1042,9 +1026,7 @@ def synth_base_and_head(base: str, env_name: str, work: Path) -> tuple[Path, Pat
 
 
 def remove_worktree(tree: Path) -> None:
-    subprocess.run(
-        ["git", "worktree", "remove", "--force", str(tree)], cwd=REPO_ROOT, capture_output=True, check=False
-    )
+    subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=REPO_ROOT, capture_output=True, check=False)
     subprocess.run(["git", "worktree", "prune"], cwd=REPO_ROOT, capture_output=True, check=False)
 
 
@@ -1076,9 +1058,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--plans", type=Path, help="folder of <stack>.json plans (terraform show -json)")
     parser.add_argument("--no-checkov", action="store_true", help="skip the gate on both sides (saves ~15 s)")
     parser.add_argument("--before-dir", type=Path, help="use this synth output as the base instead of --base")
-    parser.add_argument(
-        "--after-dir", type=Path, help="use this synth output as the head instead of the tree"
-    )
+    parser.add_argument("--after-dir", type=Path, help="use this synth output as the head instead of the tree")
     args = parser.parse_args(argv)
     if bool(args.before_dir) != bool(args.after_dir):
         parser.error("--before-dir and --after-dir go together")

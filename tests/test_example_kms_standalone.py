@@ -17,8 +17,7 @@ def test_example_imports_only_boi_kms_and_cdktn():
     roots = {
         (node.module if isinstance(node, ast.ImportFrom) else alias.name).split(".")[0]
         for node in ast.walk(tree)
-        if isinstance(node, ast.Import | ast.ImportFrom)
-        and (not isinstance(node, ast.ImportFrom) or node.module)
+        if isinstance(node, ast.Import | ast.ImportFrom) and (not isinstance(node, ast.ImportFrom) or node.module)
         for alias in node.names
     }
     assert roots == {"__future__", "boi_kms", "cdktn", "cdktn_provider_aws"}, roots

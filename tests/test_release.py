@@ -27,20 +27,14 @@ def git(repo: Path, *args: str) -> str:
 def write_component(repo: Path, folder: str, version: str, changelog_top: str | None = None) -> None:
     (repo / folder / f"boi_{folder}").mkdir(parents=True, exist_ok=True)
     (repo / folder / f"boi_{folder}" / "__init__.py").touch()
-    (repo / folder / "pyproject.toml").write_text(
-        f'[project]\nname = "boi-{folder}"\nversion = "{version}"\n'
-    )
+    (repo / folder / "pyproject.toml").write_text(f'[project]\nname = "boi-{folder}"\nversion = "{version}"\n')
     entries = f"## {changelog_top or version}\n\n- change\n\n## 0.1.0\n\n- first\n"
-    (repo / folder / "CHANGELOG.md").write_text(
-        "# Changelog\n\n" + (entries if version != "0.1.0" else "## 0.1.0\n")
-    )
+    (repo / folder / "CHANGELOG.md").write_text("# Changelog\n\n" + (entries if version != "0.1.0" else "## 0.1.0\n"))
 
 
 def write_root(repo: Path, pins: dict[str, str]) -> None:
     deps = ", ".join(f'"{name}=={version}"' for name, version in pins.items())
-    (repo / "pyproject.toml").write_text(
-        f'[project]\nname = "app"\nversion = "1.0.0"\ndependencies = [{deps}]\n'
-    )
+    (repo / "pyproject.toml").write_text(f'[project]\nname = "app"\nversion = "1.0.0"\ndependencies = [{deps}]\n')
 
 
 @pytest.fixture

@@ -48,19 +48,13 @@ def unpinned_actions(workflow: dict) -> list[str]:
 
 
 def run_commands(workflow: dict) -> list[str]:
-    return [
-        step["run"] for job in workflow["jobs"].values() for step in job.get("steps", []) if "run" in step
-    ]
+    return [step["run"] for job in workflow["jobs"].values() for step in job.get("steps", []) if "run" in step]
 
 
 def triggers(workflow: dict) -> dict:
     # YAML 1.1 reads a bare `on:` key as the boolean True.
     value = workflow.get("on", workflow.get(True))
-    return (
-        value
-        if isinstance(value, dict)
-        else {name: None for name in ([value] if isinstance(value, str) else value)}
-    )
+    return value if isinstance(value, dict) else {name: None for name in ([value] if isinstance(value, str) else value)}
 
 
 @pytest.fixture(scope="module")
@@ -76,9 +70,7 @@ def load(name: str) -> dict:
 
 
 def test_checkers_catch_bad_input():
-    assert unpinned_actions(
-        {"jobs": {"a": {"steps": [{"uses": "actions/checkout@main"}, {"uses": "x/y"}]}}}
-    ) == [
+    assert unpinned_actions({"jobs": {"a": {"steps": [{"uses": "actions/checkout@main"}, {"uses": "x/y"}]}}}) == [
         "actions/checkout@main",
         "x/y",
     ]
@@ -109,9 +101,7 @@ def test_workflow_structure(path, targets):
         assert job.get("runs-on"), f"job {name}: runs-on"
         assert job.get("steps"), f"job {name}: steps"
         for step in job["steps"]:
-            assert ("uses" in step) != ("run" in step), (
-                f"job {name}: step needs exactly one of uses/run: {step}"
-            )
+            assert ("uses" in step) != ("run" in step), f"job {name}: step needs exactly one of uses/run: {step}"
     assert unpinned_actions(workflow) == []
     missing = sorted({t for cmd in run_commands(workflow) for t in make_calls(cmd)} - targets)
     assert missing == [], f"{path.name} runs make targets that the Makefile lacks: {missing}"
@@ -154,9 +144,7 @@ def test_main_workflow_uses_oidc_per_environment_and_protected_deploys():
         for entry in job["strategy"]["matrix"]["include"]:
             # The deploy role trusts only this GitHub environment (settings cicd.github_environment).
             assert entry["github_environment"] == configs[entry["env"]]["cicd"]["github_environment"]
-        creds = next(
-            s for s in job["steps"] if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@")
-        )
+        creds = next(s for s in job["steps"] if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@"))
         assert creds["with"]["role-to-assume"].endswith(":role/boi-${{ matrix.env }}-ci-deploy")
     assert workflow["jobs"]["deploy"]["needs"] == "plan"
     plan_runs = "\n".join(run_commands({"jobs": {"plan": workflow["jobs"]["plan"]}}))

@@ -36,9 +36,7 @@ def build(app: App, stack_id: str = "kms-example") -> TerraformStack:
         break_glass_role_arn=BREAK_GLASS,
     )
     # The grant: the reader role may decrypt documents, only through S3.
-    ring.key("documents").allow_use(
-        "DocumentReaderDecrypt", APP_ROLE, P.DECRYPT, "s3", "the app reads uploads"
-    )
+    ring.key("documents").allow_use("DocumentReaderDecrypt", APP_ROLE, P.DECRYPT, "s3", "the app reads uploads")
     return stack
 
 
