@@ -117,9 +117,7 @@ def _synth(out: Path, pack: Path) -> dict:
         "status": "included",
         "environment": environment_of(synth),
         "stacks": sorted(synth),
-        "resources": {
-            s: sum(len(v) for v in j.get("resource", {}).values()) for s, j in sorted(synth.items())
-        },
+        "resources": {s: sum(len(v) for v in j.get("resource", {}).values()) for s, j in sorted(synth.items())},
     }
 
 
@@ -234,8 +232,7 @@ def write_manifest(pack: Path, sections: dict, meta: dict) -> None:
         **meta,
         "sections": sections,
         "files": [
-            {"path": name, "sha256": sha256_file(pack / name), "bytes": (pack / name).stat().st_size}
-            for name in files
+            {"path": name, "sha256": sha256_file(pack / name), "bytes": (pack / name).stat().st_size} for name in files
         ],
     }
     (pack / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
@@ -311,11 +308,7 @@ def verify(pack: Path) -> list[str]:
     for name in _files(pack):
         if name not in listed and name != CHECKSUMS:
             problems.append(f"{name}: not in {CHECKSUMS}")
-    if (
-        (pack / MANIFEST).is_file()
-        and MANIFEST in listed
-        and not any(p.startswith(MANIFEST) for p in problems)
-    ):
+    if (pack / MANIFEST).is_file() and MANIFEST in listed and not any(p.startswith(MANIFEST) for p in problems):
         manifest = json.loads((pack / MANIFEST).read_text())
         in_manifest = {f["path"]: f["sha256"] for f in manifest.get("files", [])}
         expected = {k: v for k, v in listed.items() if k != MANIFEST}
@@ -327,17 +320,11 @@ def verify(pack: Path) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--out", type=Path, default=Path("cdktf.out"), help="synth output (stacks/*/cdk.tf.json)"
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=Path("cdktf.out"), help="synth output (stacks/*/cdk.tf.json)")
     parser.add_argument("--dest", type=Path, default=Path("artifacts") / "evidence")
     parser.add_argument("--date", help="YYYY-MM-DD of the pack (default: today)")
-    parser.add_argument(
-        "--no-gate", action="store_true", help="do not run the checkov gate (recorded as skipped)"
-    )
+    parser.add_argument("--no-gate", action="store_true", help="do not run the checkov gate (recorded as skipped)")
     parser.add_argument("--verify", type=Path, metavar="DIR", help="check every hash of a pack and exit")
     args = parser.parse_args(argv)
     if args.verify:
@@ -347,14 +334,9 @@ def main(argv: list[str] | None = None) -> int:
         problems = verify(args.verify)
         for problem in problems:
             print(f"FAIL {problem}")
-        count = (
-            len((args.verify / CHECKSUMS).read_text().splitlines())
-            if (args.verify / CHECKSUMS).is_file()
-            else 0
-        )
+        count = len((args.verify / CHECKSUMS).read_text().splitlines()) if (args.verify / CHECKSUMS).is_file() else 0
         print(
-            f"{args.verify}: {'verified' if not problems else 'NOT verified'}, {count} files, "
-            f"{len(problems)} problems"
+            f"{args.verify}: {'verified' if not problems else 'NOT verified'}, {count} files, {len(problems)} problems"
         )
         return 1 if problems else 0
     try:
@@ -371,8 +353,7 @@ def main(argv: list[str] | None = None) -> int:
         detail = section.get("verdict") or section.get("note") or ""
         print(f"{name:11} {section['status']:9} {detail}")
     print(
-        f"evidence pack: {target} ({len(_files(target))} files; verify with "
-        f"`python -m boi.evidence --verify {target}`)"
+        f"evidence pack: {target} ({len(_files(target))} files; verify with `python -m boi.evidence --verify {target}`)"
     )
     return 0
 

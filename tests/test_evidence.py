@@ -50,9 +50,7 @@ def test_manifest_lists_every_file_with_its_hash(small_pack):
 
 @pytest.mark.skipif(shutil.which("sha256sum") is None, reason="sha256sum not installed")
 def test_sha256sum_accepts_the_checksum_file(small_pack):
-    subprocess.run(
-        ["sha256sum", "--check", "--strict", "--quiet", "MANIFEST.sha256"], cwd=small_pack, check=True
-    )
+    subprocess.run(["sha256sum", "--check", "--strict", "--quiet", "MANIFEST.sha256"], cwd=small_pack, check=True)
 
 
 def test_changed_file_is_detected(small_pack, capsys):
@@ -156,9 +154,7 @@ def test_proofs_are_included_and_a_rerun_replaces_the_pack(synth_env, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(
-    not (ROOT / "tools" / "checkov" / ".venv").is_dir(), reason="checkov not installed (make setup)"
-)
+@pytest.mark.skipif(not (ROOT / "tools" / "checkov" / ".venv").is_dir(), reason="checkov not installed (make setup)")
 def test_pack_runs_the_gate(synth_env, tmp_path):
     out, _ = synth_env("dev")
     target, sections = evidence.build_pack(
