@@ -37,6 +37,7 @@ The diff core (`diff_synth`, `render_markdown`) is pure: parsed cdk.tf.json dict
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import re
@@ -625,14 +626,20 @@ def _attribute_changes(before: dict, after: dict) -> list[str]:
 
 
 def _changed_text(old, new) -> str:
-    """`old → new`; for multi-line text (a Guard rule, a script) only the lines that differ."""
-    if isinstance(old, str) and isinstance(new, str) and ("\n" in old or "\n" in new):
-        removed = [line.strip() for line in old.splitlines() if line not in new.splitlines()]
-        added = [line.strip() for line in new.splitlines() if line not in old.splitlines()]
-        shown = [f"−`{_short(line)}`" for line in removed[:3]] + [f"+`{_short(line)}`" for line in added[:3]]
-        more = len(removed) + len(added) - len(shown)
-        return " ".join(shown) + (f" (+{more} more lines)" if more > 0 else "")
-    return f"{_short(old)} → {_short(new)}"
+    """`old → new`; for multi-line text (a Guard rule, a script) only the lines that differ, each
+    group after the unindented line that opens its block (e.g. `rule rotation_documents …`)."""
+    if not (isinstance(old, str) and isinstance(new, str) and ("\n" in old or "\n" in new)):
+        return f"{_short(old)} → {_short(new)}"
+    a, b = old.splitlines(), new.splitlines()
+    parts: list[str] = []
+    groups = [op for op in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes() if op[0] != "equal"]
+    for _, i1, i2, j1, j2 in groups[:3]:
+        opener = next((line for line in reversed(a[:i1]) if line and not line[0].isspace()), "")
+        where = f"in `{_short(opener, 40)}`: " if opener else ""
+        lines = [f"−`{_short(x.strip())}`" for x in a[i1:i2]] + [f"+`{_short(x.strip())}`" for x in b[j1:j2]]
+        parts.append(where + " ".join(lines))
+    more = f" (+{len(groups) - 3} more changes)" if len(groups) > 3 else ""
+    return "; ".join(parts) + more
 
 
 def _controls(synth: Mapping[str, dict]) -> dict[tuple[str, str], tuple[str, str, dict]]:

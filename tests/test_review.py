@@ -261,11 +261,12 @@ def test_audit_control_changes():
 
 def test_multi_line_attribute_changes_show_only_the_changed_lines():
     before, after = base(), base()
-    rule = "rule a {\n  x == 1\n}\nrule b {\n  period <= 180\n}"
+    # The new line also appears in another block: matching is by position in the text, not by set.
+    rule = "rule a {\n  period <= 365\n}\nrule b {\n  period <= 180\n}"
     res(before, "aws_config_config_rule", "rotation")["source"]["policy_text"] = rule
     res(after, "aws_config_config_rule", "rotation")["source"]["policy_text"] = rule.replace("180", "365")
     [change] = diff_synth(before, after).controls
-    assert change.changes == ["`source.policy_text`: −`period <= 180` +`period <= 365`"]
+    assert change.changes == ["`source.policy_text`: in `rule b {`: −`period <= 180` +`period <= 365`"]
 
 
 def test_resource_replaced_when_identity_attribute_changes():
