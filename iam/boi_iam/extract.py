@@ -184,6 +184,8 @@ _ARN_RULES: dict[str, tuple[str | None, str, dict[str, str]]] = {
     ),
     "aws_ecs_service": ("name", "arn:{p}:ecs:{r}:{a}:service/{n}", {"id": "{arn}", "name": "{n}"}),
     "aws_cloudtrail": ("name", "arn:{p}:cloudtrail:{r}:{a}:trail/{n}", {"id": "{n}", "name": "{n}"}),
+    "aws_iam_openid_connect_provider": ("url", "arn:{p}:iam::{a}:oidc-provider/{n_host}", {}),
+    "aws_cloudfront_distribution": (None, "arn:{p}:cloudfront::{a}:distribution/E{HEX9}", {"id": "E{HEX9}"}),
     "aws_sfn_state_machine": (
         "name",
         "arn:{p}:states:{r}:{a}:stateMachine:{n}",
@@ -411,6 +413,7 @@ class _Resolver:
             literal = f"tf-{name.replace('_', '-')}-{seed[:8]}"
         fill["n"] = self.text(stack, literal) if literal else ""
         fill["n_noslash"] = fill["n"].lstrip("/")
+        fill["n_host"] = fill["n"].removeprefix("https://")
         path = body.get("path", "/")
         fill["path"] = self.text(stack, path) if isinstance(path, str) else "/"
         fill["arn"] = arn_template.format(**fill)

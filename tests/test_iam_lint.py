@@ -1,0 +1,36 @@
+"""Every policy of the synthesized JSON is linted; only reviewed findings are accepted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from boi.settings import load_settings
+from boi_iam.extract import extract_policies
+from boi_iam.lint import apply_accepted, lint_policy_set
+
+pytestmark = pytest.mark.slow
+ACCEPTED = Path(__file__).resolve().parent / "iam_accepted_findings.yaml"
+
+
+def test_no_unreviewed_lint_findings(dev):
+    s = load_settings("dev")
+    policies = extract_policies(dev, account_id=s.account_id, region=s.region)
+    assert len(policies.policies) >= 60 and policies.warnings == ()
+    findings = lint_policy_set(policies)
+    unreviewed = apply_accepted(findings, ACCEPTED)
+    assert unreviewed == [], "\n".join(str(f) for f in unreviewed)
+
+
+def test_a_new_wildcard_grant_is_an_unreviewed_finding(dev):
+    s = load_settings("dev")
+    policies = extract_policies(dev, account_id=s.account_id, region=s.region)
+    role = policies.role("boi-dev-authentication-execution")
+    from boi_iam.lint import lint_policy
+
+    doc = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "Oops", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+    added = lint_policy(doc, kind="identity", owner=str(role.identity[0].owner))
+    unreviewed = apply_accepted(lint_policy_set(policies) + added, ACCEPTED)
+    assert unreviewed and all(f.sid == "Oops" for f in unreviewed), unreviewed
