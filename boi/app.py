@@ -6,10 +6,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from boi.node import use_bundled_node
 from boi.settings import Settings, load_settings
 
 
 def build_app(settings: Settings, outdir: str):
+    use_bundled_node()
     from cdktn import App
 
     from boi.stacks import build

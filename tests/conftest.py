@@ -7,6 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from boi.node import use_bundled_node
+
+# Every jsii process the tests start (construct tests, synth) runs on the bundled Node 24.
+use_bundled_node()
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
