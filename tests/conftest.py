@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
+from boi.docs import load_out
 from boi.node import use_bundled_node
 
 # Every jsii process the tests start (construct tests, synth) runs on the bundled Node 24.
 use_bundled_node()
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def load_out(out: Path) -> dict[str, dict]:
-    return {p.parent.name: json.loads(p.read_text()) for p in sorted(out.glob("stacks/*/cdk.tf.json"))}
 
 
 @pytest.fixture(scope="session")
