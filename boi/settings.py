@@ -163,7 +163,8 @@ class LocalEndpoint(_Strict):
     """Only for the `local` environment: an embedded AWS endpoint and what it cannot emulate."""
 
     skip_services: list[Literal["cloudfront", "wafv2", "securityhub", "guardduty", "macie",
-                                "accessanalyzer", "athena", "cognito_advanced_security"]] = []
+                                "accessanalyzer", "athena", "cognito_advanced_security", "guard_rules",
+                                "lambda_code_signing", "backup", "sqs_redrive_allow_policy"]] = []
 
 
 class Settings(_Strict):

@@ -209,14 +209,14 @@ class Compute(Construct):
         role.grant(Grant(role.principal, self.assets["messaging_key"], "encrypt",
                          "SQS encrypts dead letters with the messaging key", via="sqs", sid="EncryptDeadLetters"))
         bucket, _, key = s.artifacts.lambda_packages[service.name].removeprefix("s3://").partition("/")
-        if self._code_signing is None:
+        if self._code_signing is None and not s.skips("lambda_code_signing"):
             self._code_signing = self._signing_config()
         self.functions[service.name] = LambdaFunction(
             self, f"{service.name}_function", function_name=f"{s.prefix}-{service.name}", role=role.arn,
             runtime="python3.12", handler="app.handler", architectures=["arm64"], s3_bucket=bucket, s3_key=key,
             timeout=15, memory_size=512, reserved_concurrent_executions=service.reserved_concurrency,
             kms_key_arn=self.foundation.key("secrets").arn, tracing_config={"mode": "Active"},
-            dead_letter_config={"target_arn": dlq.arn}, code_signing_config_arn=self._code_signing.arn,
+            dead_letter_config={"target_arn": dlq.arn}, code_signing_config_arn=self._code_signing.arn if self._code_signing else None,
             logging_config={"log_format": "JSON", "log_group": logs.name},
             environment={"variables": {"BOI_ENV": s.environment}},
             vpc_config={"subnet_ids": self.network.subnet_ids("app"),

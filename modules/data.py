@@ -189,7 +189,8 @@ class Data(Construct):
             documents_key.allow_use("MalwareScannerDecryptsUploads", f"arn:aws:iam::{s.account_id}:role/"
                                     f"{s.prefix}-documents-malware-scan", ("kms:Decrypt",), "s3",
                                     "GuardDuty Malware Protection reads uploads through S3 to scan them")
-        self._backups(s, foundation, gov)
+        if not s.skips("backup"):
+            self._backups(s, foundation, gov)
         self.assets = {
             "documents_bucket": asset(s, "s3_bucket", "documents bucket", arn, sensitive=True,
                                       policy=self.documents_policy, key_arn=documents_key.arn),

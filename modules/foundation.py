@@ -14,7 +14,7 @@ from modules.governance import Governance
 from modules.people import grant_people
 
 # Services the local (moto) apply cannot create; see README "Local apply".
-AUDIT_SKIPPABLE = {"securityhub", "guardduty", "macie", "accessanalyzer", "athena"}
+AUDIT_SKIPPABLE = {"securityhub", "guardduty", "macie", "accessanalyzer", "athena", "guard_rules"}
 
 
 def audit_settings(s: Settings) -> AuditSettings:

@@ -35,8 +35,10 @@ class Messaging(Construct):
             kms_data_key_reuse_period_seconds=300, message_retention_seconds=4 * 86400,
             visibility_timeout_seconds=300,
             redrive_policy=json.dumps({"deadLetterTargetArn": self.dlq.arn, "maxReceiveCount": MAX_RECEIVES}))
-        SqsQueueRedriveAllowPolicy(self, "dlq_redrive_allow", queue_url=self.dlq.url, redrive_allow_policy=json.dumps(
-            {"redrivePermission": "byQueue", "sourceQueueArns": [self.queue.arn]}))
+        if not s.skips("sqs_redrive_allow_policy"):
+            SqsQueueRedriveAllowPolicy(self, "dlq_redrive_allow", queue_url=self.dlq.url,
+                                       redrive_allow_policy=json.dumps(
+                                           {"redrivePermission": "byQueue", "sourceQueueArns": [self.queue.arn]}))
         self.queue_policy = ResourcePolicy("filing queue", guards=[
             {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sqs:*",
              "Resource": self.queue.arn, "Condition": {"Bool": {"aws:SecureTransport": "false"}}}])

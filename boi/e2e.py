@@ -1,0 +1,418 @@
+"""End to end on an embedded AWS: apply the `local` environment to a moto server, audit it, destroy it.
+
+    python -m boi.e2e [--workdir DIR] [--keep] [--no-audit]      (make e2e)
+
+Phases, each timed: start a moto server on 127.0.0.1 (a free port); synthesize `local` with
+BOI_LOCAL_ENDPOINT pointing every provider at it; upload the Lambda packages to the artifacts
+bucket named in config/local.yaml; `terraform init` (offline mirror, local backend) and `apply`
+of every stack in dependency order; the live audit (boi.live_audit) must be clean; `terraform
+destroy` in reverse order; nothing of ours may be left. The server stops on every exit path.
+
+Exit status: 0 clean, 1 a phase failed or the audit found something, 2 cannot run here (no
+Terraform CLI or provider mirror: the reason is printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import contextlib
+import io
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from boi import terraform as tf
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+ENV = "local"
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                    "AWS_SESSION_TOKEN": "testing"}
+# Terraform speed-ups that are safe against a fresh embedded account (see README "Local apply").
+APPLY_ARGS = ("apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=20")
+DESTROY_ARGS = ("destroy", "-auto-approve", "-input=false", "-no-color", "-parallelism=20", "-refresh=false")
+# Resources whose delete moto refuses although the bucket delete removes them anyway: moto lets the
+# versioning resource suspend versioning on an Object Lock bucket (AWS refuses), then refuses to clear
+# the Object Lock configuration. They are dropped from the state before destroy.
+FORGET_BEFORE_DESTROY = ("aws_s3_bucket_object_lock_configuration",)
+# A hanging create must fail the run loudly instead of blocking CI: the whole apply of one stack
+# gets this long (an apply takes well under two minutes here).
+PHASE_TIMEOUT_S = int(os.environ.get("BOI_E2E_PHASE_TIMEOUT", "600"))
+
+
+class E2EError(Exception):
+    """A phase failed; the message says which and why."""
+
+
+# ---------------------------------------------------------------- the embedded AWS
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def patch_moto() -> None:
+    """Work around two moto 5.2.5 behaviours that are not AWS's (see README "Local apply").
+
+    - ACM certificates stay PENDING_VALIDATION for MOTO_ACM_VALIDATION_WAIT (60 s) before moto
+      issues them; AWS issues once the DNS record exists. Wait 0 s.
+    - PutBucketLogging checks the target bucket's policy for a log-delivery grant and crashes (500,
+      which the provider retries for ever) on a statement whose Principal is the string "*"; it
+      also refuses a target whose policy is not there yet. AWS checks neither at that call.
+    """
+    from moto import settings as moto_settings
+    from moto.s3.models import FakeBucket
+
+    moto_settings.ACM_VALIDATION_WAIT = 0
+    FakeBucket._log_permissions_enabled_policy = staticmethod(lambda target_bucket, target_prefix: True)
+
+
+class MotoServer:
+    """A moto server on loopback only, in this process; `stop()` is idempotent and also runs at exit."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server = None
+
+    def start(self) -> MotoServer:
+        import logging
+
+        os.environ.setdefault("MOTO_ACM_VALIDATION_WAIT", "0")
+        # AWS managed policies (AdministratorAccess, SecurityAudit, ...) exist in every real account.
+        os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
+        patch_moto()
+
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self._server.start()
+        atexit.register(self.stop)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return self
+            time.sleep(0.1)
+        self.stop()
+        raise E2EError(f"moto server did not listen on {self.url}")
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            with contextlib.suppress(Exception):
+                server.stop()
+
+    def __enter__(self) -> MotoServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+@contextlib.contextmanager
+def _stop_on_signals(stop: Callable[[], None]) -> Iterator[None]:
+    """SIGTERM/SIGHUP stop the server too (Ctrl-C already unwinds through `finally`)."""
+    previous = {}
+
+    def handler(signum, frame):
+        stop()
+        raise SystemExit(128 + signum)
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
+            previous[sig] = signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+@contextlib.contextmanager
+def aws_env(url: str, region: str) -> Iterator[None]:
+    """boto3 in this process talks to the embedded AWS with fake credentials while inside."""
+    values = {**FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": url, "AWS_DEFAULT_REGION": region, "AWS_REGION": region}
+    saved = {name: os.environ.get(name) for name in (*values, "AWS_PROFILE")}
+    os.environ.update(values)
+    os.environ.pop("AWS_PROFILE", None)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+# ---------------------------------------------------------------- phases
+
+
+@dataclass
+class Timings:
+    phases: list[tuple[str, float]] = field(default_factory=list)
+
+    @contextlib.contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        start = time.monotonic()
+        print(f"[e2e] {name} ...", flush=True)
+        try:
+            yield
+        finally:
+            elapsed = time.monotonic() - start
+            self.phases.append((name, elapsed))
+            print(f"[e2e] {name}: {elapsed:.1f} s", flush=True)
+
+    def report(self) -> str:
+        total = sum(t for _, t in self.phases)
+        lines = [f"  {name:<32} {t:7.1f} s" for name, t in self.phases]
+        return "\n".join(["[e2e] phase times:", *lines, f"  {'total':<32} {total:7.1f} s"])
+
+
+def synthesize(out: Path, endpoint: str) -> dict[str, Path]:
+    """`python main.py` for `local` with the endpoint setting; stack name -> folder, in dependency order."""
+    env = dict(os.environ, BOI_ENV=ENV, BOI_OUT_DIR=str(out), BOI_LOCAL_ENDPOINT=endpoint)
+    proc = subprocess.run([sys.executable, str(REPO_ROOT / "main.py")], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise E2EError(f"synth failed (exit {proc.returncode}):\n{proc.stderr.strip()[-4000:]}")
+    stacks = tf.find_stacks(out)
+    order = [f"boi-{ENV}-foundation", f"boi-{ENV}-platform"]
+    missing = [name for name in order if name not in stacks]
+    if missing or len(stacks) != len(order):
+        raise E2EError(f"expected stacks {order}, synthesized {sorted(stacks)}")
+    return {name: stacks[name] for name in order}
+
+
+def lambda_zip() -> bytes:
+    """A minimal package; moto stores it and never runs it."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("app.py", "def handler(event, context):\n    return {'statusCode': 200}\n")
+    return buf.getvalue()
+
+
+def upload_artifacts(settings) -> list[tuple[str, str]]:
+    """Create the artifacts bucket(s) of config/local.yaml and put a package at every key."""
+    import boto3
+
+    s3 = boto3.client("s3", region_name=settings.region)
+    uploaded = []
+    for url in settings.artifacts.lambda_packages.values():
+        bucket, _, key = url.removeprefix("s3://").partition("/")
+        with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
+            s3.create_bucket(Bucket=bucket)
+        s3.put_object(Bucket=bucket, Key=key, Body=lambda_zip())
+        uploaded.append((bucket, key))
+    return uploaded
+
+
+def remove_artifacts(uploaded: list[tuple[str, str]]) -> None:
+    import boto3
+
+    s3 = boto3.client("s3")
+    for bucket in sorted({b for b, _ in uploaded}):
+        with contextlib.suppress(Exception):
+            for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+                for v in page.get("Versions", []) + page.get("DeleteMarkers", []):
+                    s3.delete_object(Bucket=bucket, Key=v["Key"], VersionId=v["VersionId"])
+            s3.delete_bucket(Bucket=bucket)
+
+
+def terraform(args: tuple[str, ...] | list[str], stack_dir: Path, env: dict[str, str]) -> None:
+    """Run one Terraform command; its output goes to <stack>/terraform-<command>.log."""
+    terraform_bin = tf.find_terraform()
+    proc = subprocess.Popen([terraform_bin, *args], cwd=stack_dir, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        output, _ = proc.communicate(timeout=PHASE_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGINT)  # Terraform stops gracefully and writes the state it has
+        try:
+            output, _ = proc.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            output, _ = proc.communicate()
+        (stack_dir / f"terraform-{args[0]}.log").write_text(output)
+        still = sorted({line.split(":")[0] for line in output.splitlines() if "Still creating" in line})
+        raise E2EError(f"`terraform {args[0]}` in {stack_dir.name} did not finish in {PHASE_TIMEOUT_S} s; "
+                       f"still creating: {', '.join(still) or '?'} (a resource type moto cannot emulate? "
+                       "leave it out through local.skip_services)") from None
+    (stack_dir / f"terraform-{args[0]}.log").write_text(output)
+    if proc.returncode != 0:
+        errors = output[output.find("Error:"):] if "Error:" in output else output
+        raise E2EError(f"`terraform {args[0]}` failed in {stack_dir.name} (exit {proc.returncode}):\n"
+                       f"{errors.strip()[-6000:]}")
+
+
+@dataclass
+class Deployment:
+    """One applied copy of the `local` environment on an embedded AWS (used by `make e2e` and the tests)."""
+
+    workdir: Path
+    server: MotoServer
+    timings: Timings = field(default_factory=Timings)
+    stacks: dict[str, Path] = field(default_factory=dict)
+    applied: list[str] = field(default_factory=list)
+    uploaded: list[tuple[str, str]] = field(default_factory=list)
+    left: list[str] | None = None  # what `leftovers()` found after destroy
+
+    @property
+    def out(self) -> Path:
+        return self.workdir / "cdktf.out"
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def settings(self):
+        from boi.settings import load_settings
+
+        return load_settings(ENV)
+
+    def tf_env(self) -> dict[str, str]:
+        env = tf.cli_env()
+        env.update(FAKE_CREDENTIALS)
+        env.pop("AWS_PROFILE", None)
+        return env
+
+    def apply(self) -> None:
+        with self.timings.phase("synth"):
+            self.stacks = synthesize(self.out, self.url)
+        with self.timings.phase("upload lambda packages"):
+            self.uploaded = upload_artifacts(self.settings())
+        env = self.tf_env()
+        with self.timings.phase("terraform init (all stacks)"):
+            for stack_dir in self.stacks.values():
+                terraform(("init", "-input=false", "-no-color"), stack_dir, env)
+        for name, stack_dir in self.stacks.items():
+            with self.timings.phase(f"apply {name}"):
+                self.applied.append(name)  # a failed apply may have created some: destroy it too
+                terraform(APPLY_ARGS, stack_dir, env)
+
+    @staticmethod
+    def _forget(stack_dir: Path, env: dict[str, str]) -> None:
+        listed = subprocess.run([tf.find_terraform(), "state", "list"], cwd=stack_dir, env=env,
+                                capture_output=True, text=True, check=False)
+        doomed = [a for a in listed.stdout.split() if a.split(".")[0] in FORGET_BEFORE_DESTROY]
+        if doomed:
+            terraform(("state", "rm", *doomed), stack_dir, env)
+
+    def destroy(self) -> None:
+        env = self.tf_env()
+        errors = []
+        for name in reversed(list(self.applied)):
+            with self.timings.phase(f"destroy {name}"):
+                try:
+                    self._forget(self.stacks[name], env)
+                    terraform(DESTROY_ARGS, self.stacks[name], env)
+                    self.applied.remove(name)
+                except E2EError as exc:
+                    errors.append(str(exc))
+        remove_artifacts(self.uploaded)
+        if errors:
+            raise E2EError("\n".join(errors))
+
+
+def leftovers(prefix: str = f"boi-{ENV}") -> list[str]:
+    """Everything of ours still in the embedded account after destroy (empty when clean)."""
+    import boto3
+
+    found = []
+    s3 = boto3.client("s3")
+    found += [f"bucket {b['Name']}" for b in s3.list_buckets().get("Buckets", []) if b["Name"].startswith(prefix)]
+    kms = boto3.client("kms")
+    for page in kms.get_paginator("list_keys").paginate():
+        for key in page["Keys"]:
+            meta = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]
+            if meta.get("KeyManager") == "CUSTOMER" and meta["KeyState"] not in ("PendingDeletion",):
+                found.append(f"key {key['KeyId']} ({meta['KeyState']})")
+    iam = boto3.client("iam")
+    for page in iam.get_paginator("list_roles").paginate():
+        found += [f"role {r['RoleName']}" for r in page["Roles"] if r["RoleName"].startswith(prefix)]
+    for page in iam.get_paginator("list_policies").paginate(Scope="Local"):
+        found += [f"policy {p['PolicyName']}" for p in page["Policies"] if p["PolicyName"].startswith(prefix)]
+    return found
+
+
+@contextlib.contextmanager
+def deployment(workdir: Path | None = None, *, keep: bool = False,
+               timings: Timings | None = None) -> Iterator[Deployment]:
+    """Start the server, apply every stack, yield; then destroy (and list what is left) and stop the
+    server, whatever happened."""
+    reason = tf.terraform_available()
+    if reason:
+        raise tf.TerraformSetupError(reason)
+    own_workdir = workdir is None
+    workdir = Path(workdir or tempfile.mkdtemp(prefix="boi-e2e-"))
+    server = MotoServer()
+    timings = timings if timings is not None else Timings()
+    with timings.phase("start moto server"):
+        server.start()
+    dep = Deployment(workdir=workdir, server=server, timings=timings)
+    try:
+        with _stop_on_signals(server.stop), aws_env(server.url, dep.settings().region):
+            try:
+                dep.apply()
+                yield dep
+            finally:
+                if not keep:
+                    dep.destroy()
+                    with timings.phase("list leftovers"):
+                        dep.left = leftovers()
+    finally:
+        server.stop()
+        if own_workdir and not keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m boi.e2e", description=__doc__.splitlines()[0])
+    parser.add_argument("--workdir", type=Path, help="keep the synth, state and logs here (default: a temp dir)")
+    parser.add_argument("--keep", action="store_true",
+                        help="do not destroy (the server still stops, so this only keeps files to read)")
+    parser.add_argument("--no-audit", action="store_true", help="skip the live audit phase")
+    args = parser.parse_args(argv)
+
+    reason = tf.terraform_available()
+    if reason:
+        print(f"e2e SKIPPED: {reason}", file=sys.stderr)
+        return 2
+    status = 0
+    timings = Timings()
+    try:
+        with deployment(args.workdir, keep=args.keep, timings=timings) as dep:
+            print(f"[e2e] embedded AWS at {dep.url}; work folder {dep.workdir}", flush=True)
+            if not args.no_audit:
+                from boi import live_audit
+
+                with dep.timings.phase("live audit"):
+                    code = live_audit.main(["--env", ENV, "--out", str(dep.out)])
+                if code != 0:
+                    print("[e2e] FAILED: the live audit found differences from the plan", file=sys.stderr)
+                    status = 1
+        if dep.left:
+            print(f"[e2e] FAILED: left after destroy: {', '.join(dep.left)}", file=sys.stderr)
+            status = 1
+    except (E2EError, tf.TerraformSetupError) as exc:
+        print(f"[e2e] FAILED: {exc}", file=sys.stderr)
+        status = 1
+    finally:
+        print(timings.report(), flush=True)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
