@@ -99,3 +99,11 @@ wheels: .venv/.synced ## build boi-iam, boi-kms, boi-audit as separate wheels in
 	rm -rf dist
 	for package in $(COMPONENT_PACKAGES); do $(UV) build --package $$package --wheel --out-dir dist || exit 1; done
 
+
+# ---- end to end on an embedded AWS (a moto server on 127.0.0.1; README "Local apply (embedded AWS)")
+.PHONY: e2e test-all
+e2e: .venv/.synced ## apply local to a moto server, live audit, destroy; prints each phase's time
+	$(RUN) python -m boi.e2e
+
+test-all: setup browser ## every test, including the end-to-end apply to moto (tests/e2e, minutes)
+	BOI_E2E=1 $(RUN) pytest -q

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-ANY = "\x00any\x00"  # an unresolved reference: matches any value
+ANY = "\u29fcany\u29fd"  # an unresolved reference (JSON-safe marker): matches any value
 _REF = re.compile(r"\$\{([^{}]*)\}")
 
 

@@ -1,0 +1,33 @@
+"""End-to-end tests apply the `local` environment to a moto server: minutes, not seconds.
+
+They run only when asked: `BOI_E2E=1` or selected with `-m e2e` (`make e2e-test`, `make test-all`).
+Without a Terraform CLI and the provider mirror they skip, saying why.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from boi.terraform import terraform_available
+
+
+def _asked(config) -> bool:
+    return os.environ.get("BOI_E2E") == "1" or "e2e" in (config.getoption("-m") or "")
+
+
+def pytest_collection_modifyitems(config, items):
+    here = os.path.dirname(__file__)
+    ours = [item for item in items if str(item.fspath).startswith(here)]
+    if not ours:
+        return
+    if not _asked(config):
+        skip = pytest.mark.skip(reason="end-to-end apply to moto: run with BOI_E2E=1 or -m e2e (make test-all)")
+    else:
+        reason = terraform_available()
+        if not reason:
+            return
+        skip = pytest.mark.skip(reason=f"E2E SKIPPED, Terraform cannot run here: {reason}")
+    for item in ours:
+        item.add_marker(skip)

@@ -1,0 +1,151 @@
+"""Apply `local` to a moto server once, then inject one fault at a time and expect the live audit
+to name it, restore it and expect a clean audit; at the end destroy and expect nothing of ours left."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import boto3
+import pytest
+
+from boi import e2e, live_audit
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+TRAIL = "boi-local-audit-trail"
+KEY_ALIAS = "alias/boi-local-pii"
+DOCUMENTS = "boi-local-documents-123456789012"
+SERVICE_ROLE = "boi-local-document-execution"
+QUEUE = "boi-local-filing"
+ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory):
+    timings = e2e.Timings()
+    with e2e.deployment(tmp_path_factory.mktemp("e2e"), timings=timings) as dep:
+        yield dep
+    print(timings.report())
+    assert dep.left == [], f"left after destroy: {dep.left}"
+
+
+@pytest.fixture(scope="module")
+def plan(deployment):
+    synth = live_audit.load_synth(deployment.out)
+    return synth, live_audit.State.from_terraform(deployment.out, synth)
+
+
+def run_audit(plan) -> list[live_audit.Finding]:
+    synth, state = plan
+    return live_audit.audit(synth, boto3.Session(region_name="us-east-1"), state)
+
+
+def test_clean_after_apply(deployment, plan, capsys):
+    assert run_audit(plan) == []
+    assert live_audit.main(["--env", "local", "--out", str(deployment.out)]) == 0
+    assert "clean" in capsys.readouterr().out
+
+
+@dataclass
+class Fault:
+    inject: Callable[[], Callable[[], None]]  # returns its restore function
+    check: str
+    resource: str
+    words: str
+
+
+def stop_logging():
+    ct = boto3.client("cloudtrail")
+    ct.stop_logging(Name=TRAIL)
+    return lambda: ct.start_logging(Name=TRAIL)
+
+
+def disable_rotation():
+    kms = boto3.client("kms")
+    key_id = kms.describe_key(KeyId=KEY_ALIAS)["KeyMetadata"]["KeyId"]
+    period = kms.get_key_rotation_status(KeyId=key_id)["RotationPeriodInDays"]
+    kms.disable_key_rotation(KeyId=key_id)
+    return lambda: kms.enable_key_rotation(KeyId=key_id, RotationPeriodInDays=period)
+
+
+def delete_config_rule():
+    config = boto3.client("config")
+    rule = config.describe_config_rules()["ConfigRules"][0]
+    config.delete_config_rule(ConfigRuleName=rule["ConfigRuleName"])
+    saved = {k: v for k, v in rule.items() if k not in ("ConfigRuleArn", "ConfigRuleId", "ConfigRuleState")}
+    fault_rule.resource = rule["ConfigRuleName"]
+    return lambda: config.put_config_rule(ConfigRule=saved)
+
+
+def permissive_public_access_block():
+    s3 = boto3.client("s3")
+    saved = s3.get_public_access_block(Bucket=DOCUMENTS)["PublicAccessBlockConfiguration"]
+    s3.put_public_access_block(Bucket=DOCUMENTS, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": False, "IgnorePublicAcls": False, "BlockPublicPolicy": False,
+        "RestrictPublicBuckets": False})
+    return lambda: s3.put_public_access_block(Bucket=DOCUMENTS, PublicAccessBlockConfiguration=saved)
+
+
+def attach_admin():
+    iam = boto3.client("iam")
+    iam.attach_role_policy(RoleName=SERVICE_ROLE, PolicyArn=ADMIN)
+    return lambda: iam.detach_role_policy(RoleName=SERVICE_ROLE, PolicyArn=ADMIN)
+
+
+def key_policy_statement():
+    kms = boto3.client("kms")
+    key_id = kms.describe_key(KeyId=KEY_ALIAS)["KeyMetadata"]["KeyId"]
+    saved = kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"]
+    policy = json.loads(saved)
+    policy["Statement"].append({"Sid": "OutsiderDecrypts", "Effect": "Allow",
+                                "Principal": {"AWS": "arn:aws:iam::999999999999:root"},
+                                "Action": "kms:Decrypt", "Resource": "*"})
+    kms.put_key_policy(KeyId=key_id, PolicyName="default", Policy=json.dumps(policy))
+    return lambda: kms.put_key_policy(KeyId=key_id, PolicyName="default", Policy=saved)
+
+
+def remove_redrive():
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName=QUEUE)["QueueUrl"]
+    saved = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])["Attributes"]["RedrivePolicy"]
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"RedrivePolicy": ""})
+    return lambda: sqs.set_queue_attributes(QueueUrl=url, Attributes={"RedrivePolicy": saved})
+
+
+fault_rule = Fault(delete_config_rule, "config", "", "planned rule does not exist")
+FAULTS = {
+    "trail logging stopped": Fault(stop_logging, "trail", TRAIL, "logging is off"),
+    "key rotation disabled": Fault(disable_rotation, "kms rotation", KEY_ALIAS, "disabled"),
+    "config rule deleted": fault_rule,
+    "documents bucket public access block permissive": Fault(
+        permissive_public_access_block, "s3 public access", DOCUMENTS, "permissive"),
+    "AdministratorAccess on a service role": Fault(attach_admin, "iam", SERVICE_ROLE, ADMIN),
+    "statement added to a key policy": Fault(key_policy_statement, "kms policy", KEY_ALIAS, "OutsiderDecrypts"),
+    "filing queue redrive policy removed": Fault(remove_redrive, "sqs redrive", QUEUE, "no redrive policy"),
+}
+
+
+@pytest.mark.parametrize("name", list(FAULTS))
+def test_audit_names_the_fault_and_is_clean_after_restore(deployment, plan, name):
+    fault = FAULTS[name]
+    restore = fault.inject()
+    try:
+        findings = run_audit(plan)
+        assert [(f.check, f.resource) for f in findings] == [(fault.check, fault.resource)], findings
+        assert fault.words in findings[0].problem
+    finally:
+        restore()
+    assert run_audit(plan) == []
+
+
+def test_cli_exit_1_and_json_on_a_finding(deployment, capsys):
+    restore = stop_logging()
+    try:
+        assert live_audit.main(["--env", "local", "--out", str(deployment.out), "--json"]) == 1
+        report = json.loads(capsys.readouterr().out)
+        assert report["resolved_from_state"] is True
+        assert report["findings"] == [{"check": "trail", "resource": TRAIL, "problem": "logging is off"}]
+    finally:
+        restore()

@@ -1,0 +1,138 @@
+"""The live audit: policy comparison, reference resolution, CLI exit codes, and the checks against
+an in-process moto account with a small hand-written plan (the full plan is in tests/e2e)."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from boi import live_audit as la
+
+ACCOUNT, REGION = "123456789012", "us-east-1"
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/app"
+
+
+def doc(*statements):
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+READ = {"Sid": "Read", "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::b/*"}
+
+
+def test_same_policy_in_another_form_has_no_differences():
+    live = doc({"Resource": ["arn:aws:s3:::b/*"], "Action": "s3:GetObject", "Effect": "Allow", "Sid": "Read"})
+    assert la.policy_differences(json.dumps(doc(READ)), live) == []
+
+
+def test_added_changed_and_missing_statements_are_named():
+    extra = {"Sid": "Backdoor", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt",
+             "Resource": "*"}
+    assert la.policy_differences(doc(READ), doc(READ, extra)) == ["statement not in the plan: Sid Backdoor"]
+    assert la.policy_differences(doc(READ), doc({**READ, "Action": "s3:*"})) == [
+        "statement Sid Read differs from the plan"]
+    assert la.policy_differences(doc(READ, extra), doc(READ)) == ["planned statement missing: Sid Backdoor"]
+
+
+def test_unresolved_reference_matches_any_value_but_only_there():
+    planned = json.dumps(doc({**READ, "Resource": f"{la.ANY}/*"}))
+    assert la.policy_differences(planned, doc(READ)) == []
+    assert la.policy_differences(planned, doc({**READ, "Resource": "arn:aws:s3:::b/other"})) != []
+
+
+def test_state_resolves_resource_and_remote_state_references():
+    state = la.State({"p": {"aws_kms_key.k": {"arn": "arn:aws:kms:us-east-1:1:key/abc"},
+                            "data.terraform_remote_state.f": {"outputs": {"out1": "arn:x"}}}})
+    assert state.text("p", "${aws_kms_key.k.arn}|${data.terraform_remote_state.f.outputs.out1}") == (
+        "arn:aws:kms:us-east-1:1:key/abc|arn:x")
+    assert state.text("p", "${aws_kms_key.other.arn}") == la.ANY
+    assert la.State().text("p", "${each.value.name}") == la.ANY
+
+
+@pytest.mark.parametrize("argv", [[], ["--env"], ["--env", "local", "--bogus"], ["--env", "nowhere"]])
+def test_bad_arguments_exit_2(argv, tmp_path):
+    assert la.main([*argv, "--out", str(tmp_path)] if argv and argv[-1] == "nowhere" else argv) == 2
+
+
+def test_no_synthesized_stacks_exit_2(tmp_path, capsys):
+    assert la.main(["--env", "local", "--out", str(tmp_path)]) == 2
+    assert "no synthesized stacks" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- against a moto account
+
+POLICY = doc({"Sid": "Send", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "${aws_sqs_queue.q.arn}"})
+SYNTH = {"s": {"resource": {
+    "aws_s3_bucket": {"b": {"bucket": "docs-bucket"}},
+    "aws_s3_bucket_public_access_block": {"b_pab": {
+        "bucket": "${aws_s3_bucket.b.id}", "block_public_acls": True, "block_public_policy": True,
+        "ignore_public_acls": True, "restrict_public_buckets": True}},
+    "aws_s3_bucket_server_side_encryption_configuration": {"b_enc": {
+        "bucket": "${aws_s3_bucket.b.id}",
+        "rule": [{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}]}},
+    "aws_sqs_queue": {"dlq": {"name": "jobs-dlq"}, "q": {
+        "name": "jobs", "redrive_policy": json.dumps({"deadLetterTargetArn": "${aws_sqs_queue.dlq.arn}",
+                                                     "maxReceiveCount": 5})}},
+    "aws_iam_role": {"app": {"name": "app", "assume_role_policy": "{}"}},
+    "aws_iam_role_policy": {"app_inline": {"name": "send", "role": "${aws_iam_role.app.id}",
+                                           "policy": json.dumps(POLICY)}},
+}}}
+
+
+@pytest.fixture
+def account(monkeypatch):
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_DEFAULT_REGION": REGION}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        s3, sqs, iam = boto3.client("s3"), boto3.client("sqs"), boto3.client("iam")
+        s3.create_bucket(Bucket="docs-bucket")
+        s3.put_public_access_block(Bucket="docs-bucket", PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True})
+        s3.put_bucket_encryption(Bucket="docs-bucket", ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+        dlq = sqs.create_queue(QueueName="jobs-dlq")["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sqs.create_queue(QueueName="jobs", Attributes={"RedrivePolicy": json.dumps(
+            {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 5})})
+        iam.create_role(RoleName="app", AssumeRolePolicyDocument=json.dumps(doc()))
+        live = json.dumps(POLICY).replace("${aws_sqs_queue.q.arn}", f"arn:aws:sqs:{REGION}:{ACCOUNT}:jobs")
+        iam.put_role_policy(RoleName="app", PolicyName="send", PolicyDocument=live)
+        yield boto3.Session(region_name=REGION)
+
+
+def test_clean_account_has_no_findings(account):
+    assert la.audit(SYNTH, account) == []
+
+
+def test_each_drift_is_a_finding(account):
+    iam, s3 = boto3.client("iam"), boto3.client("s3")
+    iam.create_policy(PolicyName="extra", PolicyDocument=json.dumps(doc(READ)))
+    iam.attach_role_policy(RoleName="app", PolicyArn=f"arn:aws:iam::{ACCOUNT}:policy/extra")
+    iam.put_role_policy(RoleName="app", PolicyName="sneaky", PolicyDocument=json.dumps(doc(READ)))
+    s3.put_public_access_block(Bucket="docs-bucket", PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": False,
+        "RestrictPublicBuckets": True})
+    findings = {(f.check, f.resource, f.problem) for f in la.audit(SYNTH, account)}
+    assert findings == {
+        ("iam", "app", "inline policy sneaky is not in the plan"),
+        ("iam", "app", f"attached policy arn:aws:iam::{ACCOUNT}:policy/extra is not in the plan"),
+        ("s3 public access", "docs-bucket", "public access block is permissive: BlockPublicPolicy off"),
+    }
+
+
+def test_table_and_exit_status(account, tmp_path, capsys):
+    stack = tmp_path / "stacks" / "s"
+    stack.mkdir(parents=True)
+    (stack / "cdk.tf.json").write_text(json.dumps(SYNTH["s"]))
+    assert la.main(["--env", "local", "--out", str(tmp_path), "--state", "none"]) == 0
+    sqs = boto3.client("sqs")
+    sqs.set_queue_attributes(QueueUrl=sqs.get_queue_url(QueueName="jobs")["QueueUrl"],
+                             Attributes={"RedrivePolicy": ""})
+    assert la.main(["--env", "local", "--out", str(tmp_path), "--state", "none"]) == 1
+    out = capsys.readouterr().out
+    assert "sqs redrive" in out and "jobs" in out and "1 finding(s)" in out
