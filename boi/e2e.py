@@ -334,11 +334,15 @@ def leftovers(prefix: str = f"boi-{ENV}") -> list[str]:
     s3 = boto3.client("s3")
     found += [f"bucket {b['Name']}" for b in s3.list_buckets().get("Buckets", []) if b["Name"].startswith(prefix)]
     kms = boto3.client("kms")
+    # moto creates "AWS managed" keys (alias/aws/dynamodb, alias/aws/secretsmanager) as customer keys.
+    aws_managed = {a.get("TargetKeyId") for page in kms.get_paginator("list_aliases").paginate()
+                   for a in page["Aliases"] if a["AliasName"].startswith("alias/aws/")}
     for page in kms.get_paginator("list_keys").paginate():
         for key in page["Keys"]:
             meta = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]
-            if meta.get("KeyManager") == "CUSTOMER" and meta["KeyState"] not in ("PendingDeletion",):
-                found.append(f"key {key['KeyId']} ({meta['KeyState']})")
+            if (meta.get("KeyManager") == "CUSTOMER" and key["KeyId"] not in aws_managed
+                    and meta["KeyState"] != "PendingDeletion"):
+                found.append(f"key {key['KeyId']} ({meta['KeyState']}, {meta.get('Description', '')})")
     iam = boto3.client("iam")
     for page in iam.get_paginator("list_roles").paginate():
         found += [f"role {r['RoleName']}" for r in page["Roles"] if r["RoleName"].startswith(prefix)]

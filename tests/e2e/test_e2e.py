@@ -31,9 +31,13 @@ def deployment(tmp_path_factory):
     assert dep.left == [], f"left after destroy: {dep.left}"
 
 
+FAULT_PLAN: dict = {}
+
+
 @pytest.fixture(scope="module")
 def plan(deployment):
     synth = live_audit.load_synth(deployment.out)
+    FAULT_PLAN["synth"] = synth
     return synth, live_audit.State.from_terraform(deployment.out, synth)
 
 
@@ -63,9 +67,13 @@ def stop_logging():
 
 
 def disable_rotation():
+    from boi_kms.rotation_report import plan_from_synth
+
     kms = boto3.client("kms")
     key_id = kms.describe_key(KeyId=KEY_ALIAS)["KeyMetadata"]["KeyId"]
-    period = kms.get_key_rotation_status(KeyId=key_id)["RotationPeriodInDays"]
+    # moto does not report RotationPeriodInDays; the plan has it
+    planned = {k.alias: k.rotation_days for k in plan_from_synth(FAULT_PLAN["synth"]).keys}
+    period = kms.get_key_rotation_status(KeyId=key_id).get("RotationPeriodInDays") or planned[KEY_ALIAS]
     kms.disable_key_rotation(KeyId=key_id)
     return lambda: kms.enable_key_rotation(KeyId=key_id, RotationPeriodInDays=period)
 
