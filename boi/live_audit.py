@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import subprocess
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
@@ -148,7 +147,8 @@ def normalize_policy(doc) -> list[dict]:
         if isinstance(st.get("Condition"), dict):
             st["Condition"] = {op: {k: [v] if not isinstance(v, list) else v for k, v in kv.items()}
                                for op, kv in st["Condition"].items()}
-        st.pop("Sid", None) if st.get("Sid") == "" else None
+        if st.get("Sid") == "":
+            del st["Sid"]
         out.append(_norm(st))
     return sorted(out, key=lambda v: json.dumps(v, sort_keys=True))
 
@@ -214,7 +214,7 @@ def _error_code(exc: Exception) -> str:
 def check_trails(synth, state, session) -> list[Finding]:
     findings = []
     ct = session.client("cloudtrail")
-    for stack, name, cfg in resources(synth, "aws_cloudtrail"):
+    for stack, _, cfg in resources(synth, "aws_cloudtrail"):
         trail = cfg["name"]
         found = ct.describe_trails(trailNameList=[trail], includeShadowTrails=False).get("trailList", [])
         if not found:
