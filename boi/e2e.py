@@ -40,10 +40,6 @@ FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "te
 # Terraform speed-ups that are safe against a fresh embedded account (see README "Local apply").
 APPLY_ARGS = ("apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=20")
 DESTROY_ARGS = ("destroy", "-auto-approve", "-input=false", "-no-color", "-parallelism=20", "-refresh=false")
-# Resources whose delete moto refuses although the bucket delete removes them anyway: moto lets the
-# versioning resource suspend versioning on an Object Lock bucket (AWS refuses), then refuses to clear
-# the Object Lock configuration. They are dropped from the state before destroy.
-FORGET_BEFORE_DESTROY = ("aws_s3_bucket_object_lock_configuration",)
 # A hanging create must fail the run loudly instead of blocking CI: the whole apply of one stack
 # gets this long (an apply takes well under two minutes here).
 PHASE_TIMEOUT_S = int(os.environ.get("BOI_E2E_PHASE_TIMEOUT", "600"))
@@ -70,12 +66,38 @@ def patch_moto() -> None:
     - PutBucketLogging checks the target bucket's policy for a log-delivery grant and crashes (500,
       which the provider retries for ever) on a statement whose Principal is the string "*"; it
       also refuses a target whose policy is not there yet. AWS checks neither at that call.
+    - Versioning can be suspended on an Object Lock bucket (AWS keeps it Enabled), after which
+      clearing the Object Lock configuration fails, so destroy fails. Keep it Enabled, as AWS does.
+
+    - DeleteTrail finds the trail only by name; the provider passes its ARN (AWS takes either), so
+      the trail outlived destroy. Accept the ARN.
+
+    moto's backends are global to the process: the patches hold for every server started here.
     """
     from moto import settings as moto_settings
-    from moto.s3.models import FakeBucket
+    from moto.cloudtrail.models import CloudTrailBackend
+    from moto.s3.models import FakeBucket, S3Backend
 
     moto_settings.ACM_VALIDATION_WAIT = 0
     FakeBucket._log_permissions_enabled_policy = staticmethod(lambda target_bucket, target_prefix: True)
+    if not getattr(S3Backend.put_bucket_versioning, "_boi_patched", False):
+        original = S3Backend.put_bucket_versioning
+
+        def put_bucket_versioning(self, bucket_name: str, status: str) -> None:
+            if getattr(self.get_bucket(bucket_name), "object_lock_enabled", False):
+                return  # AWS: an Object Lock bucket stays versioned
+            original(self, bucket_name, status)
+
+        put_bucket_versioning._boi_patched = True
+        S3Backend.put_bucket_versioning = put_bucket_versioning
+    if not getattr(CloudTrailBackend.delete_trail, "_boi_patched", False):
+        original_delete = CloudTrailBackend.delete_trail
+
+        def delete_trail(self, name: str) -> None:
+            original_delete(self, name.split(":trail/", 1)[1] if name.startswith("arn:") else name)
+
+        delete_trail._boi_patched = True
+        CloudTrailBackend.delete_trail = delete_trail
 
 
 class MotoServer:
@@ -103,10 +125,22 @@ class MotoServer:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                self.reset()
                 return self
             time.sleep(0.1)
         self.stop()
         raise E2EError(f"moto server did not listen on {self.url}")
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    def reset(self) -> None:
+        """A fresh, empty account (moto keeps its backends per process, not per server)."""
+        import urllib.request
+
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never a proxy
+        opener.open(urllib.request.Request(f"{self.url}/moto-api/reset", method="POST"), timeout=30)
 
     def stop(self) -> None:
         server, self._server = self._server, None
@@ -302,21 +336,12 @@ class Deployment:
                 self.applied.append(name)  # a failed apply may have created some: destroy it too
                 terraform(APPLY_ARGS, stack_dir, env)
 
-    @staticmethod
-    def _forget(stack_dir: Path, env: dict[str, str]) -> None:
-        listed = subprocess.run([tf.find_terraform(), "state", "list"], cwd=stack_dir, env=env,
-                                capture_output=True, text=True, check=False)
-        doomed = [a for a in listed.stdout.split() if a.split(".")[0] in FORGET_BEFORE_DESTROY]
-        if doomed:
-            terraform(("state", "rm", *doomed), stack_dir, env)
-
     def destroy(self) -> None:
         env = self.tf_env()
         errors = []
         for name in reversed(list(self.applied)):
             with self.timings.phase(f"destroy {name}"):
                 try:
-                    self._forget(self.stacks[name], env)
                     terraform(DESTROY_ARGS, self.stacks[name], env)
                     self.applied.remove(name)
                 except E2EError as exc:
@@ -343,6 +368,8 @@ def leftovers(prefix: str = f"boi-{ENV}") -> list[str]:
             if (meta.get("KeyManager") == "CUSTOMER" and key["KeyId"] not in aws_managed
                     and meta["KeyState"] != "PendingDeletion"):
                 found.append(f"key {key['KeyId']} ({meta['KeyState']}, {meta.get('Description', '')})")
+    trails = boto3.client("cloudtrail").describe_trails(includeShadowTrails=False).get("trailList", [])
+    found += [f"trail {t['Name']}" for t in trails if t["Name"].startswith(prefix)]
     iam = boto3.client("iam")
     for page in iam.get_paginator("list_roles").paginate():
         found += [f"role {r['RoleName']}" for r in page["Roles"] if r["RoleName"].startswith(prefix)]
@@ -368,12 +395,22 @@ def deployment(workdir: Path | None = None, *, keep: bool = False,
     dep = Deployment(workdir=workdir, server=server, timings=timings)
     try:
         with _stop_on_signals(server.stop), aws_env(server.url, dep.settings().region):
+            failed = False
             try:
                 dep.apply()
                 yield dep
+            except BaseException:
+                failed = True
+                raise
             finally:
-                if not keep:
-                    dep.destroy()
+                # After SIGTERM/SIGHUP the server (and so the whole embedded account) is already gone.
+                if not keep and server.running:
+                    try:
+                        dep.destroy()
+                    except E2EError as exc:
+                        if not failed:
+                            raise
+                        print(f"[e2e] destroy after the failure failed too: {exc}", file=sys.stderr)
                     with timings.phase("list leftovers"):
                         dep.left = leftovers()
     finally:

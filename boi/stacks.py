@@ -53,8 +53,9 @@ class _LocalEndpoint:
 
 def local_endpoint(settings: Settings) -> str | None:
     """The embedded AWS endpoint URL ($BOI_LOCAL_ENDPOINT), only ever for the local environment."""
-    url = os.environ.get(LOCAL_ENDPOINT_ENV, "").strip()
-    return url or None if settings.environment == "local" else None
+    if settings.environment != "local":
+        return None
+    return os.environ.get(LOCAL_ENDPOINT_ENV, "").strip() or None
 
 
 def configure_stack(stack: TerraformStack, settings: Settings, name: str) -> None:
