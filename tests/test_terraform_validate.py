@@ -46,8 +46,8 @@ def test_mirror_in_terraform_conventional_folder(no_mirror_env, tmp_path):
 
 def test_shallow_scan_finds_mirror_at_depth_three_only(no_mirror_env, tmp_path):
     root = tmp_path / "root"
-    make_mirror(root / "opt" / "plugins")  # root/opt/plugins/registry.terraform.io: depth 3
-    assert terraform.find_provider_mirror(scan_root=root) == root / "opt" / "plugins"
+    make_mirror(root / "srv" / "plugins")  # root/srv/plugins/registry.terraform.io: depth 3
+    assert terraform.find_provider_mirror(scan_root=root) == root / "srv" / "plugins"
 
     deep = tmp_path / "deep"
     make_mirror(deep / "a" / "b" / "c")  # registry.terraform.io at depth 4
