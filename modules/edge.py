@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from boi_iam.policy import Statement
 from boi_iam.resource_policy import ResourcePolicy, deny_insecure_transport
 from boi_iam.role import lazy_json
 from cdktn_provider_aws.cloudfront_distribution import CloudfrontDistribution
@@ -75,9 +76,7 @@ class Edge(Construct):
                              "evaluate_target_health": False})
 
 
-def _cloudfront_read(bucket_arn: str, distribution_arn: str):
-    from boi_iam.policy import Statement
-
+def _cloudfront_read(bucket_arn: str, distribution_arn: str) -> Statement:
     return Statement(sid="CloudFrontReadsWebAssets", actions=("s3:GetObject",), resources=(f"{bucket_arn}/*",),
                      principals={"Service": "cloudfront.amazonaws.com"},
                      conditions={"StringEquals": {"AWS:SourceArn": distribution_arn}},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from boi_iam.grants import Grant, Principal
+from boi_iam.grants import Grant, Principal, statements_for
 from boi_iam.resource_policy import ResourcePolicy
 from boi_iam.role import lazy_json
 from cdktn_provider_aws.cloudwatch_event_bus import CloudwatchEventBus
@@ -72,15 +72,11 @@ class Messaging(Construct):
         # EventBridge is a service principal: only the queue policy can let it deliver, and only
         # for this one rule (confused-deputy guard through aws:SourceArn).
         events = Principal(name="EventBridge", service="events.amazonaws.com")
-        grant = Grant(events, self.assets["filing_queue"], "send", "deliver FilingRequested events",
-                      sid="EventBridgeFilingRequested")
-        from boi_iam.grants import statements_for
-
+        queue = self.assets["filing_queue"]
+        grant = Grant(events, queue, "send", "deliver FilingRequested events", sid="EventBridgeFilingRequested",
+                      source_arn=rule.arn)
         for statement in statements_for(grant).resource:
-            self.queue_policy.add(type(statement)(
-                sid=statement.sid, actions=("sqs:SendMessage",), resources=statement.resources,
-                reason=statement.reason, principals=statement.principals,
-                conditions={"ArnEquals": {"aws:SourceArn": rule.arn}}))
+            queue.sink(grant, statement)
         key.allow_service("EventBridgeEncryptToQueue", "events.amazonaws.com", ("kms:GenerateDataKey", "kms:Decrypt"),
                           {"StringEquals": {"aws:SourceAccount": s.account_id}},
                           "EventBridge encrypts events it delivers to the encrypted filing queue")

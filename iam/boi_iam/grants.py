@@ -76,6 +76,7 @@ class Grant:
     via: str | None = None
     db_user: str | None = None
     passed_to: str | None = None
+    source_arn: str | None = None  # for an AWS service principal: the one resource it acts for
     sid: str | None = None
 
     def statement_id(self) -> str:
@@ -234,8 +235,15 @@ def statements_for(grant: Grant) -> GrantStatements:
         if unscoped:
             raise GrantError(f"{where}: Resource '*' is only for actions without resource-level "
                              f"permissions; {unscoped} have them")
+    conditions = op.conditions(grant)
+    if grant.principal.service:
+        # Confused-deputy guard: the service may act only for the named resource of ours.
+        if not grant.source_arn:
+            raise GrantError(f"{where}: a grant to {grant.principal.service} needs source_arn= "
+                             "(the resource the service acts for)")
+        conditions = {**conditions, "ArnEquals": {"aws:SourceArn": grant.source_arn}}
     statement = Statement(sid=grant.statement_id(), actions=op.actions, resources=resources,
-                          conditions=op.conditions(grant), reason=grant.reason)
+                          conditions=conditions, reason=grant.reason)
     where_to = placement(grant.principal, grant.asset)
     identity = (statement,) if where_to in ("identity", "both") else ()
     resource: tuple[Statement, ...] = ()

@@ -42,6 +42,18 @@ def test_kms_grants_are_direct_only_unless_a_service_is_named():
     assert "Null" not in via.conditions
 
 
+def test_service_principal_grants_need_a_source_arn():
+    events = Principal(name="EventBridge", service="events.amazonaws.com")
+    queue = Asset(kind="sqs_queue", name="filing queue", arn="arn:aws:sqs:us-east-1:111122223333:q",
+                  account_id=ACCOUNT, region="us-east-1")
+    with pytest.raises(GrantError, match="needs source_arn="):
+        statements_for(Grant(events, queue, "send", "deliver events"))
+    rule = "arn:aws:events:us-east-1:111122223333:rule/bus/r"
+    (statement,) = statements_for(Grant(events, queue, "send", "deliver events", source_arn=rule)).resource
+    assert statement.principals == {"Service": "events.amazonaws.com"}
+    assert statement.conditions == {"ArnEquals": {"aws:SourceArn": rule}}
+
+
 def test_kms_grant_lands_in_both_policies():
     result = statements_for(Grant(ROLE, KEY, "encrypt", "write"))
     assert len(result.identity) == 1 and len(result.resource) == 1
