@@ -48,6 +48,7 @@ class Foundation(Construct):
             guard_inputs={
                 "kms_rotation_days": {name: c.rotation_days for name, c in classes.items() if c.rotation_days},
                 "bucket_keys": {names.documents_bucket(s): self.keys.key("documents").arn},
+                "database_keys": {f"{s.prefix}-postgres": self.keys.key("database").arn},
             })
 
     def key(self, class_name: str):
