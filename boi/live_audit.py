@@ -327,8 +327,9 @@ def _bucket_names(synth, state) -> dict[tuple[str, str], str]:
     return names
 
 
-def _bucket_of(stack: str, ref: str, names: dict[tuple[str, str], str]) -> str | None:
-    m = re.fullmatch(r"\$\{aws_s3_bucket\.([^.]+)\.(?:id|bucket)\}", ref or "")
+def _name_of(rtype: str, stack: str, ref: str, names: dict[tuple[str, str], str]) -> str | None:
+    """The literal name behind `${<rtype>.<id>.id|name|bucket}`, or the value itself when literal."""
+    m = re.fullmatch(r"\$\{" + rtype + r"\.([^.]+)\.(?:id|name|bucket)\}", ref or "")
     if m:
         return names.get((stack, m.group(1)))
     return ref if ref and "${" not in ref else None
@@ -339,7 +340,7 @@ def check_buckets(synth, state, session) -> list[Finding]:
     s3 = session.client("s3")
     names = _bucket_names(synth, state)
     for stack, _, cfg in resources(synth, "aws_s3_bucket_server_side_encryption_configuration"):
-        bucket = _bucket_of(stack, cfg.get("bucket", ""), names)
+        bucket = _name_of("aws_s3_bucket", stack, cfg.get("bucket", ""), names)
         if bucket is None:
             continue
         rules = cfg.get("rule")
@@ -362,7 +363,7 @@ def check_buckets(synth, state, session) -> list[Finding]:
                                                                  f"planned {expected}"))
     flags = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
     for stack, _, cfg in resources(synth, "aws_s3_bucket_public_access_block"):
-        bucket = _bucket_of(stack, cfg.get("bucket", ""), names)
+        bucket = _name_of("aws_s3_bucket", stack, cfg.get("bucket", ""), names)
         if bucket is None:
             continue
         planned = {f: bool(cfg.get(re.sub(r"(?<!^)([A-Z])", r"_\1", f).lower())) for f in flags}
@@ -405,13 +406,6 @@ def check_queues(synth, state, session) -> list[Finding]:
     return findings
 
 
-def _role_of(stack: str, ref: str, roles: dict[tuple[str, str], str]) -> str | None:
-    m = re.fullmatch(r"\$\{aws_iam_role\.([^.]+)\.(?:id|name)\}", ref or "")
-    if m:
-        return roles.get((stack, m.group(1)))
-    return ref if ref and "${" not in ref else None
-
-
 def check_iam(synth, state, session) -> list[Finding]:
     findings = []
     iam = session.client("iam")
@@ -426,11 +420,11 @@ def check_iam(synth, state, session) -> list[Finding]:
         for arn in cfg.get("managed_policy_arns") or []:
             attached[role].add(state.text(stack, arn))
     for stack, _, cfg in resources(synth, "aws_iam_role_policy"):
-        role = _role_of(stack, cfg.get("role", ""), roles)
+        role = _name_of("aws_iam_role", stack, cfg.get("role", ""), roles)
         if role in inline:
             inline[role][cfg["name"]] = (stack, cfg["policy"])
     for stack, _, cfg in resources(synth, "aws_iam_role_policy_attachment"):
-        role = _role_of(stack, cfg.get("role", ""), roles)
+        role = _name_of("aws_iam_role", stack, cfg.get("role", ""), roles)
         if role in attached:
             attached[role].add(state.text(stack, cfg["policy_arn"]))
     for role in sorted(inline):

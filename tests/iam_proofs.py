@@ -13,10 +13,12 @@ from pathlib import Path
 
 import yaml
 from boi_iam.extract import PolicySet, RoleView, resolve_text
+from boi_iam.render import check_access_matrix
 from boi_iam.simulate import ANONYMOUS, SimResult, simulation
 
+from boi.docs import load_access_matrix
+
 HERE = Path(__file__).resolve().parent
-MATRIX = HERE / "access_matrix.yaml"
 MANAGED = HERE / "managed_policies.yaml"
 # The services each key class may be used through, taken from the key policies' ViaService values.
 VIA = ("s3", "sqs", "events", "dynamodb", "rds", "secretsmanager", "lambda", "logs")
@@ -46,21 +48,9 @@ class Mismatch:
                 f"{want}, simulator says {self.result.decision} [{why}]")
 
 
-def load_matrix(path: Path = MATRIX, **placeholders: str) -> dict:
-    text = path.read_text()
-    for name, value in placeholders.items():
-        text = text.replace("{" + name + "}", value)
-    matrix = yaml.safe_load(text)
-    unknown = [f"{p}/{a}" for p, assets in matrix["allow"].items() for a in assets if a not in matrix["assets"]]
-    if unknown:
-        raise ValueError(f"access matrix: allow names unknown assets {unknown}")
-    for principal, assets in matrix["allow"].items():
-        for asset, ops in assets.items():
-            known = matrix["operations"][matrix["assets"][asset]["type"]]
-            bad = [op for op in ops if op.split("@")[0] not in known]
-            if bad:
-                raise ValueError(f"access matrix: {principal}/{asset}: unknown operations {bad}; known {sorted(known)}")
-    return matrix
+def load_matrix(settings) -> dict:
+    """The reviewed matrix (placeholders filled by boi.docs, which renders it too), checked."""
+    return check_access_matrix(load_access_matrix(settings))
 
 
 def managed_policy_models(path: Path = MANAGED) -> dict[str, dict]:

@@ -33,7 +33,7 @@ def simulator():
 def proofs(dev):
     s = load_settings("dev")
     policies = extract_policies(dev, account_id=s.account_id, region=s.region)
-    matrix = load_matrix(env="dev", account=s.account_id, region=s.region)
+    matrix = load_matrix(s)
     return Proofs(dev, policies, matrix, prefix=s.prefix, account_id=s.account_id, region=s.region)
 
 
