@@ -44,7 +44,29 @@ def load_access_matrix(settings) -> dict:
     return yaml.safe_load(text)
 
 
-def render_all(synth: dict[str, dict]) -> dict[str, str]:
+_PRIVILEGES: dict[str, object] = {}
+
+
+def privileges_of(synth: dict[str, dict], settings, *, simulator=None, evaluator=None):
+    """The escalation proofs of this synth (one simulator run per distinct synth in a process)."""
+    import hashlib
+    import json
+
+    from boi_iam.simulate import Simulator
+
+    from boi.privileges import prove
+
+    key = hashlib.sha256(json.dumps(synth, sort_keys=True).encode()).hexdigest()
+    if key not in _PRIVILEGES:
+        if simulator is not None:
+            _PRIVILEGES[key] = prove(synth, settings, simulator, evaluator=evaluator)
+        else:
+            with Simulator() as sim:
+                _PRIVILEGES[key] = prove(synth, settings, sim)
+    return _PRIVILEGES[key]
+
+
+def render_all(synth: dict[str, dict], privileges=None) -> dict[str, str]:
     from boi_audit.catalog import load_catalog
     from boi_audit.render import render_audit_plan, render_encryption_standards
     from boi_iam.extract import extract_policies
@@ -52,15 +74,21 @@ def render_all(synth: dict[str, dict]) -> dict[str, str]:
     from boi_kms.classes import resolve_classes
     from boi_kms.render import render_kms_doc
 
+    from boi.privileges import render_privileged_access
     from boi.settings import load_settings
 
     settings = load_settings(environment_of(synth))
     classes = resolve_classes(dict(settings.keys.rotation_days))
     matrix = load_access_matrix(settings)
     policies = extract_policies(synth, account_id=settings.account_id, region=settings.region)
+    result = privileges if privileges is not None else privileges_of(synth, settings)
+    if result.violations:
+        raise SystemExit("error: the escalation proofs fail, so the privileged-access section cannot be written:\n  "
+                         + "\n  ".join(result.summary()))
     return {
         "iam.md": render_iam_doc(synth, account_id=settings.account_id, region=settings.region, matrix=matrix,
-                                 report_rows=least_privilege_rows(policies, matrix)),
+                                 report_rows=least_privilege_rows(policies, matrix),
+                                 preface=render_privileged_access(result)),
         "kms.md": render_kms_doc(synth, classes, settings.keys.schedule_from),
         "audit-plan.md": render_audit_plan(synth, load_catalog()),
         "encryption-standards.md": render_encryption_standards(synth),

@@ -154,9 +154,46 @@ class Artifacts(_Strict):
         return value
 
 
+_WORKFLOW = r"^\.github/workflows/[A-Za-z0-9_.-]+\.ya?ml$"
+
+
 class Cicd(_Strict):
+    """Who may deploy: one repository, one workflow file on the main branch, one GitHub environment per
+    deployer. The foundation deployer changes keys, boundaries, people's roles and the audit baseline,
+    so it has its own environment (its own required reviewers)."""
+
     github_repository: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-    github_environment: str
+    github_environment: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="environment of the platform deployer")
+    foundation_environment: str = Field(pattern=r"^[A-Za-z0-9_.-]+$",
+                                        description="environment of the foundation deployer")
+    deploy_workflow: str = Field(default=".github/workflows/main.yml", pattern=_WORKFLOW,
+                                 description="the only workflow file the deploy roles trust (job_workflow_ref)")
+
+    @model_validator(mode="after")
+    def _separate(self) -> Cicd:
+        if self.github_environment == self.foundation_environment:
+            raise ValueError("foundation_environment must differ from github_environment: the foundation "
+                             "deployer needs its own protection rules")
+        return self
+
+
+_PRINCIPAL = re.compile(r"^arn:aws(-us-gov|-cn)?:iam::(\d{12}):(user|role)/[\w+=,.@/-]*[\w+=,.@-]\*?$")
+
+
+class Access(_Strict):
+    """Who may assume the break-glass role: named people (IAM users or identity-center roles), never the
+    account root, so holding sts:AssumeRole somewhere in the account is not enough."""
+
+    break_glass_principals: list[str] = Field(min_length=1, max_length=10)
+
+    @field_validator("break_glass_principals")
+    @classmethod
+    def _principals(cls, value: list[str]) -> list[str]:
+        for arn in value:
+            if not _PRINCIPAL.match(arn):
+                raise ValueError(f"{arn!r} is not an IAM user or role ARN (a trailing * is allowed in the "
+                                 "name; the account root and bare wildcards are not)")
+        return value
 
 
 class LocalEndpoint(_Strict):
@@ -182,6 +219,7 @@ class Settings(_Strict):
     backend: S3Backend | LocalBackend = Field(discriminator="type")
     artifacts: Artifacts
     cicd: Cicd
+    access: Access
     local: LocalEndpoint | None = None
 
     @model_validator(mode="after")

@@ -79,13 +79,24 @@ def configure_stack(stack: TerraformStack, settings: Settings, name: str) -> Non
             Aspects.of(stack).add(_LocalEndpoint(url))
 
 
+class BootstrapStack(TerraformStack):
+    def __init__(self, scope: Construct, name: str, settings: Settings, registry) -> None:
+        super().__init__(scope, name)
+        configure_stack(self, settings, name)
+        from modules.bootstrap import Bootstrap
+
+        self.bootstrap = Bootstrap(self, "bootstrap", settings=settings, registry=registry)
+
+
 class FoundationStack(TerraformStack):
-    def __init__(self, scope: Construct, name: str, settings: Settings) -> None:
+    def __init__(self, scope: Construct, name: str, settings: Settings, registry) -> None:
         super().__init__(scope, name)
         configure_stack(self, settings, name)
         from modules.foundation import Foundation
 
-        self.foundation = Foundation(self, "foundation", settings=settings)
+        self.foundation = Foundation(self, "foundation", settings=settings, registry=registry)
+        # The protected assets every boundary was generated from, for the proofs and the documents.
+        self.add_override(f"//.{PROTECTED_ASSETS_KEY}", registry.metadata())
 
 
 class PlatformStack(TerraformStack):
@@ -97,8 +108,18 @@ class PlatformStack(TerraformStack):
         self.platform = Platform(self, "platform", settings=settings, foundation=foundation)
 
 
+# Top-level "//" key of the foundation stack holding the protected-asset registry.
+PROTECTED_ASSETS_KEY = "boi_protected_assets"
+
+
 def build(app: App, settings: Settings) -> list[TerraformStack]:
-    foundation = FoundationStack(app, f"{settings.prefix}-foundation", settings)
+    from modules.foundation import audit_settings
+    from modules.protected import build_registry
+
+    registry = build_registry(settings, audit_settings(settings))
+    bootstrap = BootstrapStack(app, f"{settings.prefix}-bootstrap", settings, registry)
+    foundation = FoundationStack(app, f"{settings.prefix}-foundation", settings, registry)
     platform = PlatformStack(app, f"{settings.prefix}-platform", settings, foundation.foundation)
+    foundation.add_dependency(bootstrap)
     platform.add_dependency(foundation)
-    return [foundation, platform]
+    return [bootstrap, foundation, platform]

@@ -9,8 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 
-from boi_iam.policy import trust_document
-from boi_iam.role import PlatformRole
 from cdktn_provider_aws.api_gateway_account import ApiGatewayAccount
 from cdktn_provider_aws.api_gateway_authorizer import ApiGatewayAuthorizer
 from cdktn_provider_aws.api_gateway_base_path_mapping import ApiGatewayBasePathMapping
@@ -46,6 +44,8 @@ from modules import names
 from modules.blocks import blocks
 from modules.waf import web_acl
 
+# API Gateway resource types that decide who gets in (authorizers, methods, integrations, stages).
+API_TYPES = ("RestApi", "Authorizer", "Method", "Integration", "Stage", "Deployment", "Resource")
 ALB_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 API_TLS_POLICY = "TLS_1_2"
 ACCESS_LOG_FORMAT = {"requestId": "$context.requestId", "ip": "$context.identity.sourceIp",
@@ -218,13 +218,23 @@ class Api(Construct):
                       alias={"name": self.nlb.dns_name, "zone_id": self.nlb.zone_id, "evaluate_target_health": True})
 
     def _logging_role(self, s: Settings, foundation) -> None:
-        role = PlatformRole(
-            self, "api_logging", name=f"{s.prefix}-apigateway-logs", account_id=s.account_id,
-            purpose="API Gateway writes execution and access logs to CloudWatch Logs",
-            trust=trust_document("apigateway.amazonaws.com",
-                                 conditions={"StringEquals": {"aws:SourceAccount": s.account_id}}),
-            boundary_arn=foundation.governance.operational_boundary_arn, inline_policy=False)
-        role.attach_managed("arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
-                            "the AWS-maintained policy API Gateway's account-level logging requires")
-        self.logging_role = role
-        self.api_account = ApiGatewayAccount(self, "account", cloudwatch_role_arn=role.arn)
+        self.api_account = ApiGatewayAccount(self, "account",
+                                             cloudwatch_role_arn=names.service_role_arn(s, "apigateway-logs"))
+
+def protect(registry, s: Settings) -> None:
+    """The front door: whoever can drop the authorizer, mint a user or re-route the load balancers
+    reaches the data without a data permission."""
+    base = f"{s.region}:{s.account_id}"
+    api = f"arn:aws:apigateway:{s.region}::/restapis/*"
+    lb = f"arn:aws:elasticloadbalancing:{base}"
+    registry.protect("API, user pool and load balancers", "path", [
+        *((f"apigateway:{t}", api) for t in API_TYPES),
+        ("cognito-idp:userpool", f"arn:aws:cognito-idp:{base}:userpool/*"),
+        ("elasticloadbalancing:loadbalancer/app/", f"{lb}:loadbalancer/app/{s.prefix}-*/*"),
+        ("elasticloadbalancing:loadbalancer/net/", f"{lb}:loadbalancer/net/{s.prefix}-*/*"),
+        ("elasticloadbalancing:listener/app", f"{lb}:listener/app/{s.prefix}-*/*"),
+        ("elasticloadbalancing:listener/net", f"{lb}:listener/net/{s.prefix}-*/*"),
+        ("elasticloadbalancing:listener-rule/app", f"{lb}:listener-rule/app/{s.prefix}-*/*"),
+        ("elasticloadbalancing:targetgroup", f"{lb}:targetgroup/{s.prefix}-*/*")],
+        managers=(names.role_arn(s, names.platform_deployer(s)),),
+        reason="the only way in for users; changing it changes who reaches PII")

@@ -26,12 +26,38 @@ from constructs import Construct
 
 from boi.settings import Settings
 from modules import names
-from modules.assets import asset
+from modules.assets import asset, platform_role
 from modules.blocks import blocks
-from services.spec import Service
+from services.spec import Service, event_source
 
 IMAGE_KEYS = {"reporting-company": "reporting_company", "beneficial-owner": "beneficial_owner",
               "fincen-worker": "fincen_worker"}
+
+
+def protect(registry, s: Settings) -> None:
+    """Running code as a workload is as good as holding its role: functions, their signing, tasks."""
+    base = f"{s.region}:{s.account_id}"
+    deployer = (names.role_arn(s, names.platform_deployer(s)),)
+    cluster = names.ecs_cluster(s)
+    registry.protect("platform functions and their code signing", "pii", [
+        ("lambda:function", f"arn:aws:lambda:{base}:function:{s.prefix}-*"),
+        ("lambda:code signing config", f"arn:aws:lambda:{base}:code-signing-config:*"),
+        ("signer:signing-profile", f"arn:aws:signer:{base}:/signing-profiles/*")],
+        managers=deployer, reason="invoking or changing a function runs code with its role")
+    registry.protect("platform containers", "pii", [
+        ("ecs:cluster", f"arn:aws:ecs:{base}:cluster/{cluster}"),
+        ("ecs:service", f"arn:aws:ecs:{base}:service/{cluster}/*"),
+        ("ecs:task", f"arn:aws:ecs:{base}:task/{cluster}/*"),
+        ("ecs:task-definition", f"arn:aws:ecs:{base}:task-definition/{s.prefix}-*:*")],
+        managers=deployer, reason="a shell in a task, or a new task definition, runs with the task's role")
+    group = f"arn:aws:logs:{base}:log-group:{names.log_group_prefix(s)}/*"
+    registry.protect("platform application, API and flow logs", "audit", [
+        ("logs:log-group", group), ("logs:log-stream", f"{group}:log-stream:*")],
+        readers=tuple(names.role_arn(s, names.human_role(s, r)) for r in ("security-auditor", "support-engineer")),
+        writers=(names.platform_roles_pattern(s),), managers=deployer,
+        reason="evidence of what the services did")
+
+# -- shared -------------------------------------------------------------------------------------
 
 
 class Compute(Construct):
@@ -58,13 +84,11 @@ class Compute(Construct):
             else:
                 self._lambda_function(service)
 
-    # -- shared -------------------------------------------------------------------------------------
-
     def _role(self, service: Service, kind: str, trust_service: str, purpose: str) -> PlatformRole:
         s = self.settings
-        role = PlatformRole(
-            self, f"{service.name.replace('-', '_')}_{kind}", name=f"{s.prefix}-{service.name}-{kind}",
-            account_id=s.account_id, purpose=purpose, boundary_arn=self.boundary,
+        role = platform_role(
+            self, f"{service.name.replace('-', '_')}_{kind}", settings=s,
+            name=f"{s.prefix}-{service.name}-{kind}", purpose=purpose, boundary_arn=self.boundary,
             trust=trust_document(trust_service, conditions={"StringEquals": {"aws:SourceAccount": s.account_id}}))
         self.foundation.governance.register_workload(role)
         self.roles[role.name] = role
@@ -76,9 +100,10 @@ class Compute(Construct):
             if target is None:
                 raise GrantError(f"service {service.name}: grant '{need.operation}' names asset {need.asset!r}, "
                                  f"which does not exist; known assets: {sorted(self.assets)}")
+            source = event_source(service.name) if need.operation == "put_events" else None
             try:
                 role.grant(Grant(role.principal, target, need.operation, need.reason, prefix=need.prefix,
-                                 via=need.via, db_user=need.db_user))
+                                 via=need.via, db_user=need.db_user, event_source=source))
             except (GrantError, ValueError) as exc:
                 raise GrantError(f"service {service.name}: {exc}") from None
 
@@ -122,6 +147,9 @@ class Compute(Construct):
                                        from_port=443, to_port=443, cidr_ipv4="0.0.0.0/0",
                                        description="FinCEN API over HTTPS through the NAT gateway")
 
+    def _touches_protected_data(self, service: Service) -> bool:
+        return any(self.assets[need.asset].sensitive for need in service.needs if need.asset in self.assets)
+
     # -- Fargate ------------------------------------------------------------------------------------
 
     def _fargate_service(self, service: Service) -> None:
@@ -146,8 +174,11 @@ class Compute(Construct):
         task = self._role(service, "task", "ecs-tasks.amazonaws.com",
                           f"The {service.name} service at run time: {service.description}")
         self._grant_needs(service, task)
-        task.grant(Grant(task.principal, self._account, "ssm_session_channel",
-                         "ECS Exec through SSM Session Manager instead of a bastion host"))
+        # A shell in a task holds the task's credentials: never on a service that reaches protected data.
+        exec_allowed = not self._touches_protected_data(service)
+        if exec_allowed:
+            task.grant(Grant(task.principal, self._account, "ssm_session_channel",
+                             "ECS Exec through SSM Session Manager instead of a bastion host"))
         container = {
             "name": service.name, "image": s.artifacts.images[IMAGE_KEYS[service.name]], "essential": True,
             "readonlyRootFilesystem": True, "privileged": False, "user": "10001:10001",
@@ -169,7 +200,7 @@ class Compute(Construct):
         self.fargate[service.name] = EcsService(
             self, f"{service.name.replace('-', '_')}_service", name=service.name, cluster=self.cluster.arn,
             task_definition=definition.arn, desired_count=2, launch_type="FARGATE", platform_version="LATEST",
-            enable_execute_command=True, propagate_tags="SERVICE",
+            enable_execute_command=exec_allowed, propagate_tags="SERVICE",
             network_configuration={"subnets": self.network.subnet_ids("app"), "assign_public_ip": False,
                                    "security_groups": [self.security_groups[service.name].id]},
             deployment_circuit_breaker={"enable": True, "rollback": True})

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 from boi_audit.documents_protection import DocumentsBucketProtection
-from boi_iam.grants import Grant
-from boi_iam.policy import trust_document
 from boi_iam.resource_policy import ResourcePolicy, deny_insecure_transport
-from boi_iam.role import PlatformRole, lazy_json
+from boi_iam.role import lazy_json
 from cdktn import TerraformResourceLifecycle
 from cdktn_provider_aws.backup_plan import BackupPlan
 from cdktn_provider_aws.backup_selection import BackupSelection
 from cdktn_provider_aws.backup_vault import BackupVault
+from cdktn_provider_aws.backup_vault_lock_configuration import BackupVaultLockConfiguration
+from cdktn_provider_aws.backup_vault_policy import BackupVaultPolicy
 from cdktn_provider_aws.db_instance import DbInstance
 from cdktn_provider_aws.db_parameter_group import DbParameterGroup
 from cdktn_provider_aws.db_subnet_group import DbSubnetGroup
@@ -72,24 +74,25 @@ class Data(Construct):
     def _backups(self, s: Settings, foundation, gov) -> None:
         """AWS Backup copies of the database and the sessions table, in a vault under the backups key."""
         key = foundation.key("backups")
-        vault = BackupVault(self, "vault", name=f"{s.prefix}-vault", kms_key_arn=key.arn,
+        vault = BackupVault(self, "vault", name=names.backup_vault(s), kms_key_arn=key.arn,
                             force_destroy=not s.keys.prevent_destroy)
+        # Compliance-mode lock: after the grace period nobody (root included) can delete a recovery point
+        # before its retention ends or shorten it; the vault policy says the same for the grace period.
+        BackupVaultLockConfiguration(self, "vault_lock", backup_vault_name=vault.name,
+                                     min_retention_days=s.retention.backup_days,
+                                     max_retention_days=s.retention.archive_days, changeable_for_days=3)
+        BackupVaultPolicy(self, "vault_policy", backup_vault_name=vault.name, policy=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Sid": "DenyRecoveryPointDeletion", "Effect": "Deny", "Principal": "*",
+                "Action": ["backup:DeleteRecoveryPoint", "backup:UpdateRecoveryPointLifecycle",
+                           "backup:DisassociateRecoveryPoint"],
+                "Resource": "*"}]}))
         plan = BackupPlan(self, "plan", name=f"{s.prefix}-daily", rule=blocks([{
             "rule_name": "daily", "target_vault_name": vault.name, "schedule": "cron(0 5 * * ? *)",
             "start_window": 60, "completion_window": 360,
             "lifecycle": {"delete_after": s.retention.archive_days}}]))
-        role = PlatformRole(
-            self, "backup_role", name=f"{s.prefix}-backup", account_id=s.account_id,
-            purpose="AWS Backup takes and restores recovery points of the database and sessions table",
-            trust=trust_document("backup.amazonaws.com",
-                                 conditions={"StringEquals": {"aws:SourceAccount": s.account_id}}),
-            boundary_arn=gov.operational_boundary_arn)
-        for policy in ("AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores"):
-            role.attach_managed(f"arn:aws:iam::aws:policy/service-role/{policy}",
-                                "the AWS-maintained policies AWS Backup needs to snapshot and restore RDS and DynamoDB")
-        role.grant(Grant(role.principal, key_asset(s, key), "encrypt_decrypt",
-                         "AWS Backup encrypts recovery points in the vault", via="backup"))
-        BackupSelection(self, "selection", name=f"{s.prefix}-data", plan_id=plan.id, iam_role_arn=role.arn,
+        BackupSelection(self, "selection", name=f"{s.prefix}-data", plan_id=plan.id,
+                        iam_role_arn=names.service_role_arn(s, "backup"),
                         resources=[self.database.arn, self.sessions.arn])
 
     def __init__(self, scope: Construct, id: str, *, settings: Settings, foundation, network) -> None:
@@ -134,17 +137,8 @@ class Data(Construct):
                                       {"name": "log_disconnections", "value": "1"}])
         subnets = DbSubnetGroup(self, "database_subnets", name=f"{s.prefix}-data",
                                 subnet_ids=network.subnet_ids("data"))
-        monitoring = PlatformRole(
-            self, "rds_monitoring", name=f"{s.prefix}-rds-monitoring", account_id=s.account_id,
-            purpose="RDS enhanced monitoring publishes OS metrics to CloudWatch Logs",
-            trust=trust_document("monitoring.rds.amazonaws.com",
-                                 conditions={"StringEquals": {"aws:SourceAccount": s.account_id}}),
-            boundary_arn=gov.operational_boundary_arn, inline_policy=False)
-        monitoring.attach_managed("arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
-                                  "the AWS-maintained policy RDS enhanced monitoring requires (logs to RDSOSMetrics)")
-        self.monitoring_role = monitoring
         self.database = DbInstance(
-            self, "postgres", identifier=f"{s.prefix}-postgres", engine="postgres", engine_version="16.4",
+            self, "postgres", identifier=names.database(s), engine="postgres", engine_version="16.4",
             instance_class="db.m6g.large", allocated_storage=100, max_allocated_storage=500, storage_type="gp3",
             storage_encrypted=True, kms_key_id=foundation.key("database").arn, multi_az=True,
             db_name="boi", username="boi_admin", manage_master_user_password=True,
@@ -157,10 +151,10 @@ class Data(Construct):
             auto_minor_version_upgrade=True, enabled_cloudwatch_logs_exports=["postgresql", "upgrade"],
             performance_insights_enabled=True, performance_insights_kms_key_id=foundation.key("database").arn,
             performance_insights_retention_period=7, monitoring_interval=60,
-            monitoring_role_arn=monitoring.arn, ca_cert_identifier="rds-ca-rsa2048-g1")
+            monitoring_role_arn=names.service_role_arn(s, "rds-monitoring"), ca_cert_identifier="rds-ca-rsa2048-g1")
 
         self.sessions = DynamodbTable(
-            self, "sessions", name=f"{s.prefix}-sessions", billing_mode="PAY_PER_REQUEST", hash_key="pk",
+            self, "sessions", name=names.sessions_table(s), billing_mode="PAY_PER_REQUEST", hash_key="pk",
             range_key="sk", attribute=[{"name": "pk", "type": "S"}, {"name": "sk", "type": "S"}],
             ttl={"attribute_name": "expires_at", "enabled": True},
             point_in_time_recovery={"enabled": True}, deletion_protection_enabled=keep,
@@ -181,14 +175,11 @@ class Data(Construct):
 
         # Macie classifies uploads and GuardDuty scans them for malware; the scanner's key use is
         # granted in the documents key policy (S3 decrypts for it).
-        protection = DocumentsBucketProtection(
+        DocumentsBucketProtection(
             self, "documents_protection", settings=foundation.audit_settings, bucket_name=bucket_name, bucket_arn=arn,
             permissions_boundary_arn=gov.operational_boundary_arn, bucket_key_arn=documents_key.arn,
-            object_prefixes=["uploads/"], depends_on=[self.documents])
-        if protection.role is not None:
-            documents_key.allow_use("MalwareScannerDecryptsUploads", f"arn:aws:iam::{s.account_id}:role/"
-                                    f"{s.prefix}-documents-malware-scan", ("kms:Decrypt",), "s3",
-                                    "GuardDuty Malware Protection reads uploads through S3 to scan them")
+            object_prefixes=["uploads/"], depends_on=[self.documents],
+            role_arn=names.service_role_arn(s, "documents-malware-scan"))
         if not s.skips("backup"):
             self._backups(s, foundation, gov)
         self.assets = {
@@ -202,3 +193,43 @@ class Data(Construct):
             "database_key": self.keys["database"], "secrets_key": self.keys["secrets"],
             "messaging_key": self.keys["messaging"],
         }
+
+def protect(registry, s: Settings) -> None:
+    """The data stores and everything that copies them (snapshots, recovery points, exports)."""
+    base = f"{s.region}:{s.account_id}"
+    deployer = names.role_arn(s, names.platform_deployer(s))
+    backup = names.service_role_arn(s, "backup")
+    docs = f"arn:aws:s3:::{names.documents_bucket(s)}"
+    scanner = names.service_role_arn(s, "documents-malware-scan")
+    # GuardDuty's scanner wires the bucket's notifications and tags each upload with its verdict.
+    registry.protect("documents bucket", "pii", [("s3:bucket", docs)], managers=(deployer, scanner),
+                     reason="identity documents and filing records")
+    registry.protect("identity document uploads", "pii", [("s3:object", f"{docs}/uploads/*")],
+                     readers=(scanner,), writers=(scanner,), reason="passport and licence images")
+    registry.protect("filing records", "pii", [("s3:object", f"{docs}/reports/*")],
+                     readers=(names.role_arn(s, names.human_role(s, "compliance-officer")),),
+                     reason="BOIR transcripts and receipts")
+    registry.protect("other documents", "pii", [("s3:object", f"{docs}/*")],
+                     readers=(scanner, names.role_arn(s, names.human_role(s, "compliance-officer"))),
+                     reason="anything else in the documents bucket")
+    logs = f"arn:aws:s3:::{names.platform_access_logs_bucket(s)}"
+    registry.protect("platform access-log bucket", "audit", [("s3:bucket", logs), ("s3:object", f"{logs}/*")],
+                     readers=(names.role_arn(s, names.human_role(s, "security-auditor")),),
+                     managers=(deployer,), reason="load balancer and bucket access records")
+    registry.protect("database", "pii", [
+        ("rds:db", f"arn:aws:rds:{base}:db:{names.database(s)}"),
+        ("rds-db:db-user", f"arn:aws:rds-db:{base}:dbuser:*/*"),
+        ("rds:snapshot", f"arn:aws:rds:{base}:snapshot:*")],
+        managers=(deployer, backup), reason="company and beneficial-owner records")
+    table = f"arn:aws:dynamodb:{base}:table/{names.sessions_table(s)}"
+    registry.protect("sessions table", "pii", [("dynamodb:table", table), ("dynamodb:table", f"{table}/*"),
+                                               ("dynamodb:stream", f"{table}/stream/*")],
+                     managers=(deployer, backup), reason="signed-in users' sessions")
+    registry.protect("application secrets", "pii", [
+        ("secretsmanager:Secret", f"arn:aws:secretsmanager:{base}:secret:{s.prefix}/*")],
+        writers=tuple(names.role_arn(s, names.human_role(s, r)) for r in ("platform-admin", "break-glass")),
+        managers=(deployer,), reason="the FinCEN API client credentials (rotated by people when leaked)")
+    registry.protect("backup vault and recovery points", "pii", [
+        ("backup:backupVault", f"arn:aws:backup:{base}:backup-vault:{names.backup_vault(s)}"),
+        ("backup:recoveryPoint", f"arn:aws:backup:{base}:recovery-point:*")],
+        managers=(deployer, backup), reason="copies of the database and sessions table")

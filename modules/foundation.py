@@ -10,8 +10,10 @@ from constructs import Construct
 
 from boi.settings import Settings
 from modules import names
+from modules.assets import Registry
 from modules.governance import Governance
 from modules.people import grant_people
+from modules.service_roles import ServiceRoles
 
 # Services the local (moto) apply cannot create; see README "Local apply".
 AUDIT_SKIPPABLE = {"securityhub", "guardduty", "macie", "accessanalyzer", "athena", "guard_rules"}
@@ -24,17 +26,20 @@ def audit_settings(s: Settings) -> AuditSettings:
         log_retention_days=s.retention.log_days, archive_retention_days=s.retention.archive_days,
         alert_emails=list(s.alerts.emails),
         pii_bucket_arns=[f"arn:aws:s3:::{names.documents_bucket(s)}"],
-        pii_bucket_names=[names.documents_bucket(s)], prevent_destroy=s.keys.prevent_destroy, skip=skip)
+        pii_bucket_names=[names.documents_bucket(s)], prevent_destroy=s.keys.prevent_destroy, skip=skip,
+        custodian_arns=[names.role_arn(s, names.foundation_deployer(s))])
 
 
 class Foundation(Construct):
-    def __init__(self, scope: Construct, id: str, *, settings: Settings) -> None:
+    def __init__(self, scope: Construct, id: str, *, settings: Settings, registry: Registry) -> None:
         super().__init__(scope, id)
         s = self.settings = settings
-        self.governance = Governance(self, "governance", settings=s)
+        self.registry = registry
+        self.governance = Governance(self, "governance", settings=s, registry=registry)
         classes = resolve_classes(dict(s.keys.rotation_days))
         self.keys = KeyRing(self, "keys", name_prefix=s.prefix, account_id=s.account_id, region=s.region,
                             classes=classes, administrator_role_arns=self.governance.key_admin_arns,
+                            policy_admin_role_arns=self.governance.key_policy_admin_arns,
                             break_glass_role_arn=self.governance.break_glass_arn,
                             prevent_destroy=s.keys.prevent_destroy)
         grant_people(s, self.governance.humans, self.keys)
@@ -50,6 +55,10 @@ class Foundation(Construct):
                 "bucket_keys": {names.documents_bucket(s): self.keys.key("documents").arn},
                 "database_keys": {f"{s.prefix}-postgres": self.keys.key("database").arn},
             })
+        self.service_roles = ServiceRoles(self, "service_roles", settings=s, keys=self.keys,
+                                          boundary_arn=self.governance.operational_boundary.arn,
+                                          malware_scanning=not s.skips("guardduty"),
+                                          guards=self.governance.guards)
 
     def key(self, class_name: str):
         return self.keys.key(class_name)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from boi_iam.grants import Grant, Principal, statements_for
 from boi_iam.resource_policy import ResourcePolicy
 from boi_iam.role import lazy_json
 from cdktn_provider_aws.cloudwatch_event_bus import CloudwatchEventBus
+from cdktn_provider_aws.cloudwatch_event_bus_policy import CloudwatchEventBusPolicy
 from cdktn_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
 from cdktn_provider_aws.cloudwatch_event_target import CloudwatchEventTarget
 from cdktn_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
@@ -56,7 +58,10 @@ class Messaging(Construct):
             alarm_description="A filing failed five times and needs a person",
             alarm_actions=[foundation.audit.alert_topic.arn], ok_actions=[foundation.audit.alert_topic.arn])
 
-        self.bus = CloudwatchEventBus(self, "domain_bus", name=f"{s.prefix}-domain", kms_key_identifier=key.arn)
+        self.bus = CloudwatchEventBus(self, "domain_bus", name=names.domain_bus(s), kms_key_identifier=key.arn)
+        self.bus_policy = ResourcePolicy("domain bus")
+        CloudwatchEventBusPolicy(self, "domain_bus_policy", event_bus_name=self.bus.name,
+                                 policy=lazy_json(self._bus_policy))
         rule = CloudwatchEventRule(
             self, "filing_requested", name=f"{s.prefix}-filing-requested", event_bus_name=self.bus.name,
             description="Filing requests go to the FinCEN worker's queue",
@@ -69,6 +74,7 @@ class Messaging(Construct):
             "filing_dlq": asset(s, "sqs_queue", "filing DLQ", self.dlq.arn, sensitive=True),
             "domain_bus": asset(s, "event_bus", "domain event bus", self.bus.arn),
         }
+        self.assets["domain_bus"].sink = self._bus_sink
         # EventBridge is a service principal: only the queue policy can let it deliver, and only
         # for this one rule (confused-deputy guard through aws:SourceArn).
         events = Principal(name="EventBridge", service="events.amazonaws.com")
@@ -80,3 +86,29 @@ class Messaging(Construct):
         key.allow_service("EventBridgeEncryptToQueue", "events.amazonaws.com", ("kms:GenerateDataKey", "kms:Decrypt"),
                           {"StringEquals": {"aws:SourceAccount": s.account_id}},
                           "EventBridge encrypts events it delivers to the encrypted filing queue")
+
+    def _bus_sink(self, grant, statement) -> None:
+        # One bus, several publishers: the Sid names the publishing role to stay unique.
+        who = "".join(w.title() for w in grant.principal.name.split("-")[2:])
+        self.bus_policy.add(dataclasses.replace(statement, sid=f"{who}{statement.sid}"))
+
+    def _bus_policy(self) -> dict:
+        """Each publisher's grant allows its own source; nobody else may publish at all, so no role
+        (and no person) can forge another service's events, FilingRequested included."""
+        doc = self.bus_policy.render()
+        publishers = sorted({st.principals["AWS"] for st in self.bus_policy.statements})
+        doc["Statement"].insert(0, {
+            "Sid": "DenyOtherPublishers", "Effect": "Deny", "Principal": "*", "Action": "events:PutEvents",
+            "Resource": self.bus.arn, "Condition": {"ArnNotEquals": {"aws:PrincipalArn": publishers}}})
+        return doc
+
+def protect(registry, s: Settings) -> None:
+    base = f"{s.region}:{s.account_id}"
+    deployer = (names.role_arn(s, names.platform_deployer(s)),)
+    registry.protect("platform queues", "pii", [("sqs:queue", f"arn:aws:sqs:{base}:{s.prefix}-*")],
+                     managers=deployer, reason="queued filings and failed invocations carry PII")
+    bus = f"arn:aws:events:{base}:event-bus/{names.domain_bus(s)}"
+    registry.protect("domain event bus and its rules", "pii", [
+        ("events:event-bus", bus),
+        ("events:rule-on-custom-event-bus", f"arn:aws:events:{base}:rule/{names.domain_bus(s)}/*")],
+        managers=deployer, reason="a forged or re-routed FilingRequested files a report with FinCEN")

@@ -9,9 +9,6 @@ from __future__ import annotations
 import ipaddress
 import json
 
-from boi_iam.grants import Asset, Grant
-from boi_iam.policy import trust_document
-from boi_iam.role import PlatformRole
 from cdktn_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktn_provider_aws.default_security_group import DefaultSecurityGroup
 from cdktn_provider_aws.eip import Eip
@@ -29,6 +26,7 @@ from cdktn_provider_aws.vpc_endpoint import VpcEndpoint
 from constructs import Construct
 
 from boi.settings import Settings
+from modules import names
 from modules.blocks import blocks
 
 TIERS = ("public", "app", "data")
@@ -44,7 +42,7 @@ def subnet_cidrs(vpc_cidr: str, az_count: int) -> dict[str, list[str]]:
 
 
 class Network(Construct):
-    def __init__(self, scope: Construct, id: str, *, settings: Settings, logs_key, boundary_arn: str) -> None:
+    def __init__(self, scope: Construct, id: str, *, settings: Settings, logs_key) -> None:
         super().__init__(scope, id)
         s = settings
         self.cidr = s.network.vpc_cidr
@@ -72,7 +70,7 @@ class Network(Construct):
             egress=blocks([{"description": "Replies stay in the VPC", "from_port": 443, "to_port": 443,
                             "protocol": "tcp", "cidr_blocks": [self.cidr]}]))
         self._endpoints(s)
-        self._flow_logs(s, logs_key, boundary_arn)
+        self._flow_logs(s, logs_key)
 
     def subnet_ids(self, tier: str) -> list[str]:
         return [subnet.id for subnet in self.subnets[tier]]
@@ -152,19 +150,25 @@ class Network(Construct):
                 security_group_ids=[self.endpoint_sg.id], policy=json.dumps(policy),
                 tags={"Name": f"{s.prefix}-{service}"})
 
-    def _flow_logs(self, s: Settings, logs_key, boundary_arn: str) -> None:
-        group_name = f"/boi/{s.environment}/vpc-flow-logs"
-        group = CloudwatchLogGroup(self, "flow_logs", name=group_name, retention_in_days=s.retention.log_days,
+    def _flow_logs(self, s: Settings, logs_key) -> None:
+        from modules.service_roles import flow_log_group
+
+        group = CloudwatchLogGroup(self, "flow_logs", name=flow_log_group(s), retention_in_days=s.retention.log_days,
                                    kms_key_id=logs_key.arn)
-        role = PlatformRole(
-            self, "flow_logs_role", name=f"{s.prefix}-vpc-flow-logs", account_id=s.account_id,
-            purpose="VPC Flow Logs delivery into the encrypted flow-log group",
-            trust=trust_document("vpc-flow-logs.amazonaws.com",
-                                 conditions={"StringEquals": {"aws:SourceAccount": s.account_id}}),
-            boundary_arn=boundary_arn)
-        asset = Asset(kind="log_group", name="flow log group", arn=group.arn, account_id=s.account_id,
-                      region=s.region)
-        role.grant(Grant(role.principal, asset, "write", "deliver VPC flow records", sid="WriteFlowLogs"))
         FlowLog(self, "flow_log", vpc_id=self.vpc.id, traffic_type="ALL", log_destination=group.arn,
-                log_destination_type="cloud-watch-logs", iam_role_arn=role.arn, max_aggregation_interval=60)
-        self.flow_logs_role = role
+                log_destination_type="cloud-watch-logs", iam_role_arn=names.service_role_arn(s, "vpc-flow-logs"),
+                max_aggregation_interval=60)
+
+
+def protect(registry, s: Settings) -> None:
+    base = f"{s.region}:{s.account_id}"
+    # Who can re-route, open or re-write a path to the data can reach it: the network is the platform
+    # deployer's alone. (Identifiers are generated, so every one of the account's is covered.)
+    registry.protect("network paths: security groups, routes, ACLs, endpoints", "path", [
+        ("ec2:security-group", f"arn:aws:ec2:{base}:security-group/*"),
+        ("ec2:security-group-rule", f"arn:aws:ec2:{base}:security-group-rule/*"),
+        ("ec2:route-table", f"arn:aws:ec2:{base}:route-table/*"),
+        ("ec2:network-acl", f"arn:aws:ec2:{base}:network-acl/*"),
+        ("ec2:vpc-endpoint", f"arn:aws:ec2:{base}:vpc-endpoint/*")],
+        writers=(names.platform_roles_pattern(s),), managers=(names.role_arn(s, names.platform_deployer(s)),),
+        reason="opening a security group or an endpoint policy opens a path to PII")

@@ -20,12 +20,10 @@ class Platform(Construct):
     def __init__(self, scope: Construct, id: str, *, settings: Settings, foundation) -> None:
         super().__init__(scope, id)
         s = settings
-        gov = foundation.governance
         # CloudFront certificates and web ACLs live in us-east-1, whatever the platform's region.
         us_east_1 = AwsProvider(scope, "aws_us_east_1", alias="us_east_1", region="us-east-1",
                                 allowed_account_ids=[s.account_id])
-        self.network = Network(self, "network", settings=s, logs_key=foundation.key("logs"),
-                               boundary_arn=gov.operational_boundary_arn)
+        self.network = Network(self, "network", settings=s, logs_key=foundation.key("logs"))
         self.data = Data(self, "data", settings=s, foundation=foundation, network=self.network)
         self.messaging = Messaging(self, "messaging", settings=s, foundation=foundation)
         assets = {**self.data.assets, **self.messaging.assets}

@@ -17,6 +17,11 @@ class Need:
     db_user: str | None = None
 
 
+def event_source(service_name: str) -> str:
+    """The EventBridge `source` a service publishes under; the only one its role may use."""
+    return f"boi.{service_name}"
+
+
 @dataclass(frozen=True)
 class Service:
     name: str

@@ -35,3 +35,31 @@ def synth_env(tmp_path_factory):
 @pytest.fixture(scope="session")
 def dev(synth_env):
     return synth_env("dev")[1]
+
+
+@pytest.fixture(scope="session")
+def simulator():
+    """One IAM simulator process (AGPL, test-time only) for the whole session."""
+    from boi_iam.simulate import Simulator
+
+    with Simulator() as sim:
+        yield sim
+
+
+@pytest.fixture(scope="session")
+def evaluator(simulator):
+    """One answer cache for the session: a mutated synth re-simulates only the requests it changes."""
+    from boi_iam import escalation
+
+    from boi.privileges import _run
+
+    return escalation.Evaluator(lambda requests: _run(simulator, requests))
+
+
+@pytest.fixture(scope="session")
+def dev_privileges(dev, simulator, evaluator):
+    """The escalation proofs of the dev synth, shared by the proof tests and the documents."""
+    from boi.docs import privileges_of
+    from boi.settings import load_settings
+
+    return privileges_of(dev, load_settings("dev"), simulator=simulator, evaluator=evaluator)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from boi.settings import load_settings
 from boi_iam.extract import extract_policies
 from boi_iam.lint import apply_accepted, lint_policy_set
+
+from boi.settings import load_settings
 
 pytestmark = pytest.mark.slow
 ACCEPTED = Path(__file__).resolve().parent / "iam_accepted_findings.yaml"

@@ -13,20 +13,14 @@ from pathlib import Path
 
 import pytest
 from boi_iam.extract import extract_policies
-from boi_iam.simulate import Simulator, require_complete, simulation
+from boi_iam.simulate import require_complete, simulation
 from boi_kms.policy import check_separation_of_duties
 
+from boi.proofs import Mismatch, Proofs, load_matrix
 from boi.settings import load_settings
-from tests.iam_proofs import Mismatch, Proofs, load_matrix
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="module")
-def simulator():
-    with Simulator() as sim:
-        yield sim
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +32,7 @@ def proofs(dev):
 
 
 def verdicts(simulator, cases):
-    results = simulator.run_many([c.request for c in cases])
+    results = simulator.run_many([c.request for c in cases], mode="fast")
     return [(case, require_complete(result)) for case, result in zip(cases, results, strict=True)]
 
 
@@ -72,23 +66,25 @@ def test_synthesized_policies_match_the_access_matrix(simulator, proofs):
 
 
 @pytest.mark.parametrize("principal, asset, operation, decision, sid", [
-    ("platform-admin", "documents/uploads", "read", "ExplicitlyDenied", "DenyIdentityDocuments"),
-    ("break-glass", "documents/uploads", "read", "ExplicitlyDenied", "DenyIdentityDocuments"),
-    ("compliance-officer", "documents/uploads", "read", "ExplicitlyDenied", "DenyIdentityDocuments"),
-    ("ci-deploy", "documents/reports", "read", "ExplicitlyDenied", "DenyFilingRecordsExceptCompliance"),
-    ("platform-admin", "filing-queue", "consume", "ExplicitlyDenied", "DenyQueuedFilings"),
+    ("platform-admin", "documents/uploads", "read", "ExplicitlyDenied", "DenyPiiRead"),
+    ("break-glass", "documents/uploads", "read", "ExplicitlyDenied", "DenyPiiRead"),
+    ("compliance-officer", "documents/uploads", "read", "ExplicitlyDenied", "DenyPiiRead"),
+    ("foundation-deploy", "documents/reports", "read", "ExplicitlyDenied", "DenyPiiRead"),
+    ("platform-deploy", "documents/reports", "read", "ExplicitlyDenied", "DenyPiiRead"),
+    ("platform-admin", "filing-queue", "consume", "ExplicitlyDenied", "DenyPiiRead"),
     ("break-glass", "audit-archive", "delete", "ExplicitlyDenied", None),
     ("authentication-execution", "documents/uploads", "read", "ImplicitlyDenied", None),
     ("security-admin", "pii-key", "decrypt", "ExplicitlyDenied", "DenyDecryptExceptRecordAndLogReaders"),
-    ("platform-admin", "audit-archive", "write", "ExplicitlyDenied", "DenyAuditArchiveChanges"),
+    ("security-admin", "pii-key", "set-policy", "ExplicitlyDenied", "DenyKeyDestruction"),
+    ("platform-admin", "audit-archive", "write", "ExplicitlyDenied", "DenyAuditWrite"),
 ])
 def test_chosen_denials_happen_for_the_expected_reason(simulator, proofs, principal, asset, operation, decision, sid):
     role = next(r for r in proofs.policies.roles() if r.name == f"boi-dev-{principal}")
     case = next(c for c in proofs.cases([role]) if c.asset == asset and c.operation == operation)
     result = require_complete(simulator.run(case.request))
     assert result.decision == decision, result
-    if sid:
-        assert sid in {r.get("statementId") for r in result.reasons}, result.reasons
+    if sid:  # numbered Sids are the same deny split by its exemptions
+        assert sid in {str(r.get("statementId")).rstrip("0123456789") for r in result.reasons}, result.reasons
 
 
 def test_anonymous_and_foreign_accounts_get_nothing(simulator, proofs):

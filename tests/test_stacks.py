@@ -10,8 +10,9 @@ from tests.matchers import assert_props, differences, only, policy, resources
 
 pytestmark = pytest.mark.slow
 
+BOOTSTRAP_TYPES = {"aws_iam_openid_connect_provider", "aws_iam_role", "aws_iam_policy", "aws_iam_role_policy"}
 FOUNDATION_TYPES = {
-    "aws_kms_key", "aws_kms_alias", "aws_iam_policy", "aws_iam_role", "aws_iam_openid_connect_provider",
+    "aws_kms_key", "aws_kms_alias", "aws_iam_policy", "aws_iam_role",
     "aws_cloudtrail", "aws_s3_bucket_object_lock_configuration", "aws_config_configuration_recorder",
     "aws_config_delivery_channel", "aws_config_config_rule", "aws_securityhub_account",
     "aws_securityhub_standards_subscription", "aws_guardduty_detector", "aws_macie2_account",
@@ -26,7 +27,8 @@ PLATFORM_TYPES = {
     "aws_cognito_user_pool", "aws_lb", "aws_lb_listener", "aws_ecs_cluster", "aws_ecs_service",
     "aws_ecs_task_definition", "aws_lambda_function", "aws_db_instance", "aws_db_parameter_group",
     "aws_dynamodb_table", "aws_secretsmanager_secret", "aws_sqs_queue", "aws_cloudwatch_event_bus",
-    "aws_lambda_code_signing_config",
+    "aws_lambda_code_signing_config", "aws_cloudwatch_event_bus_policy", "aws_backup_vault_lock_configuration",
+    "aws_backup_vault_policy",
 }
 
 
@@ -40,9 +42,25 @@ def platform(dev):
     return dev["boi-dev-platform"]
 
 
-def test_each_stack_has_the_resource_types_it_must(foundation, platform):
+def test_each_stack_has_the_resource_types_it_must(dev, foundation, platform):
+    assert BOOTSTRAP_TYPES - set(dev["boi-dev-bootstrap"]["resource"]) == set()
     assert FOUNDATION_TYPES - set(foundation["resource"]) == set()
     assert PLATFORM_TYPES - set(platform["resource"]) == set()
+
+
+def test_no_service_touching_pii_allows_a_shell(platform):
+    """ECS Exec hands a person the task role's credentials: off wherever the service reaches PII."""
+    services = resources(platform, "aws_ecs_service")
+    assert services and all(svc["enable_execute_command"] is False for svc in services.values())
+
+
+def test_every_guard_and_boundary_fits_the_policy_quota(dev):
+    from boi_iam.protect import policy_size
+
+    for stack in dev.values():
+        for name, body in resources(stack, "aws_iam_policy").items():
+            if not body["policy"].startswith("${"):
+                assert policy_size(json.loads(body["policy"])) <= 6144, name
 
 
 def test_provider_constraint_accepts_5_100_and_6_and_no_required_version(foundation, platform):
@@ -156,7 +174,7 @@ def test_matcher_reports_what_differed():
 @pytest.mark.parametrize("env", ["local", "prod"])
 def test_every_environment_synthesizes(synth_env, env):
     _, stacks = synth_env(env)
-    assert set(stacks) == {f"boi-{env}-foundation", f"boi-{env}-platform"}
+    assert set(stacks) == {f"boi-{env}-bootstrap", f"boi-{env}-foundation", f"boi-{env}-platform"}
     if env == "local":
         platform = stacks["boi-local-platform"]
         assert "aws_cloudfront_distribution" not in platform["resource"]

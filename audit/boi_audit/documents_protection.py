@@ -43,6 +43,7 @@ class DocumentsBucketProtection(Construct):
         bucket_key_arn: str | None = None,
         object_prefixes: list[str] | None = None,
         depends_on: list | None = None,
+        role_arn: str | None = None,
     ):
         super().__init__(scope, id)
         if not bucket_name:
@@ -79,40 +80,43 @@ class DocumentsBucketProtection(Construct):
                 depends_on=depends_on,
             )
         if s.creates("guardduty"):
-            self.role = IamRole(
-                self,
-                "malware_role",
-                name=f"{s.name_prefix}-documents-malware-scan",
-                permissions_boundary=permissions_boundary_arn,
-                assume_role_policy=json.dumps(
-                    policies.service_trust_policy(
-                        "malware-protection-plan.guardduty.amazonaws.com", s.account_id
+            # The app may create the scanner's role elsewhere (where roles are deployed) and pass its ARN.
+            if role_arn is None:
+                self.role = IamRole(
+                    self,
+                    "malware_role",
+                    name=f"{s.name_prefix}-documents-malware-scan",
+                    permissions_boundary=permissions_boundary_arn,
+                    assume_role_policy=json.dumps(
+                        policies.service_trust_policy(
+                            "malware-protection-plan.guardduty.amazonaws.com", s.account_id
+                        ),
+                        sort_keys=False,
                     ),
-                    sort_keys=False,
-                ),
-            )
-            IamRolePolicy(
-                self,
-                "malware_role_policy",
-                role=self.role.id,
-                name="scan-documents-bucket",
-                policy=json.dumps(
-                    policies.malware_protection_policy(
-                        bucket_name=bucket_name,
-                        bucket_arn=bucket_arn,
-                        partition=s.partition,
-                        region=s.region,
-                        account_id=s.account_id,
-                        key_arn=bucket_key_arn,
-                        object_prefixes=object_prefixes,
+                )
+                IamRolePolicy(
+                    self,
+                    "malware_role_policy",
+                    role=self.role.id,
+                    name="scan-documents-bucket",
+                    policy=json.dumps(
+                        policies.malware_protection_policy(
+                            bucket_name=bucket_name,
+                            bucket_arn=bucket_arn,
+                            partition=s.partition,
+                            region=s.region,
+                            account_id=s.account_id,
+                            key_arn=bucket_key_arn,
+                            object_prefixes=object_prefixes,
+                        ),
+                        sort_keys=False,
                     ),
-                    sort_keys=False,
-                ),
-            )
+                )
+                role_arn = self.role.arn
             self.malware_plan = GuarddutyMalwareProtectionPlan(
                 self,
                 "malware_plan",
-                role=self.role.arn,
+                role=role_arn,
                 protected_resource=[
                     GuarddutyMalwareProtectionPlanProtectedResource(
                         s3_bucket=[

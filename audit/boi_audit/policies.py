@@ -30,6 +30,29 @@ def _tls_only(resource_arns: list[str], sid: str = "DenyInsecureTransport") -> d
     }
 
 
+# What would shorten, redirect or stop the archive without touching a single object.
+ARCHIVE_CONFIGURATION_ACTIONS = [
+    "s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutLifecycleConfiguration", "s3:PutBucketVersioning",
+    "s3:PutBucketObjectLockConfiguration", "s3:PutEncryptionConfiguration", "s3:PutBucketLogging",
+    "s3:PutBucketOwnershipControls", "s3:PutBucketPublicAccessBlock", "s3:PutBucketAcl",
+    "s3:PutReplicationConfiguration", "s3:PutBucketNotification",
+]
+
+
+def custodian_guard(bucket_arn: str, custodian_arns: list[str]) -> list[dict]:
+    """Only the custodians (the audit baseline's deployer) may change how a bucket keeps what it holds."""
+    if not custodian_arns:
+        return []
+    return [{
+        "Sid": "DenyConfigurationChangesExceptCustodians",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": ARCHIVE_CONFIGURATION_ACTIONS,
+        "Resource": bucket_arn,
+        "Condition": {"ArnNotLike": {"aws:PrincipalArn": list(custodian_arns)}},
+    }]
+
+
 def archive_bucket_policy(
     *,
     bucket_arn: str,
@@ -37,6 +60,7 @@ def archive_bucket_policy(
     trail_arn: str,
     organization_mode: bool = False,
     prevent_destroy: bool = True,
+    custodian_arns: list[str] | None = None,
 ) -> dict:
     """TLS only, no object or bucket deletion, and delivery for CloudTrail and Config from this account only."""
     deny_delete = ["s3:DeleteObject", "s3:DeleteObjectVersion"]
@@ -60,6 +84,7 @@ def archive_bucket_policy(
                 "Action": deny_delete,
                 "Resource": [bucket_arn, objects],
             },
+            *custodian_guard(bucket_arn, custodian_arns or []),
             {
                 "Sid": "CloudTrailAclCheck",
                 "Effect": "Allow",
@@ -98,12 +123,14 @@ def archive_bucket_policy(
     }
 
 
-def access_log_bucket_policy(*, bucket_arn: str, source_bucket_arn: str, account_id: str) -> dict:
+def access_log_bucket_policy(*, bucket_arn: str, source_bucket_arn: str, account_id: str,
+                             custodian_arns: list[str] | None = None) -> dict:
     """TLS only; only S3 log delivery for the archive bucket of this account may write."""
     return {
         "Version": "2012-10-17",
         "Statement": [
             _tls_only([bucket_arn, f"{bucket_arn}/*"]),
+            *custodian_guard(bucket_arn, custodian_arns or []),
             {
                 "Sid": "S3ServerAccessLogsDelivery",
                 "Effect": "Allow",

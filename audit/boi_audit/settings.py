@@ -34,6 +34,9 @@ class AuditSettings:
     standards: list[str] | None = None
     config_rule_ids: list[str] | None = None
     prevent_destroy: bool = True
+    # The only principals that may change the archive buckets' policy, lifecycle, versioning, Object Lock,
+    # encryption or logging (the deployer of the audit baseline). Empty: nobody is singled out.
+    custodian_arns: list[str] = field(default_factory=list)
     skip: set[str] = field(default_factory=set)
     catalog: Catalog | None = None
 
@@ -83,6 +86,9 @@ class AuditSettings:
                 raise ConfigError(
                     f"audit.pii_bucket_arns[{i}]", arn, f"an S3 bucket ARN arn:{self.partition}:s3:::<name>"
                 )
+        for i, arn in enumerate(self.custodian_arns):
+            if not re.fullmatch(rf"arn:{self.partition}:iam::\d{{12}}:role/[\w+=,.@/-]+", arn):
+                raise ConfigError(f"audit.custodian_arns[{i}]", arn, "an IAM role ARN")
         unknown = sorted(self.skip - set(SKIPPABLE_SERVICES))
         if unknown:
             raise ConfigError("audit.skip", unknown, f"a subset of {list(SKIPPABLE_SERVICES)}")

@@ -37,6 +37,8 @@ class ActionInfo:
 class ActionDB:
     def __init__(self, snapshot: dict):
         self.source = snapshot["source"]
+        # service -> resource type -> ARN template ("arn:${Partition}:s3:::${BucketName}")
+        self.arn_templates: dict[str, dict[str, str]] = snapshot.get("resource_types", {})
         self._by_lower: dict[str, ActionInfo] = {}
         self._by_service: dict[str, list[str]] = {}
         for service, actions in snapshot["services"].items():
@@ -79,6 +81,14 @@ class ActionDB:
 
     def services(self) -> list[str]:
         return sorted(self._by_service)
+
+    def arn_template(self, service: str, resource_type: str) -> str:
+        try:
+            return self.arn_templates[service][resource_type]
+        except KeyError:
+            raise KeyError(
+                f"resource type {service}:{resource_type} is not in iam-data {self.source['version']}"
+            ) from None
 
 
 def _check_action(action: str) -> str:

@@ -221,6 +221,13 @@ _ARN_RULES: dict[str, tuple[str | None, str, dict[str, str]]] = {
         {"id": "{uid}", "name": "{n}"},
     ),
     "aws_acm_certificate": (None, "arn:{p}:acm:{r}:{a}:certificate/{uid}", {"id": "{arn}"}),
+    "aws_route53_zone": (None, "arn:{p}:route53:::hostedzone/Z{HEX}", {"id": "Z{HEX}", "zone_id": "Z{HEX}"}),
+    "aws_lambda_code_signing_config": (None, "arn:{p}:lambda:{r}:{a}:code-signing-config:csc-{hex16}",
+                                       {"id": "{arn}", "config_id": "csc-{hex16}"}),
+    # Profiles named by a prefix get a generated suffix: the placeholder stands in for it.
+    "aws_signer_signing_profile": (None, "arn:{p}:signer:{r}:{a}:/signing-profiles/profile{hex8}",
+                                   {"id": "profile{hex8}", "name": "profile{hex8}",
+                                    "version_arn": "arn:{p}:signer:{r}:{a}:/signing-profiles/profile{hex8}/{hex10}"}),
     "aws_organizations_policy": (
         "name",
         "arn:{p}:organizations::{a}:policy/o-exampleorg/p-{hex8}",

@@ -77,6 +77,7 @@ class Grant:
     db_user: str | None = None
     passed_to: str | None = None
     source_arn: str | None = None  # for an AWS service principal: the one resource it acts for
+    event_source: str | None = None  # for put_events: the one `source` the principal may publish
     sid: str | None = None
 
     def statement_id(self) -> str:
@@ -133,6 +134,11 @@ def _log_streams(g: Grant) -> tuple[str, ...]:
     return (f"{g.asset.arn}:log-stream:*",)
 
 
+def _event_source(g: Grant) -> dict:
+    # Each publisher publishes only its own source: nobody else can forge its events.
+    return {"StringEquals": {"events:source": g.event_source}}
+
+
 def _passed_to(g: Grant) -> dict:
     return {"StringEquals": {"iam:PassedToService": g.passed_to}}
 
@@ -167,7 +173,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("dynamodb_table", "read_write"): Operation(A.DYNAMODB_READ_WRITE, _itself),
     ("dynamodb_table", "read"): Operation(A.DYNAMODB_READ, _itself),
     ("database", "connect"): Operation(A.RDS_CONNECT, _db_users, needs=("db_user",)),
-    ("event_bus", "put_events"): Operation(A.EVENTS_PUT, _itself),
+    ("event_bus", "put_events"): Operation(A.EVENTS_PUT, _itself, _event_source, needs=("event_source",)),
     ("sns_topic", "publish"): Operation(A.SNS_PUBLISH, _itself),
     ("log_group", "write"): Operation(A.LOGS_WRITE, _log_streams),
     ("log_group", "read"): Operation(A.LOGS_READ, _log_streams),
@@ -200,12 +206,13 @@ def placement(principal: Principal, asset: Asset) -> str:
     - An AWS service has no identity policy: only the resource policy can allow it.
     - A KMS key policy must itself allow every use (KMS does not fall back to IAM unless the
       key policy delegates), and our key policies delegate only to named roles: both.
+    - An event bus: both, so the bus policy can name every publisher and refuse everyone else.
     - Another account: its identity policy and our resource policy must both allow.
     - Otherwise the principal's identity policy alone is enough and keeps resource policies small.
     """
     if principal.service:
         return "resource"
-    if asset.kind == "kms_key":
+    if asset.kind in ("kms_key", "event_bus"):
         return "both"
     if principal.account_id != asset.account_id:
         return "both"

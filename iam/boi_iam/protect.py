@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import yaml
@@ -23,7 +23,9 @@ from . import actiondb
 
 CATALOG = Path(__file__).parent / "data" / "iam_types.yaml"
 CATEGORIES = ("data_read", "data_write", "config", "control")
-CLASSES = ("pii", "audit")
+# pii: holds personal data or runs code that reads it; audit: records, keeps or pages; path: holds no
+# data but decides who gets to it (the network, the API, the user pool, the load balancers).
+CLASSES = ("pii", "audit", "path")
 READ_LEVELS = frozenset({"Read", "List"})
 _VERB = re.compile(r"^[A-Z][a-z0-9]*|^[a-z]+")
 
@@ -84,7 +86,7 @@ def _catalog() -> dict:
     return yaml.safe_load(CATALOG.read_text(encoding="utf-8"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def categories(iam_type: str) -> dict[str, tuple[str, ...]]:
     """Every action of an IAM resource type, by category (full `service:Name` strings)."""
     entry = _catalog().get(iam_type)
@@ -112,8 +114,9 @@ def categories(iam_type: str) -> dict[str, tuple[str, ...]]:
     config = listed("config", reads) - data_read
     unclassified = sorted(n for n, i in names.items() if reads(i) and n not in data_read | config)
     if unclassified:
-        raise CatalogError(f"{iam_type}: read actions {unclassified} are neither data_read nor config; "
-                           f"classify them in {CATALOG.name}")
+        raise CatalogError(
+            f"{iam_type}: read actions {unclassified} are neither data_read nor config; classify them in {CATALOG.name}"
+        )
     control = {n for n, i in names.items() if writes(i)} - data_read - data_write
     out = {"data_read": data_read, "data_write": data_write, "config": config, "control": control}
     return {k: tuple(sorted(f"{service}:{n}" for n in v)) for k, v in out.items()}
@@ -151,21 +154,21 @@ def compress(actions: Iterable[str], iam_types: Iterable[str] | None = None) -> 
             by_verb.setdefault(verb(info.action), []).append(info)
         for v in sorted({verb(a) for a in chosen}):
             members = by_verb.get(v, [])
-
-            def harmless(info: actiondb.ActionInfo) -> bool:
-                if info.action in chosen:
-                    return True
-                if not types:
-                    return False
-                # A statement scoped to ARNs never matches an action that takes no resource ARN.
-                applies = {f"{service}:{rt}" for rt, _ in info.resource_types}
-                return not applies & types
-
-            if len(members) > 1 and all(harmless(i) for i in members):
+            if len(members) > 1 and all(_harmless(i, chosen, types, service) for i in members):
                 out.append(f"{service}:{v}*")
             else:
                 out.extend(sorted(a for a in chosen if verb(a) == v))
     return out
+
+
+def _harmless(info: actiondb.ActionInfo, chosen: set[str], types: set[str], service: str) -> bool:
+    """May a wildcard cover this action? Yes if it is wanted, or if the statement is scoped to ARNs of
+    types it does not apply to (a statement scoped to ARNs never matches an action on other types)."""
+    if info.action in chosen:
+        return True
+    if not types:
+        return False
+    return not {f"{service}:{rt}" for rt, _ in info.resource_types} & types
 
 
 @dataclass
@@ -184,15 +187,23 @@ def _camel(text: str) -> str:
 SID_WORDS = {"data_read": "Read", "data_write": "Write", "control": "Change"}
 
 
-def deny_statements(assets: Sequence[ProtectedAsset], *, include: Iterable[str] = ("data_read", "data_write",
-                                                                                 "control"),
-                    classes: Iterable[str] = CLASSES, exempt_all: Sequence[str] = ()) -> list[dict]:
-    """One Deny per (class, category, service, exemptions): the category's actions on the assets' parts.
+def deny_statements(
+    assets: Sequence[ProtectedAsset],
+    *,
+    include: Iterable[str] = ("data_read", "data_write", "control"),
+    classes: Iterable[str] = CLASSES,
+    exempt_all: Sequence[str] = (),
+    ceiling: Iterable[str] | None = None,
+) -> list[dict]:
+    """One Deny per (class, category, exemptions): the category's actions on the assets' parts.
 
     `exempt_all` are principal ARN patterns exempt from every statement (for example the deployer
-    that owns a resource). Statement ids are stable: Deny<Class><Category><Service>[<n>].
+    that owns a resource). Statement ids are stable: Deny<Class><Category>[<n>].
+    `ceiling`: the only actions the principal can ever be allowed (a workload's grants); each statement
+    is narrowed to those, with only the parts they apply to, and dropped when none is left.
     """
     include, classes = tuple(include), tuple(classes)
+    allowed = set(ceiling) if ceiling is not None else None
     for c in include:
         if c not in SID_WORDS:
             raise ValueError(f"include: {c!r} is not one of {sorted(SID_WORDS)}")
@@ -204,12 +215,14 @@ def deny_statements(assets: Sequence[ProtectedAsset], *, include: Iterable[str] 
             exempt = tuple(sorted(set(asset.exempt(category)) | set(exempt_all)))
             for part in asset.parts:
                 acts = categories(part.iam_type)[category]
+                if allowed is not None:
+                    acts = tuple(a for a in acts if a in allowed)
                 if not acts:
                     continue
-                key = (asset.cls, category, part.service, exempt)
+                key = (asset.cls, category, exempt)
                 group = groups.get(key)
                 if group is None:
-                    base = f"Deny{_camel(asset.cls.title())}{SID_WORDS[category]}{_camel(part.service.title())}"
+                    base = f"Deny{_camel(asset.cls.title())}{SID_WORDS[category]}"
                     taken = sum(1 for g in groups.values() if g.sid.startswith(base))
                     group = groups[key] = _Group(sid=base + (str(taken + 1) if taken else ""), exempt=exempt)
                 group.actions.update(acts)
@@ -218,8 +231,13 @@ def deny_statements(assets: Sequence[ProtectedAsset], *, include: Iterable[str] 
                     group.resources.append(part.arn)
     statements = []
     for group in groups.values():
-        statement: dict = {"Sid": group.sid, "Effect": "Deny", "Action": compress(group.actions, group.types),
-                           "Resource": group.resources if len(group.resources) > 1 else group.resources[0]}
+        actions = sorted(group.actions) if allowed is not None else compress(group.actions, group.types)
+        statement: dict = {
+            "Sid": group.sid,
+            "Effect": "Deny",
+            "Action": actions,
+            "Resource": group.resources if len(group.resources) > 1 else group.resources[0],
+        }
         if group.exempt:
             statement["Condition"] = {"ArnNotLike": {"aws:PrincipalArn": list(group.exempt)}}
         statements.append(statement)
@@ -230,8 +248,9 @@ def service_mutations(service: str, *, except_actions: Iterable[str] = ()) -> li
     """Every action of a service that is not Read or List level, minus the exceptions."""
     db = actiondb.load()
     skip = set(except_actions)
-    return sorted(a for a in db.expand(f"{service}:*")
-                  if not set(db.info(a).access_levels) & READ_LEVELS and a not in skip)
+    return sorted(
+        a for a in db.expand(f"{service}:*") if not set(db.info(a).access_levels) & READ_LEVELS and a not in skip
+    )
 
 
 def policy_size(document: dict) -> int:

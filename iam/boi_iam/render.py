@@ -578,7 +578,8 @@ def role_kind(view: RoleView, boundary_name: str | None) -> str:
 
 
 class _Doc:
-    def __init__(self, synth, account_id, region, matrix, report_rows, partition):
+    def __init__(self, synth, account_id, region, matrix, report_rows, partition, preface=()):
+        self.preface = list(preface)
         self.synth = synth
         self.ps = extract_policies(synth, account_id=account_id, region=region, partition=partition)
         self.names = _Names(synth, account_id, region, partition)
@@ -649,6 +650,7 @@ class _Doc:
             f"Stacks: {', '.join(_code(s) for s in sorted(self.synth))}.",
             "",
         ]
+        out += self.preface
         out += self.index()
         out += self.roles()
         out += self.managed()
@@ -1008,6 +1010,8 @@ def render_iam_doc(
     matrix: dict | None = None,
     report_rows: list[dict] | None = None,
     partition: str = "aws",
+    preface: list[str] = (),
 ) -> str:
-    """Markdown for docs/security/iam.md. Raises ValueError (RenderError) on input it cannot render truthfully."""
-    return _Doc(synth, account_id, region, matrix, report_rows, partition).render()
+    """Markdown for docs/security/iam.md. Raises ValueError (RenderError) on input it cannot render truthfully.
+    `preface`: Markdown lines that open the document (the privileged-access section the app proves)."""
+    return _Doc(synth, account_id, region, matrix, report_rows, partition, preface).render()

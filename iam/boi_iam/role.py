@@ -35,20 +35,23 @@ class PlatformRole(Construct):
 
     def __init__(self, scope: Construct, id: str, *, name: str, account_id: str, purpose: str,
                  trust: dict, boundary_arn: str, max_session_seconds: int = 3600,
-                 partition: str = "aws", inline_policy: bool = True) -> None:
+                 partition: str = "aws", inline_policy: bool = True, path: str = "/") -> None:
         super().__init__(scope, id)
         if not boundary_arn:
             raise GrantError(f"role {name}: every role needs a permission boundary")
+        if not (path.startswith("/") and path.endswith("/")):
+            raise GrantError(f"role {name}: path {path!r} must start and end with '/'")
         self.name = name
         self.purpose = purpose
-        self.principal = Principal(name=name, arn=f"arn:{partition}:iam::{account_id}:role/{name}",
+        self.path = path
+        self.principal = Principal(name=name, arn=f"arn:{partition}:iam::{account_id}:role{path}{name}",
                                    account_id=account_id)
         self._statements: list[Statement] = []
         self._grants: list[Grant] = []
         self.managed_policies: dict[str, str] = {}
         self.role = IamRole(self, "role", name=name, description=purpose[:1000],
                             assume_role_policy=json.dumps(trust), permissions_boundary=boundary_arn,
-                            max_session_duration=max_session_seconds,
+                            max_session_duration=max_session_seconds, path=path,
                             tags={"purpose": purpose[:256]})
         self.role.add_override("//", {"purpose": purpose})
         self._inline = inline_policy

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 DECISIONS = ("Allowed", "ExplicitlyDenied", "ImplicitlyDenied", "Error")
-MODES = ("simulate", "direct")
+MODES = ("simulate", "fast", "direct", "typed")
 ANONYMOUS = {"type": "Anonymous"}
 
 DEFAULT_SIM_DIR = Path(__file__).resolve().parents[1] / "sim"
@@ -240,8 +240,12 @@ class Simulator:
     def run(self, sim: dict, *, mode: str = "simulate") -> SimResult:
         return self.run_many([sim], mode=mode)[0]
 
-    def run_many(self, sims: Sequence[dict], *, mode: str = "simulate") -> list[SimResult]:
-        """Pipelined batch: all requests are written by a thread while answers are read here."""
+    def run_many(self, sims: Sequence[dict], *, mode: str = "simulate",
+                 resource_types: Sequence[str | None] | None = None) -> list[SimResult]:
+        """Pipelined batch: all requests are written by a thread while answers are read here.
+
+        mode "typed" evaluates each request as the resource type named in `resource_types` (the type's
+        key in the service reference) when its ARN could mean several."""
         if mode not in MODES:
             raise ValueError(f"mode: expected one of {MODES}, got {mode!r}")
         for i, sim in enumerate(sims):
@@ -249,7 +253,12 @@ class Simulator:
                 raise ValueError(
                     f"sims[{i}]: expected a simulation dict with 'request', got {type(sim).__name__}"
                 )
-        answers = self._exchange([{"mode": mode, "simulation": sim} for sim in sims])
+        types = list(resource_types) if resource_types is not None else [None] * len(sims)
+        if len(types) != len(sims):
+            raise ValueError("resource_types: one entry per simulation")
+        messages = [{"mode": mode, "simulation": sim, **({"resourceType": t} if t else {})}
+                    for sim, t in zip(sims, types, strict=True)]
+        answers = self._exchange(messages)
         return [SimResult.from_wire(a) for a in answers]
 
     def _exchange(self, messages: list[dict]) -> list[dict]:

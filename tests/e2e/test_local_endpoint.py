@@ -21,7 +21,7 @@ def providers(out):
 def test_local_synth_points_every_provider_at_the_endpoint(tmp_path, monkeypatch):
     monkeypatch.setenv(LOCAL_ENDPOINT_ENV, URL)
     found = providers(synth("local", str(tmp_path / "out")))
-    assert set(found) == {"boi-local-foundation", "boi-local-platform"}
+    assert set(found) == {"boi-local-bootstrap", "boi-local-foundation", "boi-local-platform"}
     for stack, blocks in found.items():
         for block in blocks:  # the platform's us_east_1 alias too
             assert block["skip_credentials_validation"] is True, stack

@@ -1,6 +1,6 @@
 """The IAM proof harness: synthesized policies x the reviewed access matrix -> simulator verdicts.
 
-Pure Python around the simulator client; tests/test_iam_proofs.py runs it. Every request carries
+Pure Python around the simulator client; tests/test_iam_proofs.py and boi.privileges run it. Every request carries
 the context a real call would (TLS, the KMS service it comes through, encryption-context keys), and
 a verdict the simulator could not fully evaluate is refused, never counted.
 """
@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
-import yaml
+from boi_iam.escalation import relevant
 from boi_iam.extract import PolicySet, RoleView, resolve_text
 from boi_iam.render import check_access_matrix
 from boi_iam.simulate import ANONYMOUS, SimResult, simulation
 
+from boi import managed_policies
 from boi.docs import load_access_matrix
 
-HERE = Path(__file__).resolve().parent
-MANAGED = HERE / "managed_policies.yaml"
 # The services each key class may be used through, taken from the key policies' ViaService values.
 VIA = ("s3", "sqs", "events", "dynamodb", "rds", "secretsmanager", "lambda", "logs")
 FOREIGN_ACCOUNT = "999988887777"
@@ -42,10 +40,17 @@ class Mismatch:
 
     def __str__(self) -> str:
         want = "allowed" if self.case.expected else "denied"
-        why = "; ".join(f"{r.get('policyType')}:{r.get('policyIdentifier', '')}:{r.get('statementId', '')}"
-                        for r in self.result.reasons) or "no statement"
-        return (f"{self.case.principal} {self.case.operation} {self.case.asset} ({self.case.action}): expected "
-                f"{want}, simulator says {self.result.decision} [{why}]")
+        why = (
+            "; ".join(
+                f"{r.get('policyType')}:{r.get('policyIdentifier', '')}:{r.get('statementId', '')}"
+                for r in self.result.reasons
+            )
+            or "no statement"
+        )
+        return (
+            f"{self.case.principal} {self.case.operation} {self.case.asset} ({self.case.action}): expected "
+            f"{want}, simulator says {self.result.decision} [{why}]"
+        )
 
 
 def load_matrix(settings) -> dict:
@@ -53,18 +58,15 @@ def load_matrix(settings) -> dict:
     return check_access_matrix(load_access_matrix(settings))
 
 
-def managed_policy_models(path: Path = MANAGED) -> dict[str, dict]:
-    return {f"arn:aws:iam::aws:policy/{name}": doc for name, doc in yaml.safe_load(path.read_text()).items()}
-
-
 class Proofs:
     """Builds simulator requests for every principal x asset x operation of the matrix."""
 
-    def __init__(self, synth: dict[str, dict], policies: PolicySet, matrix: dict, *, prefix: str,
-                 account_id: str, region: str) -> None:
+    def __init__(
+        self, synth: dict[str, dict], policies: PolicySet, matrix: dict, *, prefix: str, account_id: str, region: str
+    ) -> None:
         self.synth, self.policies, self.matrix = synth, policies, matrix
         self.prefix, self.account, self.region = prefix, account_id, region
-        self.managed = managed_policy_models()
+        self.managed = managed_policies.load()
         self.key_by_alias = self._keys_by_alias()
         self.db_resource_id = self._db_resource_id()
 
@@ -75,15 +77,21 @@ class Proofs:
         for stack, body in self.synth.items():
             for alias in body.get("resource", {}).get("aws_kms_alias", {}).values():
                 address = re.search(r"\$\{(aws_kms_key\.[^.]+)\.", alias["target_key_id"]).group(1)
-                out[alias["name"]] = resolve_text(self.synth, stack, "${" + address + ".arn}",
-                                                  account_id=self.account, region=self.region)
+                out[alias["name"]] = resolve_text(
+                    self.synth, stack, "${" + address + ".arn}", account_id=self.account, region=self.region
+                )
         return out
 
     def _db_resource_id(self) -> str:
         for stack, body in self.synth.items():
             for address in body.get("resource", {}).get("aws_db_instance", {}):
-                return resolve_text(self.synth, stack, "${aws_db_instance." + address + ".resource_id}",
-                                    account_id=self.account, region=self.region)
+                return resolve_text(
+                    self.synth,
+                    stack,
+                    "${aws_db_instance." + address + ".resource_id}",
+                    account_id=self.account,
+                    region=self.region,
+                )
         raise ValueError("no aws_db_instance in the synthesized JSON")
 
     def resource_arn(self, asset: dict) -> str:
@@ -93,8 +101,9 @@ class Proofs:
         if kind == "kms_key":
             return self.key_by_alias[asset["alias"]]
         if kind == "secret":
-            return next(p.target for p in self.policies.policies
-                        if p.target and f":secret:{asset['name']}-" in p.target)
+            return next(
+                p.target for p in self.policies.policies if p.target and f":secret:{asset['name']}-" in p.target
+            )
         if kind == "sqs_queue":
             return f"arn:aws:sqs:{r}:{a}:{asset['name']}"
         if kind == "dynamodb_table":
@@ -118,7 +127,8 @@ class Proofs:
             if action == "s3:PutObject":
                 ctx["s3:x-amz-server-side-encryption"] = "aws:kms"
                 ctx["s3:x-amz-server-side-encryption-aws-kms-key-id"] = self.key_by_alias[
-                    f"alias/{self.prefix}-documents"]
+                    f"alias/{self.prefix}-documents"
+                ]
         if service == "kms":
             ctx["kms:CallerAccount"] = self.account
             if via:
@@ -138,18 +148,41 @@ class Proofs:
                 out.extend((label, action, via) for action in actions)
         return out
 
-    def role_request(self, role: RoleView, action: str, resource: str, asset: dict, via: str | None,
-                     identity_override: list | None = None) -> dict:
-        identity = identity_override if identity_override is not None else [
-            (str(p.owner), p.document) for p in role.identity]
+    def role_request(
+        self,
+        role: RoleView,
+        action: str,
+        resource: str,
+        asset: dict,
+        via: str | None,
+        identity_override: list | None = None,
+    ) -> dict:
+        identity = (
+            identity_override if identity_override is not None else [(str(p.owner), p.document) for p in role.identity]
+        )
         for arn in role.managed_policy_arns:
-            if arn in self.managed:
-                identity.append((arn, self.managed[arn]))
+            if arn not in self.managed:
+                raise ValueError(
+                    f"role {role.name}: the content of {arn} is not in boi/data/aws_managed_policies.json; "
+                    "refresh it (python -m boi.managed_policies --refresh ...)"
+                )
+            identity.append((arn, self.managed[arn]))
         boundary = [(str(role.boundary.owner), role.boundary.document)] if role.boundary else None
-        return simulation(principal=role.arn, action=action, resource=resource, resource_account=self.account,
-                          identity_policies=identity, boundary_policies=boundary,
-                          resource_policy=self.resource_policy(asset, resource),
-                          context=self.context(asset, action, via))
+        # Only the statements that can match the action: the same verdict, a fraction of the text to send.
+        identity = [(n, d) for n, d in ((n, relevant(d, action)) for n, d in identity) if d["Statement"]]
+        boundary = [(n, relevant(d, action)) for n, d in boundary] if boundary else None
+        policy = self.resource_policy(asset, resource)
+        policy = relevant(policy, action) if policy else None
+        return simulation(
+            principal=role.arn,
+            action=action,
+            resource=resource,
+            resource_account=self.account,
+            identity_policies=identity,
+            boundary_policies=boundary,
+            resource_policy=policy if policy and policy["Statement"] else None,
+            context=self.context(asset, action, via),
+        )
 
     def cases(self, roles: list[RoleView] | None = None, overrides: dict | None = None) -> list[Case]:
         roles = roles if roles is not None else self.policies.roles()
@@ -177,11 +210,39 @@ class Proofs:
                 context = self.context(asset, action, via)
                 if "kms:CallerAccount" in context:
                     context["kms:CallerAccount"] = FOREIGN_ACCOUNT
-                out.append(Case("anonymous", asset_name, label, action, False, simulation(
-                    principal=ANONYMOUS, action=action, resource=arn, resource_account=self.account,
-                    resource_policy=policy, context={k: v for k, v in context.items()
-                                                     if k != "kms:CallerAccount"})))
-                out.append(Case("foreign-account", asset_name, label, action, False, simulation(
-                    principal=foreign_role, action=action, resource=arn, resource_account=self.account,
-                    identity_policies=[("foreign-admin", everything)], resource_policy=policy, context=context)))
+                out.append(
+                    Case(
+                        "anonymous",
+                        asset_name,
+                        label,
+                        action,
+                        False,
+                        simulation(
+                            principal=ANONYMOUS,
+                            action=action,
+                            resource=arn,
+                            resource_account=self.account,
+                            resource_policy=policy,
+                            context={k: v for k, v in context.items() if k != "kms:CallerAccount"},
+                        ),
+                    )
+                )
+                out.append(
+                    Case(
+                        "foreign-account",
+                        asset_name,
+                        label,
+                        action,
+                        False,
+                        simulation(
+                            principal=foreign_role,
+                            action=action,
+                            resource=arn,
+                            resource_account=self.account,
+                            identity_policies=[("foreign-admin", everything)],
+                            resource_policy=policy,
+                            context=context,
+                        ),
+                    )
+                )
         return out
