@@ -223,7 +223,7 @@ def synthesize(out: Path, endpoint: str) -> dict[str, Path]:
     if proc.returncode != 0:
         raise E2EError(f"synth failed (exit {proc.returncode}):\n{proc.stderr.strip()[-4000:]}")
     stacks = tf.find_stacks(out)
-    order = [f"boi-{ENV}-foundation", f"boi-{ENV}-platform"]
+    order = [f"boi-{ENV}-bootstrap", f"boi-{ENV}-foundation", f"boi-{ENV}-platform"]
     missing = [name for name in order if name not in stacks]
     if missing or len(stacks) != len(order):
         raise E2EError(f"expected stacks {order}, synthesized {sorted(stacks)}")
