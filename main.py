@@ -11,8 +11,8 @@ import os
 import sys
 from pathlib import Path
 
-from boi.app import synth
-from boi.settings import SettingsError
+from app.settings import SettingsError
+from app.stacks.synth import synth
 
 if __name__ == "__main__":
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from pathlib import Path
 
 COMMANDS = {
     "gate": "boi.gate",
@@ -28,16 +29,13 @@ def main(argv: list[str] | None = None) -> int:
         print(__doc__)
         return 0 if args else 2
     if args[0] == "synth":
-        env = args[args.index("--env") + 1] if "--env" in args else os.environ.get("BOI_ENV", "dev")
-        from boi.app import synth
-        from boi.settings import SettingsError
+        # The tooling sees the app only through its output: run the app's entry point.
+        import subprocess
 
-        try:
-            print(synth(env))
-        except SettingsError as exc:
-            print(f"error: settings {exc}", file=sys.stderr)
-            return 2
-        return 0
+        env = args[args.index("--env") + 1] if "--env" in args else os.environ.get("BOI_ENV", "dev")
+        root = Path(__file__).resolve().parent.parent
+        return subprocess.run([sys.executable, str(root / "main.py")], cwd=root, check=False,
+                              env={**os.environ, "BOI_ENV": env}).returncode
     for name, module in COMMANDS.items():
         words = name.split()
         if args[: len(words)] == words:

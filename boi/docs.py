@@ -8,38 +8,32 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 from pathlib import Path
+
+from boi_model.synth import Environment, Synth, SynthError
+from boi_model.synth import load_out as load_synth
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "security"
 
 
-def load_out(out: Path) -> dict[str, dict]:
-    import json
-
-    stacks = {p.parent.name: json.loads(p.read_text()) for p in sorted(out.glob("stacks/*/cdk.tf.json"))}
-    if not stacks:
-        raise SystemExit(f"error: no stacks under {out}/stacks; run `make synth` first")
-    return stacks
-
-
-def environment_of(synth: dict[str, dict]) -> str:
-    envs = {name.split("-")[1] for name in synth}
-    if len(envs) != 1:
-        raise SystemExit(f"error: the output mixes environments {sorted(envs)}")
-    return envs.pop()
+def load_out(out: Path) -> Synth:
+    try:
+        return load_synth(out)
+    except SynthError as exc:
+        raise SystemExit(f"error: {exc}") from None
 
 
 MATRIX = ROOT / "tests" / "access_matrix.yaml"
 
 
-def load_access_matrix(settings) -> dict:
+def load_access_matrix(env: Environment) -> dict:
     """The reviewed access matrix with the environment's names filled in."""
     import yaml
 
     text = MATRIX.read_text()
-    for name, value in (("env", settings.environment), ("account", settings.account_id),
-                        ("region", settings.region)):
+    for name, value in (("env", env.name), ("account", env.account_id), ("region", env.region)):
         text = text.replace("{" + name + "}", value)
     return yaml.safe_load(text)
 
@@ -47,7 +41,7 @@ def load_access_matrix(settings) -> dict:
 _PRIVILEGES: dict[str, object] = {}
 
 
-def privileges_of(synth: dict[str, dict], settings, *, simulator=None, evaluator=None):
+def privileges_of(synth: dict[str, dict], env: Environment, *, simulator=None, evaluator=None):
     """The escalation proofs of this synth (one simulator run per distinct synth in a process)."""
     import hashlib
     import json
@@ -59,10 +53,10 @@ def privileges_of(synth: dict[str, dict], settings, *, simulator=None, evaluator
     key = hashlib.sha256(json.dumps(synth, sort_keys=True).encode()).hexdigest()
     if key not in _PRIVILEGES:
         if simulator is not None:
-            _PRIVILEGES[key] = prove(synth, settings, simulator, evaluator=evaluator)
+            _PRIVILEGES[key] = prove(synth, env, simulator, evaluator=evaluator)
         else:
             with Simulator() as sim:
-                _PRIVILEGES[key] = prove(synth, settings, sim)
+                _PRIVILEGES[key] = prove(synth, env, sim)
     return _PRIVILEGES[key]
 
 
@@ -75,21 +69,20 @@ def render_all(synth: dict[str, dict], privileges=None) -> dict[str, str]:
     from boi_kms.render import render_kms_doc
 
     from boi.privileges import render_privileged_access
-    from boi.settings import load_settings
 
-    settings = load_settings(environment_of(synth))
-    classes = resolve_classes(dict(settings.keys.rotation_days))
-    matrix = load_access_matrix(settings)
-    policies = extract_policies(synth, account_id=settings.account_id, region=settings.region)
-    result = privileges if privileges is not None else privileges_of(synth, settings)
+    env = Synth(synth).environment()
+    classes = resolve_classes(dict(env.detail("keys", "rotation_days", default={})))
+    matrix = load_access_matrix(env)
+    policies = extract_policies(synth, account_id=env.account_id, region=env.region)
+    result = privileges if privileges is not None else privileges_of(synth, env)
     if result.violations:
         raise SystemExit("error: the escalation proofs fail, so the privileged-access section cannot be written:\n  "
                          + "\n  ".join(result.summary()))
     return {
-        "iam.md": render_iam_doc(synth, account_id=settings.account_id, region=settings.region, matrix=matrix,
+        "iam.md": render_iam_doc(synth, account_id=env.account_id, region=env.region, matrix=matrix,
                                  report_rows=least_privilege_rows(policies, matrix),
                                  preface=render_privileged_access(result)),
-        "kms.md": render_kms_doc(synth, classes, settings.keys.schedule_from),
+        "kms.md": render_kms_doc(synth, classes, date.fromisoformat(env.detail("keys", "schedule_from"))),
         "audit-plan.md": render_audit_plan(synth, load_catalog()),
         "encryption-standards.md": render_encryption_standards(synth),
     }

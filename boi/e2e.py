@@ -244,7 +244,7 @@ def upload_artifacts(settings) -> list[tuple[str, str]]:
 
     s3 = boto3.client("s3", region_name=settings.region)
     uploaded = []
-    for url in settings.artifacts.lambda_packages.values():
+    for url in settings.detail("lambda_packages", default={}).values():
         bucket, _, key = url.removeprefix("s3://").partition("/")
         with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
             s3.create_bucket(Bucket=bucket)
@@ -312,9 +312,10 @@ class Deployment:
         return self.server.url
 
     def settings(self):
-        from boi.settings import load_settings
+        """The environment as the synth describes it (the tooling never reads the app's settings)."""
+        from boi_model.synth import load_out
 
-        return load_settings(ENV)
+        return load_out(self.out).environment()
 
     def tf_env(self) -> dict[str, str]:
         env = tf.cli_env()
@@ -322,9 +323,13 @@ class Deployment:
         env.pop("AWS_PROFILE", None)
         return env
 
-    def apply(self) -> None:
+    def synth(self) -> None:
         with self.timings.phase("synth"):
             self.stacks = synthesize(self.out, self.url)
+
+    def apply(self) -> None:
+        if not self.stacks:
+            self.synth()
         with self.timings.phase("upload lambda packages"):
             self.uploaded = upload_artifacts(self.settings())
         env = self.tf_env()
@@ -394,6 +399,7 @@ def deployment(workdir: Path | None = None, *, keep: bool = False,
         server.start()
     dep = Deployment(workdir=workdir, server=server, timings=timings)
     try:
+        dep.synth()
         with _stop_on_signals(server.stop), aws_env(server.url, dep.settings().region):
             failed = False
             try:

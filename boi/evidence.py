@@ -104,7 +104,7 @@ def _git() -> dict:
 
 
 def _synth(out: Path, pack: Path) -> dict:
-    from boi.docs import environment_of, load_out
+    from boi.docs import load_out
 
     synth = load_out(out)
     target = pack / "synth"
@@ -115,7 +115,7 @@ def _synth(out: Path, pack: Path) -> dict:
         shutil.copyfile(out / "manifest.json", target / "manifest.json")
     return {
         "status": "included",
-        "environment": environment_of(synth),
+        "environment": synth.environment().name,
         "stacks": sorted(synth),
         "resources": {s: sum(len(v) for v in j.get("resource", {}).values()) for s, j in sorted(synth.items())},
     }
@@ -180,9 +180,9 @@ def _lint(out: Path, pack: Path, accepted: Path, environment: str) -> dict:
             "status": "absent",
             "note": f"{_display(str(accepted))} not found: the IAM lint needs the reviewed accepted findings",
         }
-    from boi.settings import load_settings
+    from boi.docs import load_out
 
-    settings = load_settings(environment)
+    settings = load_out(out).environment()
     folder = pack / "lint"
     folder.mkdir()
     shutil.copyfile(accepted, folder / accepted.name)

@@ -21,25 +21,10 @@ from pathlib import Path
 
 import yaml
 
-_STACK = re.compile(r"^boi-([a-z0-9]+)-")
 
 
 class ReportInputError(Exception):
     """The out directory, the environment or the matrix cannot be used."""
-
-
-def environment_of(stack_names: list[str]) -> str:
-    envs = set()
-    for name in stack_names:
-        m = _STACK.match(name)
-        if not m:
-            raise ReportInputError(f"stack {name!r} is not named boi-<env>-...; cannot tell its environment")
-        envs.add(m.group(1))
-    if len(envs) != 1:
-        raise ReportInputError(
-            f"the out directory mixes environments {sorted(envs)}; synthesize one at a time"
-        )
-    return envs.pop()
 
 
 def load_matrix(path: Path) -> dict:
@@ -61,22 +46,13 @@ def build(out: Path, matrix_path: Path | None) -> dict:
     """The report as plain data: environment, account, region and one entry per role."""
     from boi_iam.extract import extract_policies, load_synth_dir
     from boi_iam.render import least_privilege_rows, statement_reason
-
-    from boi.settings import SettingsError, load_settings
+    from boi_model.synth import SynthError, load_out
 
     try:
-        synth = load_synth_dir(str(out))
-    except FileNotFoundError as exc:
+        synth = load_out(out)
+        settings = synth.environment()
+    except SynthError as exc:
         raise ReportInputError(str(exc)) from exc
-    if not synth:
-        raise ReportInputError(f"no stacks under {out}/stacks; run `make synth` first")
-    env = environment_of(sorted(synth))
-    try:
-        settings = load_settings(env)
-    except SettingsError as exc:
-        raise ReportInputError(f"settings of environment {env!r}: {exc}") from exc
-    except FileNotFoundError as exc:
-        raise ReportInputError(f"no settings for environment {env!r}: {exc}") from exc
     matrix = load_matrix(matrix_path) if matrix_path else None
     policy_set = extract_policies(synth, account_id=settings.account_id, region=settings.region)
     views = {v.name: v for v in policy_set.roles()}
@@ -116,7 +92,7 @@ def build(out: Path, matrix_path: Path | None) -> dict:
         )
     unknown = sorted(set(matrix["allow"]) - {r["principal"] for r in roles}) if matrix else []
     return {
-        "environment": env,
+        "environment": settings.name,
         "account_id": settings.account_id,
         "region": settings.region,
         "matrix": str(matrix_path) if matrix_path else None,

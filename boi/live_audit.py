@@ -32,6 +32,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from boi_model.synth import Synth, SynthError
+
 ANY = "\u29fcany\u29fd"  # an unresolved reference (JSON-safe marker): matches any value
 _REF = re.compile(r"\$\{([^{}]*)\}")
 
@@ -491,7 +493,7 @@ def _has_terraform_state(out: Path, stacks: Iterable[str]) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="boi audit", description=__doc__.splitlines()[0])
-    parser.add_argument("--env", required=True, help="environment whose settings name the account and region")
+    parser.add_argument("--env", required=True, help="the environment the synth must describe (checked)")
     parser.add_argument("--out", type=Path, default=Path("cdktf.out"), help="synth output folder (the plan)")
     parser.add_argument("--json", action="store_true", help="print the findings as JSON")
     parser.add_argument("--state", choices=("auto", "terraform", "none"), default="auto",
@@ -501,13 +503,13 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return 0 if exc.code == 0 else 2
     try:
-        from boi.settings import SettingsError, load_settings
-
-        try:
-            settings = load_settings(args.env)
-        except SettingsError as exc:
-            raise AuditError(f"settings {exc}") from None
         synth = load_synth(args.out)
+        try:
+            settings = Synth(synth).environment()
+        except SynthError as exc:
+            raise AuditError(str(exc)) from None
+        if args.env != settings.name:
+            raise AuditError(f"{args.out} holds the {settings.name!r} environment, not {args.env!r}")
         use_state = args.state == "terraform" or (args.state == "auto" and _has_terraform_state(args.out, synth))
         state = State.from_terraform(args.out, synth) if use_state else State()
     except AuditError as exc:
@@ -518,7 +520,7 @@ def main(argv: list[str] | None = None) -> int:
     session = boto3.Session(region_name=settings.region)
     findings = audit(synth, session, state)
     if args.json:
-        print(json.dumps({"environment": settings.environment, "resolved_from_state": state.loaded,
+        print(json.dumps({"environment": settings.name, "resolved_from_state": state.loaded,
                           "findings": [asdict(f) for f in findings]}, indent=2))
     else:
         print(format_table(findings))

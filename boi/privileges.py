@@ -499,26 +499,26 @@ class Judge:
 
 
 def prove(
-    synth: dict[str, dict], settings, simulator, *, evaluator: esc.Evaluator | None = None, matrix: dict | None = None
+    synth: dict[str, dict], env, simulator, *, evaluator: esc.Evaluator | None = None, matrix: dict | None = None
 ) -> Result:
     """Run the escalation proofs of one environment."""
     started = time.perf_counter()
-    policies = extract_policies(synth, account_id=settings.account_id, region=settings.region)
-    matrix = matrix if matrix is not None else load_matrix(settings)
+    policies = extract_policies(synth, account_id=env.account_id, region=env.region)
+    matrix = matrix if matrix is not None else load_matrix(env)
     proofs = Proofs(
-        synth, policies, matrix, prefix=settings.prefix, account_id=settings.account_id, region=settings.region
+        synth, policies, matrix, prefix=env.prefix, account_id=env.account_id, region=env.region
     )
 
     def short(name: str) -> str:
-        return name.removeprefix(settings.prefix + "-")
+        return name.removeprefix(env.prefix + "-")
 
     outcomes = Outcomes(synth, proofs)
     privileges = load_privileges(matrix, {short(v.name) for v in policies.roles()})
     model = esc.Model(
         synth,
         policies,
-        account_id=settings.account_id,
-        region=settings.region,
+        account_id=env.account_id,
+        region=env.region,
         managed=managed_policies.load(),
         outcomes=outcomes.all(),
         base=privileges.base,
@@ -528,7 +528,7 @@ def prove(
     analysis = esc.analyse(model, evaluator, candidates=esc.role_candidates, skip_nodes=privileges.base)
     judge = Judge(proofs, outcomes, privileges, short)
     result = Result(
-        settings.environment,
+        env.name,
         analysis.simulations,
         analysis.skipped,
         0.0,
@@ -600,22 +600,21 @@ def _complete(requests: list[dict], results) -> list[bool]:
 def main(argv: list[str] | None = None) -> int:
     from boi_iam.simulate import Simulator
 
-    from boi.docs import environment_of, load_out
-    from boi.settings import load_settings
+    from boi.docs import load_out
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path("cdktf.out"))
     parser.add_argument("--json", type=Path, help="write the verdicts here")
     args = parser.parse_args(argv)
     synth = load_out(args.out)
-    settings = load_settings(environment_of(synth))
+    env = synth.environment()
     with Simulator() as sim:
-        result = prove(synth, settings, sim)
+        result = prove(synth, env, sim)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result.to_json(), indent=1))
     print(
-        f"{settings.environment}: {result.outcomes} outcomes, {len(result.nodes)} principals, "
+        f"{env.name}: {result.outcomes} outcomes, {len(result.nodes)} principals, "
         f"{result.simulations} simulations in {result.seconds:.1f} s, {len(result.violations)} violations"
     )
     for line in result.summary():

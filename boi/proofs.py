@@ -53,9 +53,9 @@ class Mismatch:
         )
 
 
-def load_matrix(settings) -> dict:
+def load_matrix(env) -> dict:
     """The reviewed matrix (placeholders filled by boi.docs, which renders it too), checked."""
-    return check_access_matrix(load_access_matrix(settings))
+    return check_access_matrix(load_access_matrix(env))
 
 
 class Proofs:

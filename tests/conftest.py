@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from boi_model.synth import load_out
 
-from boi.docs import load_out
-from boi.node import use_bundled_node
+from app.node import use_bundled_node
 
 # Every jsii process the tests start (construct tests, synth) runs on the bundled Node 24.
 use_bundled_node()
@@ -22,7 +22,7 @@ def synth_env(tmp_path_factory):
 
     def get(env: str):
         if env not in cache:
-            from boi.app import synth
+            from app.stacks.synth import synth
 
             out = tmp_path_factory.mktemp(f"synth-{env}") / "cdktf.out"
             synth(env, str(out))
@@ -60,6 +60,5 @@ def evaluator(simulator):
 def dev_privileges(dev, simulator, evaluator):
     """The escalation proofs of the dev synth, shared by the proof tests and the documents."""
     from boi.docs import privileges_of
-    from boi.settings import load_settings
 
-    return privileges_of(dev, load_settings("dev"), simulator=simulator, evaluator=evaluator)
+    return privileges_of(dev, dev.environment(), simulator=simulator, evaluator=evaluator)

@@ -14,7 +14,6 @@ import pytest
 
 from boi.privileges import PrivilegesError, load_privileges, prove
 from boi.proofs import load_matrix
-from boi.settings import load_settings
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,7 +53,7 @@ def test_dev_proofs_pass_and_cover_every_kind_of_path(dev_result):
 
 def test_prod_proofs_pass(synth_env, simulator, evaluator):
     _, prod = synth_env("prod")
-    result = prove(prod, load_settings("prod"), simulator, evaluator=evaluator)
+    result = prove(prod, prod.environment(), simulator, evaluator=evaluator)
     _record(result)
     assert result.violations == [], "\n".join(result.summary())
 
@@ -66,7 +65,7 @@ def _mutated(dev: dict, mutate) -> dict:
 
 
 def _violations(dev, simulator, evaluator, mutate) -> list[str]:
-    return prove(_mutated(dev, mutate), load_settings("dev"), simulator, evaluator=evaluator).summary()
+    return prove(_mutated(dev, mutate), dev.environment(), simulator, evaluator=evaluator).summary()
 
 
 def _policy_body(synth: dict, stack: str, name: str) -> dict:
@@ -138,7 +137,7 @@ def test_removing_the_event_source_condition_is_caught(dev, simulator, evaluator
 
 
 def test_bad_privileges_entries_are_named(dev):
-    matrix = load_matrix(load_settings("dev"))
+    matrix = load_matrix(dev.environment())
     roles = {"break-glass", "foundation-deploy", "platform-deploy", "platform-admin"}
 
     def problems(mutate) -> str:

@@ -8,14 +8,12 @@ import pytest
 from boi_iam.extract import extract_policies
 from boi_iam.lint import apply_accepted, lint_policy_set
 
-from boi.settings import load_settings
-
 pytestmark = pytest.mark.slow
 ACCEPTED = Path(__file__).resolve().parent / "iam_accepted_findings.yaml"
 
 
 def test_no_unreviewed_lint_findings(dev):
-    s = load_settings("dev")
+    s = dev.environment()
     policies = extract_policies(dev, account_id=s.account_id, region=s.region)
     assert len(policies.policies) >= 60 and policies.warnings == ()
     findings = lint_policy_set(policies)
@@ -24,7 +22,7 @@ def test_no_unreviewed_lint_findings(dev):
 
 
 def test_a_new_wildcard_grant_is_an_unreviewed_finding(dev):
-    s = load_settings("dev")
+    s = dev.environment()
     policies = extract_policies(dev, account_id=s.account_id, region=s.region)
     role = policies.role("boi-dev-authentication-execution")
     from boi_iam.lint import lint_policy

@@ -17,7 +17,6 @@ from boi_iam.simulate import require_complete, simulation
 from boi_kms.policy import check_separation_of_duties
 
 from boi.proofs import Mismatch, Proofs, load_matrix
-from boi.settings import load_settings
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def proofs(dev):
-    s = load_settings("dev")
+    s = dev.environment()
     policies = extract_policies(dev, account_id=s.account_id, region=s.region)
     matrix = load_matrix(s)
     return Proofs(dev, policies, matrix, prefix=s.prefix, account_id=s.account_id, region=s.region)

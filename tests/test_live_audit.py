@@ -64,7 +64,9 @@ def test_no_synthesized_stacks_exit_2(tmp_path, capsys):
 # ---------------------------------------------------------------- against a moto account
 
 POLICY = doc({"Sid": "Send", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "${aws_sqs_queue.q.arn}"})
-SYNTH = {"s": {"resource": {
+SYNTH = {"s": {"//": {"boi_environment": {"name": "local", "prefix": "boi-local", "account_id": "123456789012",
+                                           "region": "us-east-1", "allowed_regions": ["us-east-1"]}},
+               "resource": {
     "aws_s3_bucket": {"b": {"bucket": "docs-bucket"}},
     "aws_s3_bucket_public_access_block": {"b_pab": {
         "bucket": "${aws_s3_bucket.b.id}", "block_public_acls": True, "block_public_policy": True,

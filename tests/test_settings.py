@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from boi.settings import SettingsError, load_settings, parse_settings
+from app.settings import SettingsError, load_settings, parse_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

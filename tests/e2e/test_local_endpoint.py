@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from boi.app import synth
-from boi.stacks import LOCAL_ENDPOINT_ENV
+from app.stacks.stacks import LOCAL_ENDPOINT_ENV
+from app.stacks.synth import synth
 
 pytestmark = pytest.mark.slow
 URL = "http://127.0.0.1:4566"

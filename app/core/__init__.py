@@ -1,0 +1,1 @@
+"""Shared by the foundation and the tiers: deterministic names, the protected-asset registry, nested blocks."""

@@ -1,0 +1,13 @@
+from app.services.spec import Need, Service
+
+SERVICE = Service(
+    name="authentication",
+    runtime="lambda",
+    description="Sign-up, sign-in and session bookkeeping on top of Cognito",
+    route="auth",
+    needs=(
+        Need("sessions_table", "read_write", "keep sessions and idempotency keys"),
+        Need("database_key", "encrypt_decrypt", "DynamoDB encrypts the sessions table with the database key",
+             via="dynamodb"),
+    ),
+)

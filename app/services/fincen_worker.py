@@ -1,0 +1,21 @@
+from app.services.spec import Need, Service
+
+SERVICE = Service(
+    name="fincen-worker",
+    runtime="fargate",
+    description="Takes filings from the queue, submits BOIRs to the FinCEN API, stores transcripts",
+    database=True,
+    egress_internet_https=True,
+    secrets={"FINCEN_CLIENT": "fincen_secret"},
+    needs=(
+        Need("filing_queue", "consume", "receive filings to submit; failures retry, then land in the DLQ"),
+        Need("messaging_key", "decrypt", "SQS decrypts queued filings with the messaging key", via="sqs"),
+        Need("database", "connect", "read the filing's company and owner records",
+             db_user="fincen_worker"),
+        Need("pii_key", "decrypt", "decrypt PII fields to build the BOIR XML"),
+        Need("documents_bucket", "read", "attach identity document images to the filing", prefix="uploads/"),
+        Need("documents_bucket", "put", "store FinCEN transcripts and receipts", prefix="reports/"),
+        Need("documents_key", "encrypt_decrypt", "S3 encrypts and decrypts documents with the documents key",
+             via="s3"),
+    ),
+)

@@ -1,0 +1,295 @@
+"""Environment settings: one YAML file per environment, validated into typed settings.
+
+Every problem is reported at once, one line each: the field path, the value given and what is
+allowed. Validation happens before any construct is built, so bad settings write nothing.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
+
+ROTATION_MIN, ROTATION_MAX = 90, 2560
+FINCEN_ENDPOINTS = {
+    "sandbox": "https://boiefiling-api.user-test.fincen.gov/preprod",
+    "production": "https://boiefiling-api.fincen.gov/prod",
+}
+
+
+class SettingsError(Exception):
+    """Settings failed validation; `problems` holds one message per problem."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source}: {len(problems)} problem(s)\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Network(_Strict):
+    vpc_cidr: str = Field(description="IPv4 CIDR of the VPC, /16 to /22")
+    az_count: Annotated[int, Field(ge=2, le=3, description="availability zones used (2 or 3)")]
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _cidr(cls, value: str) -> str:
+        try:
+            net = ipaddress.IPv4Network(value, strict=True)
+        except ValueError as exc:
+            raise ValueError(f"not an IPv4 network in CIDR notation ({exc}); allowed: e.g. 10.20.0.0/16") from exc
+        if not 16 <= net.prefixlen <= 22:
+            raise ValueError("prefix length must be /16 to /22 to fit three tiers of subnets per AZ")
+        if not net.is_private:
+            raise ValueError("must be a private (RFC 1918) range")
+        return value
+
+
+class Domains(_Strict):
+    hosted_zone: str
+    web: str
+    api: str
+
+    @model_validator(mode="after")
+    def _inside_zone(self) -> Domains:
+        for name in ("web", "api"):
+            value = getattr(self, name)
+            if not value.endswith("." + self.hosted_zone):
+                raise ValueError(f"{name} domain {value!r} must be inside hosted_zone {self.hosted_zone!r}")
+        return self
+
+
+CLOUDWATCH_RETENTION_DAYS = (365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+
+
+class Retention(_Strict):
+    log_days: int = Field(description="CloudWatch Logs retention: one of the values CloudWatch accepts, >= 365")
+    archive_days: Annotated[int, Field(ge=1825, description="audit archive Object Lock; at least 5 years")]
+    backup_days: Annotated[int, Field(ge=7, le=35, description="RDS automated backups, 7-35 days")]
+
+    @field_validator("log_days")
+    @classmethod
+    def _cloudwatch_value(cls, value: int) -> int:
+        if value not in CLOUDWATCH_RETENTION_DAYS:
+            raise ValueError("not a CloudWatch Logs retention of at least a year; "
+                             f"allowed: {CLOUDWATCH_RETENTION_DAYS}")
+        return value
+
+
+class Keys(_Strict):
+    rotation_days: dict[str, int] = Field(default_factory=dict,
+                                          description="rotation period per key class (overrides the catalog)")
+    prevent_destroy: bool = True
+    schedule_from: date = Field(default=date(2026, 12, 1),
+                                description="date the documented rotation schedule counts from (reviewed yearly)")
+
+    @field_validator("rotation_days")
+    @classmethod
+    def _periods(cls, value: dict[str, int]) -> dict[str, int]:
+        from boi_kms.classes import load_key_classes
+
+        known = sorted(load_key_classes())
+        for name, days in value.items():
+            if name not in known:
+                raise ValueError(f"unknown key class {name!r}; allowed: {known}")
+            if not ROTATION_MIN <= days <= ROTATION_MAX:
+                raise ValueError(f"{name}: rotation period {days} days is outside {ROTATION_MIN}-{ROTATION_MAX}")
+        return value
+
+
+class Alerts(_Strict):
+    emails: list[str] = Field(min_length=1)
+
+    @field_validator("emails")
+    @classmethod
+    def _emails(cls, value: list[str]) -> list[str]:
+        for email in value:
+            if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}", email):
+                raise ValueError(f"{email!r} is not an e-mail address")
+        return value
+
+
+class Fincen(_Strict):
+    environment: Literal["sandbox", "production"]
+
+    @property
+    def endpoint(self) -> str:
+        return FINCEN_ENDPOINTS[self.environment]
+
+
+class S3Backend(_Strict):
+    type: Literal["s3"]
+    bucket: str
+    region: str
+    kms_key_id: str = Field(description="alias or ARN of the key encrypting the state")
+    key_prefix: str = "boi"
+
+
+class LocalBackend(_Strict):
+    type: Literal["local"]
+
+
+class Artifacts(_Strict):
+    """Images and code packages are built elsewhere; the platform only deploys them."""
+
+    images: dict[Literal["reporting_company", "beneficial_owner", "fincen_worker"], str]
+    lambda_packages: dict[Literal["authentication", "document"], str]
+
+    @field_validator("images")
+    @classmethod
+    def _pinned(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, image in value.items():
+            if "@sha256:" not in image:
+                raise ValueError(f"{name}: image {image!r} must be pinned by digest (…@sha256:<digest>)")
+        return value
+
+
+_WORKFLOW = r"^\.github/workflows/[A-Za-z0-9_.-]+\.ya?ml$"
+
+
+class Cicd(_Strict):
+    """Who may deploy: one repository, one workflow file on the main branch, one GitHub environment per
+    deployer. The foundation deployer changes keys, boundaries, people's roles and the audit baseline,
+    so it has its own environment (its own required reviewers)."""
+
+    github_repository: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+    github_environment: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="environment of the platform deployer")
+    foundation_environment: str = Field(pattern=r"^[A-Za-z0-9_.-]+$",
+                                        description="environment of the foundation deployer")
+    deploy_workflow: str = Field(default=".github/workflows/main.yml", pattern=_WORKFLOW,
+                                 description="the only workflow file the deploy roles trust (job_workflow_ref)")
+
+    @model_validator(mode="after")
+    def _separate(self) -> Cicd:
+        if self.github_environment == self.foundation_environment:
+            raise ValueError("foundation_environment must differ from github_environment: the foundation "
+                             "deployer needs its own protection rules")
+        return self
+
+
+_PRINCIPAL = re.compile(r"^arn:aws(-us-gov|-cn)?:iam::(\d{12}):(user|role)/[\w+=,.@/-]*[\w+=,.@-]\*?$")
+
+
+class Access(_Strict):
+    """Who may assume the break-glass role: named people (IAM users or identity-center roles), never the
+    account root, so holding sts:AssumeRole somewhere in the account is not enough."""
+
+    break_glass_principals: list[str] = Field(min_length=1, max_length=10)
+
+    @field_validator("break_glass_principals")
+    @classmethod
+    def _principals(cls, value: list[str]) -> list[str]:
+        for arn in value:
+            if not _PRINCIPAL.match(arn):
+                raise ValueError(f"{arn!r} is not an IAM user or role ARN (a trailing * is allowed in the "
+                                 "name; the account root and bare wildcards are not)")
+        return value
+
+
+class LocalEndpoint(_Strict):
+    """Only for the `local` environment: an embedded AWS endpoint and what it cannot emulate."""
+
+    skip_services: list[Literal["cloudfront", "wafv2", "securityhub", "guardduty", "macie",
+                                "accessanalyzer", "athena", "cognito_advanced_security", "guard_rules",
+                                "lambda_code_signing", "backup", "sqs_redrive_allow_policy"]] = []
+
+
+class Settings(_Strict):
+    environment: Literal["local", "dev", "prod"]
+    account_id: str = Field(pattern=r"^\d{12}$", description="12-digit AWS account id")
+    region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+    allowed_regions: list[str] = Field(min_length=1)
+    organization_mode: bool = False
+    network: Network
+    domains: Domains
+    retention: Retention
+    keys: Keys = Keys()
+    alerts: Alerts
+    fincen: Fincen
+    backend: S3Backend | LocalBackend = Field(discriminator="type")
+    artifacts: Artifacts
+    cicd: Cicd
+    access: Access
+    local: LocalEndpoint | None = None
+
+    @model_validator(mode="after")
+    def _consistency(self) -> Settings:
+        if self.region not in self.allowed_regions:
+            raise ValueError(f"region {self.region!r} is not in allowed_regions {self.allowed_regions}")
+        if self.environment == "local" and self.backend.type != "local":
+            raise ValueError("the local environment uses the local backend")
+        if self.environment != "local" and self.backend.type != "s3":
+            raise ValueError(f"environment {self.environment} needs the s3 backend (locking and encryption)")
+        if self.environment == "prod" and self.fincen.environment != "production":
+            raise ValueError("prod must use the FinCEN production endpoint")
+        if self.local is not None and self.environment != "local":
+            raise ValueError("the local: section is only allowed in the local environment")
+        return self
+
+    @property
+    def prefix(self) -> str:
+        return f"boi-{self.environment}"
+
+    def description(self) -> dict:
+        """What the tooling may know of this environment; written into every stack (`//.boi_environment`).
+        The tooling reads the synthesized output, never these settings."""
+        return {
+            "name": self.environment, "prefix": self.prefix, "account_id": self.account_id, "region": self.region,
+            "allowed_regions": list(self.allowed_regions), "organization_mode": self.organization_mode,
+            "partition": "aws",
+            "retention": self.retention.model_dump(),
+            "keys": {"rotation_days": dict(self.keys.rotation_days), "schedule_from": self.keys.schedule_from.isoformat()},
+            "lambda_packages": dict(self.artifacts.lambda_packages),
+            "backend": self.backend.type,
+            "local_skip_services": list(self.local.skip_services) if self.local else [],
+        }
+
+    def skips(self, service: str) -> bool:
+        return self.local is not None and service in self.local.skip_services
+
+
+def _format(error: dict) -> str:
+    path = ".".join(str(p) for p in error["loc"]) or "(top level)"
+    value = error.get("input")
+    msg = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        return f"{path}: unknown field (value {value!r}); remove it or check its spelling"
+    if error["type"] == "missing":
+        return f"{path}: required field is missing"
+    if isinstance(value, dict | list):
+        return f"{path}: {msg}"  # the message itself names the offending entry
+    return f"{path}: {msg} (got {value!r})"
+
+
+def parse_settings(data: object, source: str = "<settings>") -> Settings:
+    if not isinstance(data, dict):
+        raise SettingsError(source, [f"(top level): expected a mapping of settings, got {type(data).__name__}"])
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise SettingsError(source, [_format(e) for e in exc.errors()]) from None
+
+
+def load_settings(env: str, config_dir: Path = CONFIG_DIR) -> Settings:
+    path = config_dir / f"{env}.yaml"
+    if not path.is_file():
+        known = sorted(p.stem for p in config_dir.glob("*.yaml"))
+        raise SettingsError(str(path), [f"environment {env!r} has no settings file; known: {known}"])
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise SettingsError(str(path), [f"not valid YAML: {exc}"]) from None
+    settings = parse_settings(data, str(path))
+    if settings.environment != env:
+        raise SettingsError(str(path), [f"environment: {settings.environment!r} does not match the file name {env!r}"])
+    return settings

@@ -1,0 +1,123 @@
+"""The app's stacks, split by lifecycle and blast radius.
+
+- foundation: KMS keys, identity guardrails and the audit baseline. Changes rarely; a mistake
+  here affects every workload, so it is reviewed and applied on its own.
+- platform: network, data, messaging, compute, API and edge. Changes with every release.
+
+The platform refers to foundation keys through cdktn cross-stack references; the foundation
+refers to platform resources only by literal names (modules/names.py), so there is no cycle.
+"""
+
+from __future__ import annotations
+
+import os
+
+import jsii
+from boi_model import meta
+from cdktn import App, Aspects, IAspect, LocalBackend, S3Backend, TerraformStack
+from cdktn_provider_aws.provider import AwsProvider
+from constructs import Construct, IConstruct
+
+from app.core.blocks import blocks
+from app.settings import Settings
+
+PROVIDER_CONSTRAINT = ">= 5.100, < 7"
+
+# Local environment only: an embedded AWS endpoint (a moto server on loopback, `make e2e`).
+LOCAL_ENDPOINT_ENV = "BOI_LOCAL_ENDPOINT"
+# Every service the stacks call, in the provider's `endpoints` names (valid for 5.100 and 6.x).
+LOCAL_ENDPOINT_SERVICES = (
+    "accessanalyzer", "acm", "apigateway", "athena", "cloudfront", "cloudtrail", "cloudwatch", "cognitoidp",
+    "configservice", "dynamodb", "ec2", "ecr", "ecs", "elbv2", "events", "guardduty", "iam", "kms", "lambda",
+    "logs", "macie2", "organizations", "rds", "route53", "s3", "secretsmanager", "securityhub", "signer", "sns",
+    "sqs", "ssm", "sts", "wafv2", "xray")
+
+
+@jsii.implements(IAspect)
+class _LocalEndpoint:
+    """Points every AWS provider of a stack (aliases included) at the embedded endpoint."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def visit(self, node: IConstruct) -> None:
+        if isinstance(node, AwsProvider):
+            node.endpoints = [{service: self.url for service in LOCAL_ENDPOINT_SERVICES}]
+            node.access_key, node.secret_key = "testing", "testing"  # fake: moto accepts any
+            node.skip_credentials_validation = True
+            node.skip_requesting_account_id = True
+            node.skip_metadata_api_check = "true"
+            node.s3_use_path_style = True
+            # With skip_requesting_account_id the provider knows no account id to check against.
+            node.reset_allowed_account_ids()
+
+
+def local_endpoint(settings: Settings) -> str | None:
+    """The embedded AWS endpoint URL ($BOI_LOCAL_ENDPOINT), only ever for the local environment."""
+    if settings.environment != "local":
+        return None
+    return os.environ.get(LOCAL_ENDPOINT_ENV, "").strip() or None
+
+
+def configure_stack(stack: TerraformStack, settings: Settings, name: str) -> None:
+    """Provider, backend and the version constraint every stack shares."""
+    s = settings
+    AwsProvider(stack, "aws", region=s.region, allowed_account_ids=[s.account_id],
+                default_tags=blocks([{"tags": {"project": "boi", "environment": s.environment, "stack": name,
+                                        "managed-by": "cdktn"}}]))
+    # Both the image's 5.100 mirror and 6.x must satisfy the constraint. No required_version:
+    # checkov crashes on it in JSON (checkov#7454).
+    stack.add_override("terraform.required_providers.aws.version", PROVIDER_CONSTRAINT)
+    stack.add_override(f"{meta.COMMENT}.{meta.ENVIRONMENT}", s.description())
+    if s.backend.type == "s3":
+        S3Backend(stack, bucket=s.backend.bucket, key=f"{s.backend.key_prefix}/{name}.tfstate",
+                  region=s.backend.region, encrypt=True, kms_key_id=s.backend.kms_key_id, use_lockfile=True)
+    else:
+        # Relative to the stack folder (<out>/stacks/<name>): beside <out>, so a re-synth keeps the state
+        # and every stack's terraform_remote_state resolves the same file.
+        LocalBackend(stack, path=f"../../../terraform.{name}.tfstate")
+        url = local_endpoint(s)
+        if url:
+            Aspects.of(stack).add(_LocalEndpoint(url))
+
+
+class BootstrapStack(TerraformStack):
+    def __init__(self, scope: Construct, name: str, settings: Settings, registry) -> None:
+        super().__init__(scope, name)
+        configure_stack(self, settings, name)
+        from app.foundation.bootstrap import Bootstrap
+
+        self.bootstrap = Bootstrap(self, "bootstrap", settings=settings, registry=registry)
+
+
+class FoundationStack(TerraformStack):
+    def __init__(self, scope: Construct, name: str, settings: Settings, registry) -> None:
+        super().__init__(scope, name)
+        configure_stack(self, settings, name)
+        from app.foundation.foundation import Foundation
+
+        self.foundation = Foundation(self, "foundation", settings=settings, registry=registry)
+        # The protected assets every boundary was generated from, for the proofs and the documents.
+        self.add_override(f"{meta.COMMENT}.{meta.PROTECTED_ASSETS}", registry.metadata())
+
+
+class PlatformStack(TerraformStack):
+    def __init__(self, scope: Construct, name: str, settings: Settings, foundation) -> None:
+        super().__init__(scope, name)
+        configure_stack(self, settings, name)
+        from app.tiers.platform import Platform
+
+        self.platform = Platform(self, "platform", settings=settings, foundation=foundation)
+
+
+def build(app: App, settings: Settings) -> list[TerraformStack]:
+    from app.foundation.foundation import audit_settings
+    from app.stacks.protected import build_registry
+
+    registry = build_registry(settings, audit_settings(settings))
+    bootstrap = BootstrapStack(app, f"{settings.prefix}-bootstrap", settings, registry)
+    foundation = FoundationStack(app, f"{settings.prefix}-foundation", settings, registry)
+    platform = PlatformStack(app, f"{settings.prefix}-platform", settings, foundation.foundation)
+    foundation.add_dependency(bootstrap)
+    platform.add_dependency(foundation)
+    return [bootstrap, foundation, platform]

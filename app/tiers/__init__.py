@@ -1,0 +1,1 @@
+"""The platform stack's tiers: network, data, messaging, compute, API, edge."""

@@ -1,5 +1,0 @@
-"""One module per microservice; ALL lists them in deployment order."""
-
-from services import authentication, beneficial_owner, document, fincen_worker, reporting_company
-
-ALL = tuple(m.SERVICE for m in (authentication, reporting_company, beneficial_owner, document, fincen_worker))
