@@ -1,7 +1,24 @@
 """Guard 2.x policy texts for the custom Config rules (pure).
 
-Guard rules read the AWS Config configuration item schema, not CloudFormation property names; the
-property paths below follow awslabs/aws-config-resource-schema and are not yet verified against live items.
+Guard rules read the AWS Config configuration item, not CloudFormation or Terraform property names. Every
+path a rule reads is listed in the AWS Config resource schema (awslabs/aws-config-resource-schema; the three
+files the tests use are copied in ``audit/tests/data/aws-config-schema/``), and the tests run every rule
+through the cfn-guard engine (PyPI ``guardpycfn``) on configuration items built from the synthesized JSON:
+
+- ``AWS::KMS::Key``: ``tags."data-class"`` (the tag ``boi_kms.key_ring.KeyRing`` puts on every key, value =
+  key class) selects the keys; ``supplementaryConfiguration.KeyRotationStatus`` (boolean) must be true.
+  Config records no rotation period for a KMS key (no such path in the schema), so the Guard rule checks only
+  that rotation is on. The period of each class (the days given to ``kms_rotation_policy``, written into the
+  rule text as a comment) is checked by the live rotation report (``boi_kms.rotation_report``, which reads
+  ``kms:GetKeyRotationStatus``), not by Config.
+- ``AWS::S3::Bucket``: ``resourceName`` (the bucket name) selects the bucket;
+  ``supplementaryConfiguration.ServerSideEncryptionConfiguration.rules[*].applyServerSideEncryptionByDefault``
+  must exist, with ``sseAlgorithm`` ``aws:kms`` and ``kmsMasterKeyID`` the expected key ARN.
+- ``AWS::RDS::DBInstance``: ``configuration.dBInstanceIdentifier`` selects the instance;
+  ``configuration.storageEncrypted`` must be true and ``configuration.kmsKeyId`` the expected key ARN.
+
+A key outside a rule's selection (an untagged key, another bucket) is not evaluated (Config reports it
+NOT_APPLICABLE), so the tests also prove that every rule selects at least one synthesized resource.
 """
 
 from __future__ import annotations
@@ -13,6 +30,8 @@ from boi_audit.errors import ConfigError
 MAX_POLICY_CHARS = 10_000
 MAX_ROTATION_DAYS = 2560  # KMS accepts 90..2560
 MIN_ROTATION_DAYS = 90
+# The tag boi_kms.key_ring.KeyRing puts on every key: its key class.
+KEY_CLASS_TAG = "data-class"
 _SAFE = re.compile(r"^[A-Za-z0-9_.:/${}\[\]\-]+$")
 
 
@@ -38,7 +57,12 @@ def _checked(name: str, text: str) -> str:
 
 
 def kms_rotation_policy(max_rotation_days: dict[str, int]) -> str:
-    """Keys tagged boi:key-class=<class> must rotate, at most every max_rotation_days[class] days."""
+    """Keys tagged data-class=<class> must have automatic rotation on (one Guard rule per class).
+
+    Config records only whether rotation is on (supplementaryConfiguration.KeyRotationStatus), not the
+    period: max_rotation_days[class] is validated and written into the rule as a comment, and the period
+    itself is checked by the live rotation report (boi_kms.rotation_report), not by this rule.
+    """
     if not max_rotation_days:
         raise ConfigError(
             "guard_inputs.kms_rotation_days", max_rotation_days, "a non-empty dict key class -> days"
@@ -54,9 +78,9 @@ def kms_rotation_policy(max_rotation_days: dict[str, int]) -> str:
             )
         blocks.append(
             f'rule rotation_{_ident(key_class)} when resourceType == "AWS::KMS::Key" '
-            f'tags."boi:key-class" == "{key_class}" {{\n'
-            f"  supplementaryConfiguration.KeyRotationStatus == true\n"
-            f"  configuration.rotationPeriodInDays <= {days}\n}}"
+            f'tags."{KEY_CLASS_TAG}" == "{key_class}" {{\n'
+            f"  # planned period: at most {days} days; Config records no period, boi_kms.rotation_report checks it\n"
+            f"  supplementaryConfiguration.KeyRotationStatus == true\n}}"
         )
     return _checked("kms_rotation_days", "\n".join(blocks) + "\n")
 
@@ -74,6 +98,7 @@ def bucket_key_policy(bucket_keys: dict[str, str]) -> str:
             f'resourceName == "{bucket}" {{\n'
             f"  let sse = supplementaryConfiguration.ServerSideEncryptionConfiguration.rules[*]"
             f".applyServerSideEncryptionByDefault\n"
+            f"  %sse !empty\n"
             f'  %sse.sseAlgorithm == "aws:kms"\n'
             f'  %sse.kmsMasterKeyID == "{key_arn}"\n}}'
         )
