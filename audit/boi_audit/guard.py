@@ -19,10 +19,16 @@ through the cfn-guard engine (PyPI ``guardpycfn``) on configuration items built 
 
 A key outside a rule's selection (an untagged key, another bucket) is not evaluated (Config reports it
 NOT_APPLICABLE), so the tests also prove that every rule selects at least one synthesized resource.
+
+When the rules are built, ``guard_policies`` hands each text to the cfn-guard engine once (an empty item), so a
+text the engine cannot parse fails the synth with the catalog rule's name, the Guard rule's name and the
+engine's message. The engine is a dev dependency of the workspace (``guardpycfn``); where it is not installed
+this check is skipped and the tests (which require it) still run every rule through it.
 """
 
 from __future__ import annotations
 
+import json
 import re
 
 from boi_audit.errors import ConfigError
@@ -33,6 +39,8 @@ MIN_ROTATION_DAYS = 90
 # The tag boi_kms.key_ring.KeyRing puts on every key: its key class.
 KEY_CLASS_TAG = "data-class"
 _SAFE = re.compile(r"^[A-Za-z0-9_.:/${}\[\]\-]+$")
+_RULE_LINE = re.compile(r"^rule\s+(\w+)")
+_ERROR_LINE = re.compile(r"at line (\d+)")
 
 
 def _ident(text: str) -> str:
@@ -122,6 +130,36 @@ def database_key_policy(db_keys: dict[str, str]) -> str:
     return _checked("database_keys", "\n".join(blocks) + "\n")
 
 
+def _guard_rule_at(text: str, line: int) -> str | None:
+    """Name of the Guard `rule` block that contains 1-based line `line` of text."""
+    name = None
+    for number, row in enumerate(text.splitlines(), start=1):
+        if number > line:
+            break
+        if m := _RULE_LINE.match(row):
+            name = m.group(1)
+    return name
+
+
+def check_with_engine(name: str, text: str) -> bool:
+    """Run the cfn-guard engine once on an empty item; raise ConfigError naming the rule if it cannot.
+
+    Returns False (and checks nothing) when the engine (PyPI guardpycfn, a dev dependency) is not installed.
+    """
+    try:
+        import guardpycfn
+    except ImportError:
+        return False
+    report = guardpycfn.validate_with_guard(json.dumps({}), text)
+    if not report.get("success"):
+        error = str(report.get("error", report))
+        m = _ERROR_LINE.search(error)
+        block = _guard_rule_at(text, int(m.group(1))) if m else None
+        where = f"guard rule {name}" + (f" (Guard rule {block}, line {m.group(1)})" if block and m else "")
+        raise ConfigError(where, error, "Guard text that the cfn-guard engine parses and evaluates")
+    return True
+
+
 # guard rule name (catalog) -> (guard_inputs key, policy builder)
 GUARD_BUILDERS = {
     "kms-rotation-period": ("kms_rotation_days", kms_rotation_policy),
@@ -131,14 +169,20 @@ GUARD_BUILDERS = {
 
 
 def guard_policies(guard_inputs: dict | None) -> dict[str, str]:
-    """Catalog guard rule name -> policy text for every input given; unknown input keys are errors."""
+    """Catalog guard rule name -> policy text for every input given; unknown input keys are errors.
+
+    Each text is parsed by the cfn-guard engine when it is installed (see check_with_engine).
+    """
     guard_inputs = guard_inputs or {}
     allowed = {key for key, _ in GUARD_BUILDERS.values()}
     unknown = sorted(set(guard_inputs) - allowed)
     if unknown:
         raise ConfigError("guard_inputs", unknown, f"keys among {sorted(allowed)}")
-    return {
+    texts = {
         name: build(guard_inputs[key])
         for name, (key, build) in GUARD_BUILDERS.items()
         if guard_inputs.get(key)
     }
+    for name, text in texts.items():
+        check_with_engine(name, text)
+    return texts
