@@ -153,7 +153,8 @@ def test_non_year_archive_retention_keeps_days():
 
 def test_guard_rotation_policy_bounds_and_content():
     text = kms_rotation_policy({"pii": 365, "logs": 730})
-    assert 'tags."boi:key-class" == "pii"' in text and "<= 365" in text and "<= 730" in text
+    assert 'tags."data-class" == "pii"' in text and "at most 365 days" in text and "at most 730 days" in text
+    assert "rotationPeriodInDays" not in text  # Config records no period for AWS::KMS::Key
     with pytest.raises(ConfigError, match=r"kms_rotation_days\['pii'\].*30"):
         kms_rotation_policy({"pii": 30})
     with pytest.raises(ConfigError, match="no quotes"):
