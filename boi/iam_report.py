@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import textwrap
 from pathlib import Path
 
 import yaml
-
 
 
 class ReportInputError(Exception):
@@ -44,7 +42,7 @@ def load_matrix(path: Path) -> dict:
 
 def build(out: Path, matrix_path: Path | None) -> dict:
     """The report as plain data: environment, account, region and one entry per role."""
-    from boi_iam.extract import extract_policies, load_synth_dir
+    from boi_iam.extract import extract_policies
     from boi_iam.render import least_privilege_rows, statement_reason
     from boi_model.synth import SynthError, load_out
 
