@@ -32,7 +32,7 @@ from datetime import date
 from pathlib import Path
 
 import yaml
-from boi_model.synth import Synth
+from boi_model.synth import Synth, as_synth
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -296,8 +296,8 @@ def reach_from_policies(synth: dict[str, dict], account_id: str, region: str) ->
 def _key_aliases(synth: dict[str, dict], policy_set) -> dict[str, str]:
     """Placeholder key ARN (as the extractor resolves it) -> alias name from aws_kms_alias."""
     by_address = {}
-    for stack in synth.values():
-        for alias in (stack.get("resource", {}).get("aws_kms_alias") or {}).values():
+    for resource in as_synth(synth).resources("aws_kms_alias"):
+            alias = resource.body
             match = re.search(r"\$\{(aws_kms_key\.[^.}]+)\.", str(alias.get("target_key_id", "")))
             if match:
                 by_address[match.group(1)] = str(alias.get("name", "")).removeprefix("alias/")

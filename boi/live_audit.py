@@ -32,10 +32,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from boi_model.synth import Synth, SynthError
+from boi_model import refs
+from boi_model.policies import matches
+from boi_model.policies import policy_differences as _differences
+from boi_model.synth import Synth, SynthError, load_out
 
 ANY = "\u29fcany\u29fd"  # an unresolved reference (JSON-safe marker): matches any value
-_REF = re.compile(r"\$\{([^{}]*)\}")
 
 
 @dataclass(frozen=True)
@@ -52,17 +54,16 @@ class AuditError(Exception):
 # ---------------------------------------------------------------- reading the plan
 
 
-def load_synth(out: Path) -> dict[str, dict]:
-    files = sorted(Path(out).glob("stacks/*/cdk.tf.json"))
-    if not files:
-        raise AuditError(f"{out}: no synthesized stacks (expected {out}/stacks/<stack>/cdk.tf.json); synth first")
-    return {f.parent.name: json.loads(f.read_text()) for f in files}
+def load_synth(out: Path) -> Synth:
+    try:
+        return load_out(out)
+    except SynthError as exc:
+        raise AuditError(f"{out}: {exc}") from None
 
 
 def resources(synth: dict[str, dict], rtype: str) -> list[tuple[str, str, dict]]:
     """(stack, name, config) for every resource of a type, stacks in order."""
-    return [(stack, name, cfg) for stack, doc in synth.items()
-            for name, cfg in (doc.get("resource", {}).get(rtype) or {}).items()]
+    return [(r.stack, r.name, r.body) for r in Synth(synth).resources(rtype)]
 
 
 class State:
@@ -73,6 +74,7 @@ class State:
         self.values = values or {}  # stack -> address -> attributes
         self.outputs = outputs or {}  # stack -> output -> value
         self.loaded = bool(self.values)
+        self._resolver: refs.Resolver | None = None
 
     @classmethod
     def from_terraform(cls, out: Path, stacks: Iterable[str]) -> State:
@@ -97,21 +99,17 @@ class State:
                 todo.extend(module.get("child_modules", []))
         return cls(values, outputs)
 
-    def expression(self, stack: str, expr: str) -> str:
-        parts = expr.split(".")
-        if len(parts) == 5 and parts[:2] == ["data", "terraform_remote_state"] and parts[3] == "outputs":
-            remote = self.values.get(stack, {}).get(f"data.terraform_remote_state.{parts[2]}", {})
-            value = (remote.get("outputs") or {}).get(parts[4])
-            if value is None:
-                value = next((o[parts[4]] for o in self.outputs.values() if parts[4] in o), None)
-            return value if isinstance(value, str) else ANY
-        if len(parts) == 3 and parts[0].startswith("aws_"):
-            value = self.values.get(stack, {}).get(f"{parts[0]}.{parts[1]}", {}).get(parts[2])
-            return value if isinstance(value, str) else ANY
-        return ANY
-
     def text(self, stack: str, value: str) -> str:
-        return _REF.sub(lambda m: self.expression(stack, m.group(1).strip()), value)
+        """References resolved to the applied values (the model's Live strategy); unknown ones match anything."""
+        if self._resolver is None:
+            known: dict[str, dict] = {}
+            for st, addresses in self.values.items():
+                for address in addresses:
+                    rtype, _, name = address.partition(".")
+                    if rtype != "data":
+                        known.setdefault(st, {"resource": {}})["resource"].setdefault(rtype, {})[name] = {}
+            self._resolver = refs.Resolver(known, refs.Live(self.values, self.outputs, ANY))
+        return self._resolver.text(stack, value)
 
     def address_value(self, stack: str, rtype: str, name: str, attr: str) -> str | None:
         value = self.values.get(stack, {}).get(f"{rtype}.{name}", {}).get(attr)
@@ -119,91 +117,6 @@ class State:
 
 
 # ---------------------------------------------------------------- comparing documents
-
-
-def _norm(value):
-    """Order-free form of a policy element: one-element lists are scalars' lists, lists sorted."""
-    if isinstance(value, dict):
-        return {k: _norm(v) for k, v in sorted(value.items())}
-    if isinstance(value, list | tuple):
-        items = [_norm(v) for v in value]
-        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True))
-    return value
-
-
-def normalize_policy(doc) -> list[dict]:
-    """Statements of a policy in a canonical form (lists for Action/Resource/Principal values...)."""
-    if isinstance(doc, str):
-        doc = json.loads(doc)
-    statements = doc.get("Statement", [])
-    if isinstance(statements, dict):
-        statements = [statements]
-    out = []
-    for st in statements:
-        st = dict(st)
-        for key in ("Action", "NotAction", "Resource", "NotResource"):
-            if key in st and isinstance(st[key], str):
-                st[key] = [st[key]]
-        if isinstance(st.get("Principal"), dict):
-            st["Principal"] = {k: [v] if isinstance(v, str) else v for k, v in st["Principal"].items()}
-        if isinstance(st.get("Condition"), dict):
-            st["Condition"] = {op: {k: [v] if not isinstance(v, list) else v for k, v in kv.items()}
-                               for op, kv in st["Condition"].items()}
-        if st.get("Sid") == "":
-            del st["Sid"]
-        out.append(_norm(st))
-    return sorted(out, key=lambda v: json.dumps(v, sort_keys=True))
-
-
-def _matches(planned, live) -> bool:
-    if isinstance(planned, str):
-        if ANY not in planned:
-            if isinstance(live, bool):
-                return planned == str(live).lower()
-            return planned == (live if isinstance(live, str) else str(live))
-        pattern = "^" + ".*".join(re.escape(p) for p in planned.split(ANY)) + "$"
-        return isinstance(live, str) and re.match(pattern, live, re.S) is not None
-    if isinstance(planned, dict):
-        return isinstance(live, dict) and planned.keys() == live.keys() and all(
-            _matches(planned[k], live[k]) for k in planned)
-    if isinstance(planned, list):
-        if not isinstance(live, list) or len(planned) != len(live):
-            return False
-        remaining = list(live)
-        for item in planned:
-            hit = next((i for i, c in enumerate(remaining) if _matches(item, c)), None)
-            if hit is None:
-                return False
-            remaining.pop(hit)
-        return True
-    return planned == live
-
-
-def _label(st: dict) -> str:
-    sid = st.get("Sid")
-    if sid:
-        return f"Sid {sid}"
-    return f"{st.get('Effect')} {','.join(st.get('Action') or st.get('NotAction') or [])}"[:120]
-
-
-def policy_differences(planned_doc, live_doc) -> list[str]:
-    """What differs between a planned and a live policy: statements added, missing or changed."""
-    planned, live = normalize_policy(planned_doc), normalize_policy(live_doc)
-    unmatched_live = list(live)
-    missing = []
-    for st in planned:
-        hit = next((i for i, c in enumerate(unmatched_live) if _matches(st, c)), None)
-        if hit is None:
-            missing.append(st)
-        else:
-            unmatched_live.pop(hit)
-    problems = []
-    changed = {s.get("Sid") for s in missing if s.get("Sid")} & {s.get("Sid") for s in unmatched_live}
-    for sid in sorted(changed):
-        problems.append(f"statement Sid {sid} differs from the plan")
-    problems += [f"statement not in the plan: {_label(s)}" for s in unmatched_live if s.get("Sid") not in changed]
-    problems += [f"planned statement missing: {_label(s)}" for s in missing if s.get("Sid") not in changed]
-    return problems
 
 
 # ---------------------------------------------------------------- the checks
@@ -231,7 +144,7 @@ def check_trails(synth, state, session) -> list[Finding]:
             expected = state.text(stack, cfg["kms_key_id"])
             if not live.get("KmsKeyId"):
                 findings.append(Finding("trail", trail, "not encrypted with KMS"))
-            elif not _matches(expected, live["KmsKeyId"]):
+            elif not matches(expected, live["KmsKeyId"], ANY):
                 findings.append(Finding("trail", trail, f"KMS key {live['KmsKeyId']} is not the planned {expected}"))
         if cfg.get("is_multi_region_trail") and not live.get("IsMultiRegionTrail"):
             findings.append(Finding("trail", trail, "not multi-Region"))
@@ -360,7 +273,7 @@ def check_buckets(synth, state, session) -> list[Finding]:
                                                              f"planned {default.get('sse_algorithm')}"))
         elif default.get("kms_master_key_id"):
             expected = state.text(stack, default["kms_master_key_id"])
-            if not _matches(expected, live.get("KMSMasterKeyID", "")):
+            if not matches(expected, live.get("KMSMasterKeyID", ""), ANY):
                 findings.append(Finding("s3 encryption", bucket, f"key {live.get('KMSMasterKeyID')} is not the "
                                                                  f"planned {expected}"))
     flags = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
@@ -399,7 +312,7 @@ def check_queues(synth, state, session) -> list[Finding]:
             findings.append(Finding("sqs redrive", queue, "no redrive policy (failed messages are not kept)"))
             continue
         live = json.loads(attrs["RedrivePolicy"])
-        if not _matches(planned.get("deadLetterTargetArn", ANY), live.get("deadLetterTargetArn", "")):
+        if not matches(planned.get("deadLetterTargetArn", ANY), live.get("deadLetterTargetArn", ""), ANY):
             findings.append(Finding("sqs redrive", queue, f"dead-letter queue {live.get('deadLetterTargetArn')} "
                                                           f"is not the planned {planned.get('deadLetterTargetArn')}"))
         if int(live.get("maxReceiveCount", 0)) != int(planned.get("maxReceiveCount", 0)):
@@ -449,10 +362,10 @@ def check_iam(synth, state, session) -> list[Finding]:
             for problem in policy_differences(state.text(stack, doc), live_doc):
                 findings.append(Finding("iam", role, f"inline policy {pname}: {problem}"))
         for arn in sorted(live_arns):
-            if not any(_matches(p, arn) for p in attached[role]):
+            if not any(matches(p, arn, ANY) for p in attached[role]):
                 findings.append(Finding("iam", role, f"attached policy {arn} is not in the plan"))
         for arn in sorted(attached[role]):
-            if not any(_matches(arn, live) for live in live_arns):
+            if not any(matches(arn, live, ANY) for live in live_arns):
                 findings.append(Finding("iam", role, f"planned attached policy {arn} is missing"))
     return findings
 
@@ -529,3 +442,7 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def policy_differences(planned_doc, live_doc) -> list[str]:
+    return _differences(planned_doc, live_doc, ANY)

@@ -23,10 +23,12 @@ from pathlib import Path
 
 from boi_iam import actiondb
 from boi_iam import escalation as esc
-from boi_iam.extract import extract_policies, resolve_text
+from boi_iam.extract import extract_policies
 from boi_iam.guardrails import AUDIT_SERVICES, TRIAGE_ACTIONS
 from boi_iam.protect import categories, service_mutations
 from boi_kms.policy import MAINTENANCE_ACTIONS
+from boi_model.refs import resolve_text
+from boi_model.synth import as_synth
 
 from boi import managed_policies
 from boi.proofs import Proofs, load_matrix
@@ -317,8 +319,7 @@ class Outcomes:
     def sources(self) -> set[str]:
         """Event sources the platform uses: in rule patterns and in publishers' conditions."""
         found = set()
-        for body in self.synth.values():
-            for rule in ((body.get("resource") or {}).get("aws_cloudwatch_event_rule") or {}).values():
+        for _, _, rule in _resources(self.synth, "aws_cloudwatch_event_rule"):
                 pattern = json.loads(rule.get("event_pattern") or "{}")
                 found.update(s for s in pattern.get("source", []) if isinstance(s, str) and s.startswith("boi."))
         for policy in self.policies.of_kind("identity"):
@@ -359,9 +360,8 @@ class Outcomes:
 
 
 def _resources(synth: dict[str, dict], rtype: str):
-    for stack in sorted(synth):
-        for name, body in sorted(((synth[stack].get("resource") or {}).get(rtype) or {}).items()):
-            yield stack, name, body
+    for r in as_synth(synth).resources(rtype):
+        yield r.stack, r.name, r.body
 
 
 # ---- verdicts -------------------------------------------------------------------------------------------

@@ -11,9 +11,11 @@ import re
 from dataclasses import dataclass
 
 from boi_iam.escalation import relevant
-from boi_iam.extract import PolicySet, RoleView, resolve_text
+from boi_iam.extract import PolicySet, RoleView
 from boi_iam.render import check_access_matrix
 from boi_iam.simulate import ANONYMOUS, SimResult, simulation
+from boi_model.refs import resolve_text
+from boi_model.synth import as_synth
 
 from boi import managed_policies
 from boi.docs import load_access_matrix
@@ -74,21 +76,19 @@ class Proofs:
 
     def _keys_by_alias(self) -> dict[str, str]:
         out = {}
-        for stack, body in self.synth.items():
-            for alias in body.get("resource", {}).get("aws_kms_alias", {}).values():
-                address = re.search(r"\$\{(aws_kms_key\.[^.]+)\.", alias["target_key_id"]).group(1)
-                out[alias["name"]] = resolve_text(
-                    self.synth, stack, "${" + address + ".arn}", account_id=self.account, region=self.region
-                )
+        for alias in as_synth(self.synth).resources("aws_kms_alias"):
+            address = re.search(r"\$\{(aws_kms_key\.[^.]+)\.", alias.body["target_key_id"]).group(1)
+            out[alias.body["name"]] = resolve_text(
+                self.synth, alias.stack, "${" + address + ".arn}", account_id=self.account, region=self.region
+            )
         return out
 
     def _db_resource_id(self) -> str:
-        for stack, body in self.synth.items():
-            for address in body.get("resource", {}).get("aws_db_instance", {}):
+        for db in as_synth(self.synth).resources("aws_db_instance"):
                 return resolve_text(
                     self.synth,
-                    stack,
-                    "${aws_db_instance." + address + ".resource_id}",
+                    db.stack,
+                    "${aws_db_instance." + db.name + ".resource_id}",
                     account_id=self.account,
                     region=self.region,
                 )

@@ -46,14 +46,15 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from functools import cache, lru_cache
 from pathlib import Path
 
 from boi_audit.synth_reading import blocks
 from boi_iam.extract import ExtractedPolicy, PolicySet, extract_policies
 from boi_kms.synth_reading import keys_from_synth
+from boi_model.policies import Stmt, covers, statements_of
+from boi_model.synth import Synth, SynthError, load_out
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EXIT_OK, EXIT_ERROR, EXIT_BROADENED = 0, 2, 3
@@ -67,129 +68,6 @@ class ReviewError(Exception):
 
 
 # ---------------------------------------------------------------- statements
-
-
-@dataclass(frozen=True)
-class Stmt:
-    """A policy statement in canonical form. Equality ignores the Sid: matching is by content."""
-
-    effect: str
-    actions: tuple[str, ...] = ()
-    not_actions: tuple[str, ...] = ()
-    resources: tuple[str, ...] = ()
-    not_resources: tuple[str, ...] = ()
-    principals: tuple[str, ...] = ()  # "AWS:arn:...", "Service:x.amazonaws.com"
-    not_principals: tuple[str, ...] = ()
-    conditions: tuple[tuple[str, str, tuple[str, ...]], ...] = ()  # (operator, key, values)
-    sid: str = field(default="", compare=False)
-
-
-def _strings(value) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, list):
-        return [str(v) for v in value]
-    return [str(value)]
-
-
-def _principals(value) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if value == "*":
-        return ("AWS:*",)
-    if isinstance(value, dict):
-        return tuple(sorted(f"{kind}:{v}" for kind, vals in value.items() for v in _strings(vals)))
-    return tuple(sorted(f"AWS:{v}" for v in _strings(value)))
-
-
-def normalize_statement(raw: Mapping) -> Stmt:
-    conditions = []
-    for op, by_key in (raw.get("Condition") or {}).items():
-        for key, values in (by_key or {}).items():
-            conditions.append((op, key.lower(), tuple(sorted(_strings(values)))))
-    return Stmt(
-        effect=str(raw.get("Effect", "Allow")),
-        actions=tuple(sorted({a.lower() for a in _strings(raw.get("Action"))})),
-        not_actions=tuple(sorted({a.lower() for a in _strings(raw.get("NotAction"))})),
-        resources=tuple(sorted(set(_strings(raw.get("Resource"))))),
-        not_resources=tuple(sorted(set(_strings(raw.get("NotResource"))))),
-        principals=_principals(raw.get("Principal")),
-        not_principals=_principals(raw.get("NotPrincipal")),
-        conditions=tuple(sorted(conditions)),
-        sid=str(raw.get("Sid", "")),
-    )
-
-
-def statements_of(document: Mapping) -> list[Stmt]:
-    raw = document.get("Statement") or []
-    return [normalize_statement(s) for s in (raw if isinstance(raw, list) else [raw]) if isinstance(s, dict)]
-
-
-@lru_cache(maxsize=65536)
-def glob_covers(big: str, small: str) -> bool:
-    """Every string matched by glob `small` is matched by glob `big` (IAM wildcards `*` and `?`).
-
-    Sound, not complete: a `*` in `small` is only covered by a `*` in `big`."""
-
-    @cache
-    def walk(i: int, j: int) -> bool:
-        if i == len(big):
-            return j == len(small)
-        if big[i] == "*":
-            return walk(i + 1, j) or (j < len(small) and walk(i, j + 1))
-        if j == len(small):
-            return False
-        if big[i] == "?":
-            return small[j] != "*" and walk(i + 1, j + 1)
-        return small[j] == big[i] and walk(i + 1, j + 1)
-
-    return walk(0, 0)
-
-
-def _all_covered(big: Iterable[str], small: Iterable[str]) -> bool:
-    big = list(big)
-    return all(any(glob_covers(b, s) for b in big) for s in small)
-
-
-def _principals_covered(big: tuple[str, ...], small: tuple[str, ...]) -> bool:
-    def split(p: str) -> tuple[str, str]:
-        kind, _, value = p.partition(":")
-        return kind, value
-
-    for s in small:
-        kind, value = split(s)
-        if not any(bk == kind and glob_covers(bv, value) for bk, bv in map(split, big)):
-            return False
-    return True
-
-
-def covers(big: Stmt, small: Stmt) -> bool:
-    """`big` applies to every request `small` applies to (same effect): actions, resources and
-    principals of `small` are within `big`'s, and every condition of `big` is also on `small`
-    (for positive operators `small` may list fewer values). Not* elements must be equal."""
-    if big.effect != small.effect:
-        return False
-    if (big.not_actions, big.not_resources, big.not_principals) != (
-        small.not_actions,
-        small.not_resources,
-        small.not_principals,
-    ):
-        return False
-    if not (big.actions or big.not_actions) or not _all_covered(big.actions, small.actions):
-        return False
-    if (big.resources or small.resources) and not _all_covered(big.resources, small.resources):
-        return False
-    if (big.principals or small.principals) and not _principals_covered(big.principals, small.principals):
-        return False
-    small_conditions = {(op, key): set(values) for op, key, values in small.conditions}
-    for op, key, values in big.conditions:
-        mine = small_conditions.get((op, key))
-        if mine is None:
-            return False
-        positive = "Not" not in op and not op.startswith(("Null", "Bool"))
-        if not (mine <= set(values) if positive else mine == set(values)):
-            return False
-    return True
 
 
 # ---------------------------------------------------------------- review model
@@ -969,15 +847,11 @@ def render_markdown(review: Review) -> str:
 # ---------------------------------------------------------------- synthesizing the base and head
 
 
-def load_synth(out_dir: Path) -> dict[str, dict]:
-    stacks = Path(out_dir) / "stacks"
-    files = sorted(stacks.glob("*/cdk.tf.json"))
-    if not files:
-        raise ReviewError(f"{out_dir}: no stacks/<stack>/cdk.tf.json (did the synth run?)")
+def load_synth(out_dir: Path) -> Synth:
     try:
-        return {p.parent.name: json.loads(p.read_text()) for p in files}
-    except json.JSONDecodeError as err:
-        raise ReviewError(f"{out_dir}: a cdk.tf.json is not valid JSON: {err}") from err
+        return load_out(out_dir)
+    except SynthError as err:
+        raise ReviewError(f"{out_dir}: {err}") from err
 
 
 def _git(args: Sequence[str], cwd: Path = REPO_ROOT) -> str:

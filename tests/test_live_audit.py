@@ -58,7 +58,7 @@ def test_bad_arguments_exit_2(argv, tmp_path):
 
 def test_no_synthesized_stacks_exit_2(tmp_path, capsys):
     assert la.main(["--env", "local", "--out", str(tmp_path)]) == 2
-    assert "no synthesized stacks" in capsys.readouterr().err
+    assert "no stacks under" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------- against a moto account

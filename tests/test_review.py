@@ -11,9 +11,10 @@ import json
 from pathlib import Path
 
 import pytest
+from boi_model.policies import Stmt, covers, glob_covers
 
 from boi import review as R
-from boi.review import Stmt, covers, diff_synth, glob_covers, render_markdown
+from boi.review import diff_synth, render_markdown
 
 FIXTURES = Path(__file__).parent / "fixtures" / "review"
 STACK = "boi-test-foundation"
@@ -357,7 +358,7 @@ def test_cli_exit_codes_on_synth_dirs(tmp_path, capsys):
     assert "Deny removed" in report.read_text()
     assert json.loads((tmp_path / "r.json").read_text())["permissions_broadened"] is True
     assert R.main([*args, "--after-dir", str(tmp_path / "missing")]) == 2
-    assert "no stacks/<stack>/cdk.tf.json" in capsys.readouterr().err
+    assert "no stacks under" in capsys.readouterr().err
 
 
 def test_cli_bad_ref_is_exit_2(capsys):

@@ -1,38 +1,23 @@
-"""Walks synthesized cdk.tf.json documents (pure)."""
+"""Walks synthesized cdk.tf.json documents through the one model of the output (boi_model)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+
+from boi_model import refs
+from boi_model.synth import Resource, Synth
 
 SKIPPED_LOCAL = "boi_audit_skipped_services"
-_REF = re.compile(r"^\$\{([a-z0-9_]+\.[A-Za-z0-9_-]+)(\.[a-z_]+)?\}(.*)$")
 
-
-@dataclass(frozen=True)
-class Resource:
-    stack: str
-    type: str
-    name: str
-    body: dict
-
-    @property
-    def address(self) -> str:
-        return f"{self.type}.{self.name}"
+__all__ = ["Resource", "block", "blocks", "of_type", "ref", "resources", "skipped_services"]
 
 
 def resources(synth: dict[str, dict], type_prefix: str = "") -> Iterator[Resource]:
-    for stack in sorted(synth):
-        for rtype, by_name in sorted((synth[stack].get("resource") or {}).items()):
-            if not rtype.startswith(type_prefix):
-                continue
-            for name in sorted(by_name):
-                yield Resource(stack, rtype, name, by_name[name])
+    return (r for r in Synth(synth).resources() if r.type.startswith(type_prefix))
 
 
 def of_type(synth: dict[str, dict], rtype: str) -> list[Resource]:
-    return [r for r in resources(synth, rtype) if r.type == rtype]
+    return list(Synth(synth).resources(rtype))
 
 
 def skipped_services(synth: dict[str, dict]) -> set[str]:
@@ -56,10 +41,12 @@ def blocks(value) -> list[dict]:
 
 
 def ref(value) -> str:
-    """`${aws_kms_key.logs.arn}` -> `aws_kms_key.logs`; literals stay as they are."""
+    """`${aws_kms_key.logs.arn}` -> `aws_kms_key.logs` (what follows the reference kept); literals stay."""
     if not isinstance(value, str):
         return str(value)
-    m = _REF.match(value)
-    if m:
-        return m.group(1) + m.group(3)
+    m = refs.TOKEN.match(value)
+    if m and m.group(1) is not None:
+        parsed = refs.parse(m.group(1))
+        if parsed.kind in ("resource", "data"):
+            return parsed.address + value[m.end():]
     return value

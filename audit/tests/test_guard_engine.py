@@ -277,7 +277,7 @@ class Synth:
         self.region = provider["region"]
 
     def resolve(self, stack: str, text: str) -> str:
-        from boi_iam.extract import resolve_text
+        from boi_model.refs import resolve_text
 
         return resolve_text(self.stacks, stack, text, account_id=self.account_id, region=self.region)
 
@@ -439,14 +439,14 @@ class Synth:
 @pytest.fixture(scope="module")
 def dev(tmp_path_factory) -> Synth:
     """The dev environment synthesized by the app's entry point (main.py), read back as JSON."""
-    from boi_iam.extract import load_synth_dir
+    from boi_model.synth import load_out
 
     out = tmp_path_factory.mktemp("guard-synth") / "cdktf.out"
     env = {**os.environ, "BOI_ENV": "dev", "BOI_OUT_DIR": str(out)}
     env.pop("BOI_CONFIG_DIR", None)
     run = subprocess.run([sys.executable, "main.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, f"dev synth failed:\n{run.stdout}\n{run.stderr}"
-    return Synth(load_synth_dir(str(out)))
+    return Synth(load_out(out))
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 
-from .extract import PolicySet, RoleView, resolve_text
+from boi_model.refs import resolve_text
+from boi_model.synth import as_synth
+
+from .extract import PolicySet, RoleView
 from .simulate import simulation
 
 PATH_KINDS = (
@@ -373,9 +376,8 @@ class Model:
         return resolve_text(self.synth, stack, text, account_id=self.a, region=self.r, partition=self.p)
 
     def _resources(self, rtype: str):
-        for stack in sorted(self.synth):
-            for name, body in sorted(((self.synth[stack].get("resource") or {}).get(rtype) or {}).items()):
-                yield stack, name, body
+        for r in as_synth(self.synth).resources(rtype):
+            yield r.stack, r.name, r.body
 
     def _role_by_arn(self, arn: str) -> str | None:
         for name, node in self.nodes.items():

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from boi_model.synth import load_out
 
 from boi_iam import actiondb
-from boi_iam.extract import KINDS, extract_policies, load_synth_dir
+from boi_iam.extract import KINDS, extract_policies
 
 
 @dataclass(frozen=True, order=True)
@@ -256,7 +257,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     policy_set = extract_policies(
-        load_synth_dir(args.out), account_id=args.account, region=args.region, partition=args.partition
+        load_out(args.out), account_id=args.account, region=args.region, partition=args.partition
     )
     for warning in policy_set.warnings:
         print(f"warning: {warning}")

@@ -21,48 +21,17 @@ from importlib import resources
 from typing import Any
 
 import yaml
+from boi_model.refs import Placeholders, Resolver, labels
 
 from boi_iam import actiondb
-from boi_iam.extract import _ARN_RULES, ExtractedPolicy, PolicySet, RoleView, _Resolver, extract_policies
+from boi_iam.extract import ExtractedPolicy, PolicySet, RoleView, extract_policies
 
 MANAGED_POLICIES_FILE = "data/managed_policies.yaml"
 _AWS_MANAGED = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/(.+)$")
-_TOKEN = re.compile(r"\$\$\{|\$\{([^{}]*)\}")
 _ENV_PREFIX = re.compile(r"^(boi-[a-z0-9]+-)")
 NOT_RECORDED = "_not recorded in the JSON_"
 
 # Terraform type -> the noun used in readable resource names, e.g. "(boi-dev-documents bucket)".
-_NOUNS = {
-    "aws_s3_bucket": "bucket",
-    "aws_kms_key": "key",
-    "aws_kms_alias": "key alias",
-    "aws_sqs_queue": "queue",
-    "aws_sns_topic": "topic",
-    "aws_dynamodb_table": "table",
-    "aws_cloudwatch_log_group": "log group",
-    "aws_secretsmanager_secret": "secret",
-    "aws_iam_role": "role",
-    "aws_iam_policy": "policy",
-    "aws_iam_user": "user",
-    "aws_iam_openid_connect_provider": "OIDC provider",
-    "aws_iam_saml_provider": "SAML provider",
-    "aws_db_instance": "database",
-    "aws_rds_cluster": "database cluster",
-    "aws_cloudwatch_event_bus": "event bus",
-    "aws_cloudwatch_event_rule": "event rule",
-    "aws_ecr_repository": "repository",
-    "aws_lambda_function": "function",
-    "aws_ecs_cluster": "cluster",
-    "aws_ecs_service": "service",
-    "aws_ecs_task_definition": "task definition",
-    "aws_cloudtrail": "trail",
-    "aws_sfn_state_machine": "state machine",
-    "aws_ssm_parameter": "parameter",
-    "aws_cognito_user_pool": "user pool",
-    "aws_api_gateway_rest_api": "REST API",
-    "aws_organizations_organizational_unit": "organizational unit",
-    "aws_organizations_policy": "organization policy",
-}
 _KIND_RULE = (
     "Kind is read from the trust policy and the boundary: a federated (web identity) principal makes a "
     "**CI** role, an AWS account or role principal a **human** role, an AWS service principal a "
@@ -297,99 +266,22 @@ def statement_reason(synth: Mapping[str, dict], owner, sid: str | None) -> str |
 
 
 class _Names:
-    """Turns Terraform references into readable names: ``(boi-dev-documents bucket)``, keys by alias."""
+    """Readable names through the model's Labels strategy (boi_model.refs)."""
 
     def __init__(self, synth: Mapping[str, dict], account_id: str, region: str, partition: str):
         self.synth = synth
-        self.account_id, self.region, self.partition = account_id, region, partition
-        self.resolver = _Resolver(synth, account_id, region, partition)
-        self.aliases: dict[tuple[str, str], list[str]] = {}
-        for stack, sj in synth.items():
-            for body in ((sj.get("resource") or {}).get("aws_kms_alias") or {}).values():
-                m = re.fullmatch(
-                    r"\$\{aws_kms_key\.([A-Za-z0-9_-]+)\.(key_id|arn|id)\}", str(body.get("target_key_id"))
-                )
-                if m and isinstance(body.get("name"), str):
-                    self.aliases.setdefault((stack, m.group(1)), []).append(body["name"])
-        # Literal ARNs of resources in these stacks (e.g. in boundaries) read as the same names.
-        self.arn_labels: list[tuple[str, str]] = []
-        labels = []
-        for stack in sorted(synth):
-            for rtype, (name_attr, _template, _others) in sorted(_ARN_RULES.items()):
-                if not name_attr:
-                    continue
-                for name, body in sorted(((synth[stack].get("resource") or {}).get(rtype) or {}).items()):
-                    if not isinstance(body.get(name_attr), str):
-                        continue
-                    values = self.resolver.attributes(stack, rtype, name, body) or {}
-                    label = self.label(stack, rtype, name)
-                    if values.get("arn") and label and "${" not in body[name_attr]:
-                        labels.append((values["arn"], label))
-        self.arn_labels = sorted(labels, key=lambda pair: (-len(pair[0]), pair[0]))
+        self.resolver = labels(synth, account_id, region, partition)
+        self.strategy = self.resolver.strategy
+        self.placeholders = Resolver(synth, Placeholders(account_id, region, partition))
 
     def body(self, stack: str, rtype: str, name: str) -> dict | None:
-        return ((self.synth.get(stack, {}).get("resource") or {}).get(rtype) or {}).get(name)
+        return self.resolver.body(stack, rtype, name)
 
     def label(self, stack: str, rtype: str, name: str) -> str | None:
-        body = self.body(stack, rtype, name)
-        if body is None:
-            return None
-        noun = _NOUNS.get(rtype, rtype.removeprefix("aws_").replace("_", " "))
-        if rtype == "aws_kms_key":
-            aliases = sorted(self.aliases.get((stack, name), []))
-            if aliases:
-                return f"{aliases[0]} {noun}"
-        if rtype in ("aws_iam_openid_connect_provider",) and isinstance(body.get("url"), str):
-            return f"{body['url'].removeprefix('https://')} {noun}"
-        name_attr = (_ARN_RULES.get(rtype) or (None,))[0]
-        literal = body.get(name_attr) if name_attr else None
-        if isinstance(literal, str):
-            return f"{self.text(stack, literal)} {noun}"
-        return f"{name} {noun}"
+        return self.strategy.label(stack, rtype, name)
 
-    def text(self, stack: str, value: str, depth: int = 0) -> str:
-        def replace(m: re.Match) -> str:
-            if m.group(0) == "$${":
-                return "${"
-            return self.expression(stack, m.group(1).strip(), depth) or m.group(0)
-
-        if depth >= 5:
-            return value
-        if "${" not in value:
-            for arn, label in self.arn_labels:
-                if value == arn or value.startswith((arn + "/", arn + ":")):
-                    return f"({label})" + value[len(arn) :]
-            return value
-        return _TOKEN.sub(replace, value)
-
-    def expression(self, stack: str, expr: str, depth: int) -> str | None:
-        parts = expr.split(".")
-        if parts[0] == "data" and len(parts) >= 4:
-            dtype, attr = parts[1], parts[3]
-            if dtype == "aws_caller_identity" and attr == "account_id":
-                return self.account_id
-            if dtype == "aws_region" and attr in ("name", "region", "id"):
-                return self.region
-            if dtype == "aws_partition" and attr == "partition":
-                return self.partition
-            if dtype == "terraform_remote_state" and attr == "outputs" and len(parts) == 5:
-                sources = [
-                    s
-                    for s in sorted(self.synth)
-                    if s != stack and parts[4] in (self.synth[s].get("output") or {})
-                ]
-                if len(sources) == 1:
-                    value = self.synth[sources[0]]["output"][parts[4]].get("value")
-                    if isinstance(value, str):
-                        return self.text(sources[0], value, depth + 1)
-            return None
-        if len(parts) != 3:
-            return None
-        rtype, name, attr = parts
-        label = self.label(stack, rtype, name)
-        if label is None:
-            return None
-        return f"({label})" if attr == "arn" else f"({attr} of {label})"
+    def text(self, stack: str, value: str) -> str:
+        return self.resolver.text(stack, value)
 
 
 # ---- small formatting helpers --------------------------------------------------------------------
@@ -611,8 +503,9 @@ class _Doc:
         return _cell(found) if found else NOT_RECORDED
 
     def _attachment_reasons(self) -> dict[tuple[str, str], str]:
+        # Matched against the extracted roles, so resolved the way the extractor resolves.
         reasons = {}
-        r = self.names.resolver
+        r = self.names.placeholders
         for stack in sorted(self.synth):
             res = self.synth[stack].get("resource") or {}
             for body in (res.get("aws_iam_role_policy_attachment") or {}).values():

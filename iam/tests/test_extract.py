@@ -4,7 +4,9 @@ import re
 from pathlib import Path
 
 import pytest
-from boi_iam.extract import KINDS, UNRESOLVED_MARK, extract_policies, load_synth_dir
+from boi_iam.extract import KINDS, extract_policies
+from boi_model.refs import UNRESOLVED_MARK
+from boi_model.synth import load_out
 
 FIXTURE = Path(__file__).parent / "fixtures" / "synth"
 ACCT, REGION = "111122223333", "us-east-1"
@@ -12,7 +14,7 @@ ACCT, REGION = "111122223333", "us-east-1"
 
 @pytest.fixture(scope="module")
 def synth():
-    return load_synth_dir(FIXTURE)
+    return load_out(FIXTURE)
 
 
 @pytest.fixture(scope="module")

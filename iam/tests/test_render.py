@@ -4,7 +4,7 @@ import re
 from pathlib import Path
 
 import pytest
-from boi_iam.extract import extract_policies, load_synth_dir
+from boi_iam.extract import extract_policies
 from boi_iam.render import (
     NOT_RECORDED,
     RenderError,
@@ -16,6 +16,7 @@ from boi_iam.render import (
     principal_of,
     render_iam_doc,
 )
+from boi_model.synth import load_out
 
 FIXTURE = Path(__file__).parent / "fixtures" / "render"
 ACCT, REGION = "111122223333", "us-east-1"
@@ -40,7 +41,7 @@ MATRIX = {
 
 @pytest.fixture(scope="module")
 def synth():
-    return load_synth_dir(FIXTURE)
+    return load_out(FIXTURE)
 
 
 @pytest.fixture(scope="module")

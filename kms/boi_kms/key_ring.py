@@ -6,6 +6,7 @@ import json
 
 import cdktn
 import jsii
+from boi_model import meta
 from cdktn import Lazy, TerraformResourceLifecycle
 from cdktn_provider_aws.kms_alias import KmsAlias
 from cdktn_provider_aws.kms_key import KmsKey
@@ -16,7 +17,7 @@ from boi_kms.errors import ConfigError
 from boi_kms.policy import KeyPolicy, ServiceGrant, StatementRecord, UsageGrant
 
 # Terraform JSON ignores "//" properties; the rendered docs read the statement reasons from here.
-REASONS_METADATA_PATH = "//.boi_kms_statement_reasons"
+REASONS_METADATA_PATH = f"{meta.COMMENT}.{meta.KMS_REASONS}"
 
 
 @jsii.implements(cdktn.IStringProducer)

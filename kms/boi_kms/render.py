@@ -7,13 +7,12 @@ from datetime import date
 from importlib import resources
 
 import yaml
+from boi_model import refs
 
 from boi_kms.classes import KeyClass
 from boi_kms.policy import effective_principals
 from boi_kms.schedule import load_secret_material, rotation_schedule
 from boi_kms.synth_reading import SynthKey, keys_from_synth
-
-_TERRAFORM_REFERENCE = re.compile(r"\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.[a-z_]+\}")
 
 
 def _load(name: str) -> dict:
@@ -22,7 +21,7 @@ def _load(name: str) -> dict:
 
 def _readable(principal: str) -> str:
     # "${aws_iam_role.pii_writer.arn}" reads better as the resource address it points at.
-    return _TERRAFORM_REFERENCE.sub(lambda m: f"{m.group(1)}.{m.group(2)}", principal)
+    return refs.TOKEN.sub(lambda m: refs.parse(m.group(1)).address if m.group(1) else m.group(0), principal)
 
 
 def _cell(text: object) -> str:

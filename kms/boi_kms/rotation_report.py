@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from boi_model.synth import SynthError, load_out
 from botocore.exceptions import ClientError
 
 from boi_kms.synth_reading import keys_from_synth
@@ -225,14 +226,6 @@ def collect(session, plan: Plan, now: datetime | None = None) -> list[Row]:
     return rows
 
 
-def load_synth_dir(path: Path) -> dict[str, dict]:
-    stacks_dir = path / "stacks" if (path / "stacks").is_dir() else path
-    return {
-        file.parent.name: json.loads(file.read_text(encoding="utf-8"))
-        for file in sorted(stacks_dir.glob("*/cdk.tf.json"))
-    }
-
-
 def format_table(rows: list[Row]) -> str:
     headers = ["kind", "name", "status", "expected", "observed", "last", "next", "detail"]
     cells = [headers] + [
@@ -253,9 +246,10 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
         return 0 if exit_.code == 0 else 2
-    synth = load_synth_dir(args.synth_dir) if args.synth_dir.is_dir() else {}
-    if not synth:
-        print(f"--synth-dir {args.synth_dir}: no stacks/*/cdk.tf.json found", file=sys.stderr)
+    try:
+        synth = load_out(args.synth_dir)
+    except SynthError as exc:
+        print(f"--synth-dir {args.synth_dir}: {exc}", file=sys.stderr)
         return 2
     import boto3  # imported late so --help and argument errors need no AWS SDK setup
 

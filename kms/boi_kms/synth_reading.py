@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 
-KEY_REFERENCE = re.compile(r"aws_kms_key\.([A-Za-z0-9_-]+)\.(arn|key_id|id)\b")
-REMOTE_OUTPUT_REFERENCE = re.compile(
-    r"data\.terraform_remote_state\.[A-Za-z0-9_-]+\.outputs\.([A-Za-z0-9_-]+)"
-)
-REASONS_KEY = "boi_kms_statement_reasons"
+from boi_model import meta, refs
+from boi_model.synth import Synth
+
+REASONS_KEY = meta.KMS_REASONS
 
 
 @dataclass
@@ -37,83 +35,75 @@ def _strings(value, path: str = ""):
         yield path, value
     elif isinstance(value, dict):
         for k, v in value.items():
-            if k != "//":
+            if k != meta.COMMENT:
                 yield from _strings(v, f"{path}.{k}" if path else k)
     elif isinstance(value, list):
         for i, v in enumerate(value):
             yield from _strings(v, f"{path}[{i}]")
 
 
-def _blocks(stack_json: dict):
-    """(address, body) for every resource and data source of a stack."""
-    for kind_prefix, section in (("", "resource"), ("data.", "data")):
-        for rtype, items in (stack_json.get(section) or {}).items():
-            for name, body in (items or {}).items():
-                yield f"{kind_prefix}{rtype}.{name}", body
-
-
 def keys_from_synth(synth: dict[str, dict]) -> list[SynthKey]:
+    model = Synth(synth)
     keys: list[SynthKey] = []
     by_stack_id: dict[tuple[str, str], SynthKey] = {}
-    for stack in sorted(synth):
-        stack_json = synth[stack]
-        resources = stack_json.get("resource") or {}
-        for logical_id, body in sorted((resources.get("aws_kms_key") or {}).items()):
-            try:
-                policy = json.loads(body.get("policy") or "{}")
-            except json.JSONDecodeError:
-                policy = {}
-            tags = body.get("tags") or {}
-            days = body.get("rotation_period_in_days")
-            enabled = bool(body.get("enable_key_rotation"))
-            key = SynthKey(
-                stack=stack,
-                logical_id=logical_id,
-                alias=None,
-                class_name=tags.get("data-class"),
-                rotation_enabled=enabled,
-                rotation_days=(int(days) if days is not None else 365) if enabled else None,
-                description=body.get("description", ""),
-                policy=policy,
-                reasons=dict((body.get("//") or {}).get(REASONS_KEY) or {}),
-            )
-            keys.append(key)
-            by_stack_id[(stack, logical_id)] = key
-        for _alias_id, body in sorted((resources.get("aws_kms_alias") or {}).items()):
-            match = KEY_REFERENCE.search(str(body.get("target_key_id", "")))
-            if match and (stack, match.group(1)) in by_stack_id:
-                by_stack_id[(stack, match.group(1))].alias = body.get("name")
-    _attach_users(synth, by_stack_id)
+    for res in model.resources("aws_kms_key"):
+        body = res.body
+        try:
+            policy = json.loads(body.get("policy") or "{}")
+        except json.JSONDecodeError:
+            policy = {}
+        tags = body.get("tags") or {}
+        days = body.get("rotation_period_in_days")
+        enabled = bool(body.get("enable_key_rotation"))
+        key = SynthKey(
+            stack=res.stack,
+            logical_id=res.name,
+            alias=None,
+            class_name=tags.get("data-class"),
+            rotation_enabled=enabled,
+            rotation_days=(int(days) if days is not None else 365) if enabled else None,
+            description=body.get("description", ""),
+            policy=policy,
+            reasons=dict(res.meta.get(meta.KMS_REASONS) or {}),
+        )
+        keys.append(key)
+        by_stack_id[(res.stack, res.name)] = key
+    for res in model.resources("aws_kms_alias"):
+        target = refs.whole(str(res.body.get("target_key_id", "")))
+        if target and target.type == "aws_kms_key" and (res.stack, target.name) in by_stack_id:
+            by_stack_id[(res.stack, target.name)].alias = res.body.get("name")
+    _attach_users(model, by_stack_id)
     return keys
 
 
-def _attach_users(synth: dict[str, dict], by_stack_id: dict[tuple[str, str], SynthKey]) -> None:
-    # cdktn passes cross-stack references through an output of the producing stack and a
-    # terraform_remote_state data source in the consuming one.
-    outputs: dict[str, SynthKey] = {}
-    for stack, stack_json in synth.items():
-        for name, output in (stack_json.get("output") or {}).items():
-            match = KEY_REFERENCE.search(str(output.get("value", "")))
-            if match and (stack, match.group(1)) in by_stack_id:
-                outputs[name] = by_stack_id[(stack, match.group(1))]
-    for stack in sorted(synth):
-        for address, body in _blocks(synth[stack]):
-            if address.startswith(("aws_kms_key.", "aws_kms_alias.")):
-                continue
-            found: dict[int, SynthKey] = {}
-            attributes: dict[int, list[str]] = {}
-            for path, text in _strings(body):
-                for match in KEY_REFERENCE.finditer(text):
-                    key = by_stack_id.get((stack, match.group(1)))
-                    if key is not None:
-                        found[id(key)] = key
-                        attributes.setdefault(id(key), []).append(path)
-                for match in REMOTE_OUTPUT_REFERENCE.finditer(text):
-                    key = outputs.get(match.group(1))
-                    if key is not None:
-                        found[id(key)] = key
-                        attributes.setdefault(id(key), []).append(path)
-            for key_ref, key in found.items():
-                where = "" if stack == key.stack else f" (stack {stack})"
-                paths = ", ".join(sorted(set(attributes[key_ref])))
-                key.used_by.append(f"{address}{where}: {paths}")
+def _key_of(model: Synth, resolver: refs.Resolver, stack: str, ref: refs.Ref, by_stack_id) -> SynthKey | None:
+    """The key a reference points at, following a cross-stack output to the stack that exports it."""
+    if ref.kind == "resource" and ref.type == "aws_kms_key":
+        return by_stack_id.get((stack, ref.name))
+    if ref.kind == "remote":
+        found = resolver.source_of(stack, ref)
+        if isinstance(found, tuple):
+            source, text = found
+            for inner in refs.find(text):
+                if inner.kind == "resource" and inner.type == "aws_kms_key":
+                    return by_stack_id.get((source, inner.name))
+    return None
+
+
+def _attach_users(model: Synth, by_stack_id: dict[tuple[str, str], SynthKey]) -> None:
+    resolver = refs.Resolver(model, refs.Strategy())
+    for res in model.resources():
+        if res.type in ("aws_kms_key", "aws_kms_alias"):
+            continue
+        found: dict[int, SynthKey] = {}
+        attributes: dict[int, list[str]] = {}
+        for path, text in _strings(res.body):
+            for ref in refs.find(text):
+                key = _key_of(model, resolver, res.stack, ref, by_stack_id)
+                if key is not None:
+                    found[id(key)] = key
+                    attributes.setdefault(id(key), []).append(path)
+        for key_ref, key in found.items():
+            where = "" if res.stack == key.stack else f" (stack {res.stack})"
+            paths = ", ".join(sorted(set(attributes[key_ref])))
+            key.used_by.append(f"{res.address}{where}: {paths}")

@@ -108,13 +108,21 @@ class Synth(dict):
         return Environment.from_dict(found[0])
 
 
+def as_synth(stacks: Mapping[str, dict]) -> Synth:
+    """The readers over a plain stack-name -> JSON mapping (no copy when it already is a Synth)."""
+    return stacks if isinstance(stacks, Synth) else Synth(stacks)
+
+
 def load_out(out: str | Path) -> Synth:
     """Read `<out>/stacks/*/cdk.tf.json`."""
     stacks_dir = Path(out) / "stacks"
     files = sorted(stacks_dir.glob("*/cdk.tf.json"))
     if not files:
         raise SynthError(f"no stacks under {stacks_dir}; run the synth first (make synth)")
-    try:
-        return Synth({p.parent.name: json.loads(p.read_text()) for p in files})
-    except json.JSONDecodeError as exc:
-        raise SynthError(f"{exc.doc[:0]}not valid JSON: {exc}") from None
+    stacks = {}
+    for file in files:
+        try:
+            stacks[file.parent.name] = json.loads(file.read_text())
+        except json.JSONDecodeError as exc:
+            raise SynthError(f"{file}: not valid JSON: {exc}") from None
+    return Synth(stacks)
