@@ -17,8 +17,11 @@ from app.stacks.synth import synth
 if __name__ == "__main__":
     try:
         config_dir = os.environ.get("BOI_CONFIG_DIR")
-        synth(os.environ.get("BOI_ENV", "dev"), os.environ.get("BOI_OUT_DIR", "cdktf.out"),
-              Path(config_dir) if config_dir else None)
+        synth(
+            os.environ.get("BOI_ENV", "dev"),
+            os.environ.get("BOI_OUT_DIR", "cdktf.out"),
+            Path(config_dir) if config_dir else None,
+        )
     except SettingsError as exc:
         print(f"error: settings {exc}", file=sys.stderr)
         sys.exit(2)

@@ -85,9 +85,7 @@ def format_table(rows: dict[str, list[Sample]]) -> str:
     return "\n".join(lines)
 
 
-def run_bench(
-    env_name: str, runs: int, terraform: bool, log_dir: Path
-) -> tuple[dict[str, list[Sample]], dict]:
+def run_bench(env_name: str, runs: int, terraform: bool, log_dir: Path) -> tuple[dict[str, list[Sample]], dict]:
     rows: dict[str, list[Sample]] = {}
     resources: dict[str, int] = {}
     python = sys.executable

@@ -1,8 +1,8 @@
 """The `boi` command: one entry point for the platform's tools.
 
-    boi synth [--env dev]        boi gate ...            boi docs ...
-    boi review ...               boi audit ...           boi iam-report ...
-    boi kms rotation-report ...
+boi synth [--env dev]        boi gate ...            boi docs ...
+boi review ...               boi audit ...           boi iam-report ...
+boi kms rotation-report ...
 """
 
 from __future__ import annotations
@@ -34,12 +34,13 @@ def main(argv: list[str] | None = None) -> int:
 
         env = args[args.index("--env") + 1] if "--env" in args else os.environ.get("BOI_ENV", "dev")
         root = Path(__file__).resolve().parent.parent
-        return subprocess.run([sys.executable, str(root / "main.py")], cwd=root, check=False,
-                              env={**os.environ, "BOI_ENV": env}).returncode
+        return subprocess.run(
+            [sys.executable, str(root / "main.py")], cwd=root, check=False, env={**os.environ, "BOI_ENV": env}
+        ).returncode
     for name, module in COMMANDS.items():
         words = name.split()
         if args[: len(words)] == words:
-            return importlib.import_module(module).main(args[len(words):]) or 0
+            return importlib.import_module(module).main(args[len(words) :]) or 0
     print(f"error: unknown command {args[0]!r}; commands: synth, {', '.join(COMMANDS)}", file=sys.stderr)
     return 2
 

@@ -1,7 +1,7 @@
 """Write docs/security/*.md from the synthesized JSON, so the documents cannot drift.
 
-    python -m boi.docs --out cdktf.out            # write
-    python -m boi.docs --out cdktf.out --check    # exit 1 if a committed document is stale
+python -m boi.docs --out cdktf.out            # write
+python -m boi.docs --out cdktf.out --check    # exit 1 if a committed document is stale
 """
 
 from __future__ import annotations
@@ -76,12 +76,19 @@ def render_all(synth: dict[str, dict], privileges=None) -> dict[str, str]:
     policies = extract_policies(synth, account_id=env.account_id, region=env.region)
     result = privileges if privileges is not None else privileges_of(synth, env)
     if result.violations:
-        raise SystemExit("error: the escalation proofs fail, so the privileged-access section cannot be written:\n  "
-                         + "\n  ".join(result.summary()))
+        raise SystemExit(
+            "error: the escalation proofs fail, so the privileged-access section cannot be written:\n  "
+            + "\n  ".join(result.summary())
+        )
     return {
-        "iam.md": render_iam_doc(synth, account_id=env.account_id, region=env.region, matrix=matrix,
-                                 report_rows=least_privilege_rows(policies, matrix),
-                                 preface=render_privileged_access(result)),
+        "iam.md": render_iam_doc(
+            synth,
+            account_id=env.account_id,
+            region=env.region,
+            matrix=matrix,
+            report_rows=least_privilege_rows(policies, matrix),
+            preface=render_privileged_access(result),
+        ),
         "kms.md": render_kms_doc(synth, classes, date.fromisoformat(env.detail("keys", "schedule_from"))),
         "audit-plan.md": render_audit_plan(synth, load_catalog()),
         "encryption-standards.md": render_encryption_standards(synth),
@@ -95,8 +102,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="compare with the committed documents")
     args = parser.parse_args(argv)
     documents = render_all(load_out(args.out))
-    stale = [name for name, text in documents.items()
-             if not (args.docs / name).is_file() or (args.docs / name).read_text() != text]
+    stale = [
+        name
+        for name, text in documents.items()
+        if not (args.docs / name).is_file() or (args.docs / name).read_text() != text
+    ]
     if args.check:
         for name in stale:
             print(f"stale: docs/security/{name} differs from what the synthesized JSON renders; run `make docs`")

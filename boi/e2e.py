@@ -35,8 +35,7 @@ from boi import terraform as tf
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ENV = "local"
-FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                    "AWS_SESSION_TOKEN": "testing"}
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
 # Terraform speed-ups that are safe against a fresh embedded account (see README "Local apply").
 APPLY_ARGS = ("apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=20")
 DESTROY_ARGS = ("destroy", "-auto-approve", "-input=false", "-no-color", "-parallelism=20", "-refresh=false")
@@ -218,8 +217,14 @@ class Timings:
 def synthesize(out: Path, endpoint: str) -> dict[str, Path]:
     """`python main.py` for `local` with the endpoint setting; stack name -> folder, in dependency order."""
     env = dict(os.environ, BOI_ENV=ENV, BOI_OUT_DIR=str(out), BOI_LOCAL_ENDPOINT=endpoint)
-    proc = subprocess.run([sys.executable, str(REPO_ROOT / "main.py")], cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "main.py")],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if proc.returncode != 0:
         raise E2EError(f"synth failed (exit {proc.returncode}):\n{proc.stderr.strip()[-4000:]}")
     stacks = tf.find_stacks(out)
@@ -268,8 +273,9 @@ def remove_artifacts(uploaded: list[tuple[str, str]]) -> None:
 def terraform(args: tuple[str, ...] | list[str], stack_dir: Path, env: dict[str, str]) -> None:
     """Run one Terraform command; its output goes to <stack>/terraform-<command>.log."""
     terraform_bin = tf.find_terraform()
-    proc = subprocess.Popen([terraform_bin, *args], cwd=stack_dir, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [terraform_bin, *args], cwd=stack_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     try:
         output, _ = proc.communicate(timeout=PHASE_TIMEOUT_S)
     except subprocess.TimeoutExpired:
@@ -281,14 +287,17 @@ def terraform(args: tuple[str, ...] | list[str], stack_dir: Path, env: dict[str,
             output, _ = proc.communicate()
         (stack_dir / f"terraform-{args[0]}.log").write_text(output)
         still = sorted({line.split(":")[0] for line in output.splitlines() if "Still creating" in line})
-        raise E2EError(f"`terraform {args[0]}` in {stack_dir.name} did not finish in {PHASE_TIMEOUT_S} s; "
-                       f"still creating: {', '.join(still) or '?'} (a resource type moto cannot emulate? "
-                       "leave it out through local.skip_services)") from None
+        raise E2EError(
+            f"`terraform {args[0]}` in {stack_dir.name} did not finish in {PHASE_TIMEOUT_S} s; "
+            f"still creating: {', '.join(still) or '?'} (a resource type moto cannot emulate? "
+            "leave it out through local.skip_services)"
+        ) from None
     (stack_dir / f"terraform-{args[0]}.log").write_text(output)
     if proc.returncode != 0:
-        errors = output[output.find("Error:"):] if "Error:" in output else output
-        raise E2EError(f"`terraform {args[0]}` failed in {stack_dir.name} (exit {proc.returncode}):\n"
-                       f"{errors.strip()[-6000:]}")
+        errors = output[output.find("Error:") :] if "Error:" in output else output
+        raise E2EError(
+            f"`terraform {args[0]}` failed in {stack_dir.name} (exit {proc.returncode}):\n{errors.strip()[-6000:]}"
+        )
 
 
 @dataclass
@@ -365,13 +374,20 @@ def leftovers(prefix: str = f"boi-{ENV}") -> list[str]:
     found += [f"bucket {b['Name']}" for b in s3.list_buckets().get("Buckets", []) if b["Name"].startswith(prefix)]
     kms = boto3.client("kms")
     # moto creates "AWS managed" keys (alias/aws/dynamodb, alias/aws/secretsmanager) as customer keys.
-    aws_managed = {a.get("TargetKeyId") for page in kms.get_paginator("list_aliases").paginate()
-                   for a in page["Aliases"] if a["AliasName"].startswith("alias/aws/")}
+    aws_managed = {
+        a.get("TargetKeyId")
+        for page in kms.get_paginator("list_aliases").paginate()
+        for a in page["Aliases"]
+        if a["AliasName"].startswith("alias/aws/")
+    }
     for page in kms.get_paginator("list_keys").paginate():
         for key in page["Keys"]:
             meta = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]
-            if (meta.get("KeyManager") == "CUSTOMER" and key["KeyId"] not in aws_managed
-                    and meta["KeyState"] != "PendingDeletion"):
+            if (
+                meta.get("KeyManager") == "CUSTOMER"
+                and key["KeyId"] not in aws_managed
+                and meta["KeyState"] != "PendingDeletion"
+            ):
                 found.append(f"key {key['KeyId']} ({meta['KeyState']}, {meta.get('Description', '')})")
     trails = boto3.client("cloudtrail").describe_trails(includeShadowTrails=False).get("trailList", [])
     found += [f"trail {t['Name']}" for t in trails if t["Name"].startswith(prefix)]
@@ -384,8 +400,9 @@ def leftovers(prefix: str = f"boi-{ENV}") -> list[str]:
 
 
 @contextlib.contextmanager
-def deployment(workdir: Path | None = None, *, keep: bool = False,
-               timings: Timings | None = None) -> Iterator[Deployment]:
+def deployment(
+    workdir: Path | None = None, *, keep: bool = False, timings: Timings | None = None
+) -> Iterator[Deployment]:
     """Start the server, apply every stack, yield; then destroy (and list what is left) and stop the
     server, whatever happened."""
     reason = tf.terraform_available()
@@ -428,8 +445,9 @@ def deployment(workdir: Path | None = None, *, keep: bool = False,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m boi.e2e", description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path, help="keep the synth, state and logs here (default: a temp dir)")
-    parser.add_argument("--keep", action="store_true",
-                        help="do not destroy (the server still stops, so this only keeps files to read)")
+    parser.add_argument(
+        "--keep", action="store_true", help="do not destroy (the server still stops, so this only keeps files to read)"
+    )
     parser.add_argument("--no-audit", action="store_true", help="skip the live audit phase")
     args = parser.parse_args(argv)
 

@@ -169,15 +169,11 @@ def load_suppressions(path: Path) -> list[Suppression]:
     for index, entry in enumerate(data):
         where = f"{path}: entry {index}"
         if not isinstance(entry, dict):
-            problems.append(
-                f"{where}: is {entry!r}; expected a mapping with keys {', '.join(SUPPRESSION_FIELDS)}"
-            )
+            problems.append(f"{where}: is {entry!r}; expected a mapping with keys {', '.join(SUPPRESSION_FIELDS)}")
             continue
         unknown = sorted(set(entry) - set(SUPPRESSION_FIELDS))
         for key in unknown:
-            problems.append(
-                f"{where}: unknown field {key!r}; allowed fields: {', '.join(SUPPRESSION_FIELDS)}"
-            )
+            problems.append(f"{where}: unknown field {key!r}; allowed fields: {', '.join(SUPPRESSION_FIELDS)}")
         values = {}
         for name in SUPPRESSION_FIELDS:
             value = entry.get(name)
@@ -185,9 +181,7 @@ def load_suppressions(path: Path) -> list[Suppression]:
                 hint = " (every suppression needs a reason a reviewer can read)" if name == "reason" else ""
                 problems.append(f"{where}: field {name!r} is missing or empty (value {value!r}){hint}")
             elif not isinstance(value, str):
-                problems.append(
-                    f"{where}: field {name!r} = {value!r} is a {type(value).__name__}; expected text"
-                )
+                problems.append(f"{where}: field {name!r} = {value!r} is a {type(value).__name__}; expected text")
             else:
                 values[name] = value.strip()
         if "check" in values and not _CHECK_ID.match(values["check"]):
@@ -278,9 +272,7 @@ def run_checkov(stacks: dict[str, Path]) -> CheckovReport:
     try:
         output = json.loads(proc.stdout)
     except json.JSONDecodeError as err:
-        raise GateError(
-            f"checkov printed no JSON report: {proc.stdout[:500]!r}\n{proc.stderr[-2000:]}"
-        ) from err
+        raise GateError(f"checkov printed no JSON report: {proc.stdout[:500]!r}\n{proc.stderr[-2000:]}") from err
     return parse_checkov_output(output, stacks, seconds)
 
 
@@ -373,9 +365,7 @@ def parse_checkov_output(output: dict | list, stacks: dict[str, Path], seconds: 
 # ---------------------------------------------------------------- verdict
 
 
-def apply_suppressions(
-    report: CheckovReport, suppressions: list[Suppression], stacks: Sequence[str]
-) -> GateResult:
+def apply_suppressions(report: CheckovReport, suppressions: list[Suppression], stacks: Sequence[str]) -> GateResult:
     """Pure: checkov records + reviewed suppressions -> verdict. Each entry covers one resource+check."""
 
     # `stack` may be a glob (boi-*-platform) so one reviewed entry covers every environment.
@@ -391,9 +381,7 @@ def apply_suppressions(
         if record.result == "PASSED":
             summary.passed += 1
             continue
-        match = next(
-            (s for s in suppressions if matches(s, record.stack, record.resource, record.check_id)), None
-        )
+        match = next((s for s in suppressions if matches(s, record.stack, record.resource, record.check_id)), None)
         if match is None:
             summary.failed += 1
             failures.append(record)
@@ -562,12 +550,8 @@ def format_summary(result: GateResult) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m boi.gate", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--out", type=Path, default=Path("cdktf.out"), help="synth output folder (default cdktf.out)"
-    )
-    parser.add_argument(
-        "--suppressions", type=Path, default=DEFAULT_SUPPRESSIONS, help="reviewed suppressions YAML"
-    )
+    parser.add_argument("--out", type=Path, default=Path("cdktf.out"), help="synth output folder (default cdktf.out)")
+    parser.add_argument("--suppressions", type=Path, default=DEFAULT_SUPPRESSIONS, help="reviewed suppressions YAML")
     parser.add_argument("--sarif", type=Path, help="also write a SARIF 2.1.0 log here")
     parser.add_argument("--json", action="store_true", help="print the result as JSON instead of the summary")
     parser.add_argument("--terraform", action="store_true", help="also terraform init+validate every stack")

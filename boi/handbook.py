@@ -297,10 +297,10 @@ def _key_aliases(synth: dict[str, dict], policy_set) -> dict[str, str]:
     """Placeholder key ARN (as the extractor resolves it) -> alias name from aws_kms_alias."""
     by_address = {}
     for resource in as_synth(synth).resources("aws_kms_alias"):
-            alias = resource.body
-            match = re.search(r"\$\{(aws_kms_key\.[^.}]+)\.", str(alias.get("target_key_id", "")))
-            if match:
-                by_address[match.group(1)] = str(alias.get("name", "")).removeprefix("alias/")
+        alias = resource.body
+        match = re.search(r"\$\{(aws_kms_key\.[^.}]+)\.", str(alias.get("target_key_id", "")))
+        if match:
+            by_address[match.group(1)] = str(alias.get("name", "")).removeprefix("alias/")
     return {
         p.target: by_address[p.owner.address]
         for p in policy_set.of_kind("key")

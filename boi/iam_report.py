@@ -63,9 +63,7 @@ def build(out: Path, matrix_path: Path | None) -> dict:
                 "sid": s["sid"],
                 "policy": s["owner"],
                 "actions": s["actions"],
-                "reason": statement_reason(synth, owners[s["owner"]], s["sid"])
-                if s["owner"] in owners
-                else None,
+                "reason": statement_reason(synth, owners[s["owner"]], s["sid"]) if s["owner"] in owners else None,
             }
             for s in report["resource_star"]
         ]
@@ -81,8 +79,7 @@ def build(out: Path, matrix_path: Path | None) -> dict:
                 "beyond_needed": row["extra"],
                 "resource_star": star,
                 "conditions": [
-                    {"sid": c["sid"], "operator": c["operator"], "key": c["key"]}
-                    for c in report["conditions"]
+                    {"sid": c["sid"], "operator": c["operator"], "key": c["key"]} for c in report["conditions"]
                 ],
                 "not_action_statements": [s["sid"] for s in report["not_action_statements"]],
                 "managed_policy_arns": report["managed_policy_arns"],
@@ -165,9 +162,7 @@ def format_text(data: dict) -> str:
         if r["not_action_statements"]:
             lines += _wrap("NotAction/NotResource statements (not expanded)", r["not_action_statements"])
         if r["managed_policy_arns"]:
-            lines += _wrap(
-                "AWS managed policies (content not in the JSON, not counted)", r["managed_policy_arns"]
-            )
+            lines += _wrap("AWS managed policies (content not in the JSON, not counted)", r["managed_policy_arns"])
     if data["matrix_principals_without_role"]:
         lines += ["", "matrix principals with no role in the synthesized JSON: "
                   + ", ".join(data["matrix_principals_without_role"])]  # fmt: skip

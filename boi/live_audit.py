@@ -69,8 +69,9 @@ def resources(synth: dict[str, dict], rtype: str) -> list[tuple[str, str, dict]]
 class State:
     """Real attribute values per stack from `terraform show -json`, to resolve `${...}` references."""
 
-    def __init__(self, values: dict[str, dict[str, dict]] | None = None,
-                 outputs: dict[str, dict[str, object]] | None = None) -> None:
+    def __init__(
+        self, values: dict[str, dict[str, dict]] | None = None, outputs: dict[str, dict[str, object]] | None = None
+    ) -> None:
         self.values = values or {}  # stack -> address -> attributes
         self.outputs = outputs or {}  # stack -> output -> value
         self.loaded = bool(self.values)
@@ -156,8 +157,10 @@ def check_config(synth, state, session) -> list[Finding]:
     cfg_client = session.client("config")
     recorders = resources(synth, "aws_config_configuration_recorder")
     if recorders:
-        statuses = {s["name"]: s for s in
-                    cfg_client.describe_configuration_recorder_status().get("ConfigurationRecordersStatus", [])}
+        statuses = {
+            s["name"]: s
+            for s in cfg_client.describe_configuration_recorder_status().get("ConfigurationRecordersStatus", [])
+        }
         for _, _, cfg in recorders:
             status = statuses.get(cfg["name"])
             if status is None:
@@ -188,8 +191,11 @@ def _key_ids(synth, state, session) -> dict[tuple[str, str], str]:
     if len(ids) == len(resources(synth, "aws_kms_key")):
         return ids
     kms = session.client("kms")
-    live_aliases = {a["AliasName"]: a.get("TargetKeyId") for page in kms.get_paginator("list_aliases").paginate()
-                    for a in page["Aliases"]}
+    live_aliases = {
+        a["AliasName"]: a.get("TargetKeyId")
+        for page in kms.get_paginator("list_aliases").paginate()
+        for a in page["Aliases"]
+    }
     for stack, _, cfg in resources(synth, "aws_kms_alias"):
         m = re.fullmatch(r"\$\{aws_kms_key\.([^.]+)\.(?:key_id|arn|id)\}", cfg.get("target_key_id", ""))
         if m and (stack, m.group(1)) not in ids and live_aliases.get(cfg.get("name")):
@@ -203,9 +209,14 @@ def check_keys(synth, state, session) -> list[Finding]:
     findings = []
     for row in collect(session, plan_from_synth(synth)):
         if row.kind == "key" and row.status != OK:
-            findings.append(Finding("kms rotation", row.name,
-                                    f"{row.status}: expected {row.expected}, observed {row.observed}"
-                                    + (f" ({row.detail})" if row.detail else "")))
+            findings.append(
+                Finding(
+                    "kms rotation",
+                    row.name,
+                    f"{row.status}: expected {row.expected}, observed {row.observed}"
+                    + (f" ({row.detail})" if row.detail else ""),
+                )
+            )
     kms = session.client("kms")
     aliases = {}
     for stack, _, cfg in resources(synth, "aws_kms_alias"):
@@ -269,13 +280,19 @@ def check_buckets(synth, state, session) -> list[Finding]:
             continue
         live = (live_rules[0] if live_rules else {}).get("ApplyServerSideEncryptionByDefault", {})
         if live.get("SSEAlgorithm") != default.get("sse_algorithm"):
-            findings.append(Finding("s3 encryption", bucket, f"algorithm {live.get('SSEAlgorithm')} is not the "
-                                                             f"planned {default.get('sse_algorithm')}"))
+            findings.append(
+                Finding(
+                    "s3 encryption",
+                    bucket,
+                    f"algorithm {live.get('SSEAlgorithm')} is not the planned {default.get('sse_algorithm')}",
+                )
+            )
         elif default.get("kms_master_key_id"):
             expected = state.text(stack, default["kms_master_key_id"])
             if not matches(expected, live.get("KMSMasterKeyID", ""), ANY):
-                findings.append(Finding("s3 encryption", bucket, f"key {live.get('KMSMasterKeyID')} is not the "
-                                                                 f"planned {expected}"))
+                findings.append(
+                    Finding("s3 encryption", bucket, f"key {live.get('KMSMasterKeyID')} is not the planned {expected}")
+                )
     flags = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
     for stack, _, cfg in resources(synth, "aws_s3_bucket_public_access_block"):
         bucket = _name_of("aws_s3_bucket", stack, cfg.get("bucket", ""), names)
@@ -289,8 +306,9 @@ def check_buckets(synth, state, session) -> list[Finding]:
             continue
         off = [f for f in flags if planned[f] and not live.get(f)]
         if off:
-            findings.append(Finding("s3 public access", bucket, f"public access block is permissive: "
-                                                                f"{', '.join(off)} off"))
+            findings.append(
+                Finding("s3 public access", bucket, f"public access block is permissive: {', '.join(off)} off")
+            )
     return findings
 
 
@@ -313,11 +331,23 @@ def check_queues(synth, state, session) -> list[Finding]:
             continue
         live = json.loads(attrs["RedrivePolicy"])
         if not matches(planned.get("deadLetterTargetArn", ANY), live.get("deadLetterTargetArn", ""), ANY):
-            findings.append(Finding("sqs redrive", queue, f"dead-letter queue {live.get('deadLetterTargetArn')} "
-                                                          f"is not the planned {planned.get('deadLetterTargetArn')}"))
+            findings.append(
+                Finding(
+                    "sqs redrive",
+                    queue,
+                    f"dead-letter queue {live.get('deadLetterTargetArn')} "
+                    f"is not the planned {planned.get('deadLetterTargetArn')}",
+                )
+            )
         if int(live.get("maxReceiveCount", 0)) != int(planned.get("maxReceiveCount", 0)):
-            findings.append(Finding("sqs redrive", queue, f"maxReceiveCount {live.get('maxReceiveCount')} is not "
-                                                          f"the planned {planned.get('maxReceiveCount')}"))
+            findings.append(
+                Finding(
+                    "sqs redrive",
+                    queue,
+                    f"maxReceiveCount {live.get('maxReceiveCount')} is not "
+                    f"the planned {planned.get('maxReceiveCount')}",
+                )
+            )
     return findings
 
 
@@ -344,11 +374,16 @@ def check_iam(synth, state, session) -> list[Finding]:
             attached[role].add(state.text(stack, cfg["policy_arn"]))
     for role in sorted(inline):
         try:
-            live_names = [n for page in iam.get_paginator("list_role_policies").paginate(RoleName=role)
-                          for n in page["PolicyNames"]]
-            live_arns = [p["PolicyArn"] for page in
-                         iam.get_paginator("list_attached_role_policies").paginate(RoleName=role)
-                         for p in page["AttachedPolicies"]]
+            live_names = [
+                n
+                for page in iam.get_paginator("list_role_policies").paginate(RoleName=role)
+                for n in page["PolicyNames"]
+            ]
+            live_arns = [
+                p["PolicyArn"]
+                for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=role)
+                for p in page["AttachedPolicies"]
+            ]
         except Exception as exc:  # noqa: BLE001
             findings.append(Finding("iam", role, f"role cannot be read ({_error_code(exc)})"))
             continue
@@ -371,8 +406,12 @@ def check_iam(synth, state, session) -> list[Finding]:
 
 
 CHECKS: dict[str, Callable] = {
-    "trail": check_trails, "config": check_config, "kms": check_keys, "s3": check_buckets,
-    "sqs": check_queues, "iam": check_iam,
+    "trail": check_trails,
+    "config": check_config,
+    "kms": check_keys,
+    "s3": check_buckets,
+    "sqs": check_queues,
+    "iam": check_iam,
 }
 
 
@@ -400,8 +439,7 @@ def format_table(findings: list[Finding]) -> str:
 def _has_terraform_state(out: Path, stacks: Iterable[str]) -> bool:
     from boi import terraform as tf
 
-    return tf.terraform_available() is None and all(
-        (Path(out) / "stacks" / s / ".terraform").is_dir() for s in stacks)
+    return tf.terraform_available() is None and all((Path(out) / "stacks" / s / ".terraform").is_dir() for s in stacks)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -409,8 +447,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--env", required=True, help="the environment the synth must describe (checked)")
     parser.add_argument("--out", type=Path, default=Path("cdktf.out"), help="synth output folder (the plan)")
     parser.add_argument("--json", action="store_true", help="print the findings as JSON")
-    parser.add_argument("--state", choices=("auto", "terraform", "none"), default="auto",
-                        help="resolve references from `terraform show -json` (auto: when the stacks are initialized)")
+    parser.add_argument(
+        "--state",
+        choices=("auto", "terraform", "none"),
+        default="auto",
+        help="resolve references from `terraform show -json` (auto: when the stacks are initialized)",
+    )
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
@@ -433,8 +475,16 @@ def main(argv: list[str] | None = None) -> int:
     session = boto3.Session(region_name=settings.region)
     findings = audit(synth, session, state)
     if args.json:
-        print(json.dumps({"environment": settings.name, "resolved_from_state": state.loaded,
-                          "findings": [asdict(f) for f in findings]}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "environment": settings.name,
+                    "resolved_from_state": state.loaded,
+                    "findings": [asdict(f) for f in findings],
+                },
+                indent=2,
+            )
+        )
     else:
         print(format_table(findings))
     return 1 if findings else 0

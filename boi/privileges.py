@@ -320,8 +320,8 @@ class Outcomes:
         """Event sources the platform uses: in rule patterns and in publishers' conditions."""
         found = set()
         for _, _, rule in _resources(self.synth, "aws_cloudwatch_event_rule"):
-                pattern = json.loads(rule.get("event_pattern") or "{}")
-                found.update(s for s in pattern.get("source", []) if isinstance(s, str) and s.startswith("boi."))
+            pattern = json.loads(rule.get("event_pattern") or "{}")
+            found.update(s for s in pattern.get("source", []) if isinstance(s, str) and s.startswith("boi."))
         for policy in self.policies.of_kind("identity"):
             for st in policy.document.get("Statement", []):
                 for block in (st.get("Condition") or {}).values():
@@ -505,9 +505,7 @@ def prove(
     started = time.perf_counter()
     policies = extract_policies(synth, account_id=env.account_id, region=env.region)
     matrix = matrix if matrix is not None else load_matrix(env)
-    proofs = Proofs(
-        synth, policies, matrix, prefix=env.prefix, account_id=env.account_id, region=env.region
-    )
+    proofs = Proofs(synth, policies, matrix, prefix=env.prefix, account_id=env.account_id, region=env.region)
 
     def short(name: str) -> str:
         return name.removeprefix(env.prefix + "-")

@@ -85,13 +85,13 @@ class Proofs:
 
     def _db_resource_id(self) -> str:
         for db in as_synth(self.synth).resources("aws_db_instance"):
-                return resolve_text(
-                    self.synth,
-                    db.stack,
-                    "${aws_db_instance." + db.name + ".resource_id}",
-                    account_id=self.account,
-                    region=self.region,
-                )
+            return resolve_text(
+                self.synth,
+                db.stack,
+                "${aws_db_instance." + db.name + ".resource_id}",
+                account_id=self.account,
+                region=self.region,
+            )
         raise ValueError("no aws_db_instance in the synthesized JSON")
 
     def resource_arn(self, asset: dict) -> str:

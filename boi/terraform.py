@@ -247,9 +247,7 @@ def parse_validate_output(stack: str, stdout: str) -> list[Diagnostic]:
     try:
         report = json.loads(stdout)
     except json.JSONDecodeError as err:
-        raise TerraformSetupError(
-            f"[{stack}] terraform validate -json printed no JSON: {stdout[:500]!r}"
-        ) from err
+        raise TerraformSetupError(f"[{stack}] terraform validate -json printed no JSON: {stdout[:500]!r}") from err
     diagnostics = []
     for item in report.get("diagnostics", []):
         rng = item.get("range") or {}
@@ -281,9 +279,7 @@ def init_and_validate(stack_dir: Path, *, env: dict[str, str] | None = None) -> 
         init(stack_dir, backend=False, env=env)
     except TerraformSetupError as err:
         return [
-            Diagnostic(
-                stack=Path(stack_dir).name, severity="error", summary="terraform init failed", detail=str(err)
-            )
+            Diagnostic(stack=Path(stack_dir).name, severity="error", summary="terraform init failed", detail=str(err))
         ]
     return validate(stack_dir, env=env)
 

@@ -33,8 +33,9 @@ def differences(actual, expected, path: str = "") -> list[str]:
     if isinstance(expected, list):
         if not isinstance(actual, list) or len(actual) != len(expected):
             return [f"{path}: expected {expected!r}, got {actual!r}"]
-        return [d for i, (a, e) in enumerate(zip(actual, expected, strict=True))
-                for d in differences(a, e, f"{path}[{i}]")]
+        return [
+            d for i, (a, e) in enumerate(zip(actual, expected, strict=True)) for d in differences(a, e, f"{path}[{i}]")
+        ]
     return [] if actual == expected else [f"{path}: expected {expected!r}, got {actual!r}"]
 
 

@@ -14,8 +14,9 @@ pytestmark = pytest.mark.slow
 def test_committed_documents_are_fresh(dev, dev_privileges):
     rendered = render_all(dev, dev_privileges)
     assert set(rendered) == {"iam.md", "kms.md", "audit-plan.md", "encryption-standards.md"}
-    stale = [name for name, text in rendered.items()
-             if not (DOCS / name).is_file() or (DOCS / name).read_text() != text]
+    stale = [
+        name for name, text in rendered.items() if not (DOCS / name).is_file() or (DOCS / name).read_text() != text
+    ]
     assert stale == [], f"stale documents {stale}: run `make synth docs` and commit docs/security"
 
 
@@ -42,7 +43,7 @@ def test_the_iam_document_opens_with_privileged_access(dev, dev_privileges):
     text = render_all(dev, dev_privileges)["iam.md"]
     first = text.index("## Privileged access")
     assert first < text.index("## Role index")
-    table = text[first:text.index("## Role index")]
+    table = text[first : text.index("## Role index")]
     for principal in ("break-glass", "foundation-deploy", "platform-deploy"):
         assert f"**{principal}**" in table
     assert "### Who reads or writes PII directly" in table

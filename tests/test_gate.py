@@ -33,9 +33,7 @@ def test_committed_suppressions_file_loads():
 
 
 def test_valid_entry_loads(tmp_path):
-    [s] = gate.load_suppressions(
-        write(tmp_path, entry_yaml("storage", "aws_s3_bucket.docs", "CKV_AWS_18", "why"))
-    )
+    [s] = gate.load_suppressions(write(tmp_path, entry_yaml("storage", "aws_s3_bucket.docs", "CKV_AWS_18", "why")))
     assert (s.index, s.stack, s.resource, s.check, s.reason) == (
         0,
         "storage",
@@ -187,8 +185,7 @@ def test_checkov_finds_the_unencrypted_bucket(checkov_report):
     assert ("storage", "aws_kms_key.docs", "CKV_AWS_7") in failed  # restored from "resource.docs"
     assert ("storage", "data.aws_availability_zones.azs", "CKV_AWS_394") in failed  # from "data.azs"
     assert not any(
-        r.resource.split(".")[0] in ("resource", "data") and r.resource.count(".") == 1
-        for r in checkov_report.records
+        r.resource.split(".")[0] in ("resource", "data") and r.resource.count(".") == 1 for r in checkov_report.records
     )
     assert checkov_report.parsing_errors == []
 
@@ -198,9 +195,7 @@ def test_unsuppressed_failure_fails_and_is_listed(cached_checkov):
     result = gate.apply_suppressions(cached_checkov, [], ["keys", "storage"])
     assert not result.ok
     summary = gate.format_summary(result)
-    assert (
-        "storage  aws_s3_bucket.docs  CKV_AWS_145  Ensure that S3 buckets are encrypted with KMS" in summary
-    )
+    assert "storage  aws_s3_bucket.docs  CKV_AWS_145  Ensure that S3 buckets are encrypted with KMS" in summary
     assert result.stacks["storage"].failed >= 1 and result.stacks["storage"].passed >= 1
 
 
@@ -251,9 +246,7 @@ def test_cli_exit_codes_json_and_sarif(tmp_path, cached_checkov, capsys):
 
     full = write(tmp_path, suppress_all(cached_checkov, "fixture"), "full.yaml")
     sarif_path = tmp_path / "gate.sarif"
-    code = gate.main(
-        ["--out", str(FIXTURE_OUT), "--suppressions", str(full), "--sarif", str(sarif_path), "--json"]
-    )
+    code = gate.main(["--out", str(FIXTURE_OUT), "--suppressions", str(full), "--sarif", str(sarif_path), "--json"])
     assert code == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["ok"] is True and printed["failures"] == []
@@ -278,7 +271,5 @@ def test_stack_glob_covers_every_environment_and_can_go_stale(tmp_path, cached_c
     assert result.ok, gate.format_summary(result)
 
     stale = entry_yaml("boi-*-platform", "aws_s3_bucket.docs", "CKV_AWS_18")
-    result = gate.apply_suppressions(
-        cached_checkov, gate.load_suppressions(write(tmp_path, text + stale)), []
-    )
+    result = gate.apply_suppressions(cached_checkov, gate.load_suppressions(write(tmp_path, text + stale)), [])
     assert not result.ok and "stack 'boi-*-platform' is not in the output" in result.stale[0]

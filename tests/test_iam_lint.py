@@ -27,8 +27,10 @@ def test_a_new_wildcard_grant_is_an_unreviewed_finding(dev):
     role = policies.role("boi-dev-authentication-execution")
     from boi_iam.lint import lint_policy
 
-    doc = {"Version": "2012-10-17", "Statement": [
-        {"Sid": "Oops", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+    doc = {
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "Oops", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
+    }
     added = lint_policy(doc, kind="identity", owner=str(role.identity[0].owner))
     unreviewed = apply_accepted(lint_policy_set(policies) + added, ACCEPTED)
     assert unreviewed and all(f.sid == "Oops" for f in unreviewed), unreviewed

@@ -102,9 +102,7 @@ def test_json_output(capsys, matrix_file):
             "reason": "send X-Ray traces",
         }
     ]
-    assert intake["conditions"] == [
-        {"sid": "DecryptPii", "operator": "StringEquals", "key": "kms:ViaService"}
-    ]
+    assert intake["conditions"] == [{"sid": "DecryptPii", "operator": "StringEquals", "key": "kms:ViaService"}]
     assert roles["boi-dev-ci-deploy"]["ratio"] is None
     assert data["matrix_principals_without_role"] == ["ghost-service"]
 

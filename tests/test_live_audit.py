@@ -28,11 +28,11 @@ def test_same_policy_in_another_form_has_no_differences():
 
 
 def test_added_changed_and_missing_statements_are_named():
-    extra = {"Sid": "Backdoor", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt",
-             "Resource": "*"}
+    extra = {"Sid": "Backdoor", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt", "Resource": "*"}
     assert la.policy_differences(doc(READ), doc(READ, extra)) == ["statement not in the plan: Sid Backdoor"]
     assert la.policy_differences(doc(READ), doc({**READ, "Action": "s3:*"})) == [
-        "statement Sid Read differs from the plan"]
+        "statement Sid Read differs from the plan"
+    ]
     assert la.policy_differences(doc(READ, extra), doc(READ)) == ["planned statement missing: Sid Backdoor"]
 
 
@@ -43,10 +43,17 @@ def test_unresolved_reference_matches_any_value_but_only_there():
 
 
 def test_state_resolves_resource_and_remote_state_references():
-    state = la.State({"p": {"aws_kms_key.k": {"arn": "arn:aws:kms:us-east-1:1:key/abc"},
-                            "data.terraform_remote_state.f": {"outputs": {"out1": "arn:x"}}}})
+    state = la.State(
+        {
+            "p": {
+                "aws_kms_key.k": {"arn": "arn:aws:kms:us-east-1:1:key/abc"},
+                "data.terraform_remote_state.f": {"outputs": {"out1": "arn:x"}},
+            }
+        }
+    )
     assert state.text("p", "${aws_kms_key.k.arn}|${data.terraform_remote_state.f.outputs.out1}") == (
-        "arn:aws:kms:us-east-1:1:key/abc|arn:x")
+        "arn:aws:kms:us-east-1:1:key/abc|arn:x"
+    )
     assert state.text("p", "${aws_kms_key.other.arn}") == la.ANY
     assert la.State().text("p", "${each.value.name}") == la.ANY
 
@@ -64,43 +71,85 @@ def test_no_synthesized_stacks_exit_2(tmp_path, capsys):
 # ---------------------------------------------------------------- against a moto account
 
 POLICY = doc({"Sid": "Send", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "${aws_sqs_queue.q.arn}"})
-SYNTH = {"s": {"//": {"boi_environment": {"name": "local", "prefix": "boi-local", "account_id": "123456789012",
-                                           "region": "us-east-1", "allowed_regions": ["us-east-1"]}},
-               "resource": {
-    "aws_s3_bucket": {"b": {"bucket": "docs-bucket"}},
-    "aws_s3_bucket_public_access_block": {"b_pab": {
-        "bucket": "${aws_s3_bucket.b.id}", "block_public_acls": True, "block_public_policy": True,
-        "ignore_public_acls": True, "restrict_public_buckets": True}},
-    "aws_s3_bucket_server_side_encryption_configuration": {"b_enc": {
-        "bucket": "${aws_s3_bucket.b.id}",
-        "rule": [{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}]}},
-    "aws_sqs_queue": {"dlq": {"name": "jobs-dlq"}, "q": {
-        "name": "jobs", "redrive_policy": json.dumps({"deadLetterTargetArn": "${aws_sqs_queue.dlq.arn}",
-                                                     "maxReceiveCount": 5})}},
-    "aws_iam_role": {"app": {"name": "app", "assume_role_policy": "{}"}},
-    "aws_iam_role_policy": {"app_inline": {"name": "send", "role": "${aws_iam_role.app.id}",
-                                           "policy": json.dumps(POLICY)}},
-}}}
+SYNTH = {
+    "s": {
+        "//": {
+            "boi_environment": {
+                "name": "local",
+                "prefix": "boi-local",
+                "account_id": "123456789012",
+                "region": "us-east-1",
+                "allowed_regions": ["us-east-1"],
+            }
+        },
+        "resource": {
+            "aws_s3_bucket": {"b": {"bucket": "docs-bucket"}},
+            "aws_s3_bucket_public_access_block": {
+                "b_pab": {
+                    "bucket": "${aws_s3_bucket.b.id}",
+                    "block_public_acls": True,
+                    "block_public_policy": True,
+                    "ignore_public_acls": True,
+                    "restrict_public_buckets": True,
+                }
+            },
+            "aws_s3_bucket_server_side_encryption_configuration": {
+                "b_enc": {
+                    "bucket": "${aws_s3_bucket.b.id}",
+                    "rule": [{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
+                }
+            },
+            "aws_sqs_queue": {
+                "dlq": {"name": "jobs-dlq"},
+                "q": {
+                    "name": "jobs",
+                    "redrive_policy": json.dumps(
+                        {"deadLetterTargetArn": "${aws_sqs_queue.dlq.arn}", "maxReceiveCount": 5}
+                    ),
+                },
+            },
+            "aws_iam_role": {"app": {"name": "app", "assume_role_policy": "{}"}},
+            "aws_iam_role_policy": {
+                "app_inline": {"name": "send", "role": "${aws_iam_role.app.id}", "policy": json.dumps(POLICY)}
+            },
+        },
+    }
+}
 
 
 @pytest.fixture
 def account(monkeypatch):
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": REGION}.items():
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
         s3, sqs, iam = boto3.client("s3"), boto3.client("sqs"), boto3.client("iam")
         s3.create_bucket(Bucket="docs-bucket")
-        s3.put_public_access_block(Bucket="docs-bucket", PublicAccessBlockConfiguration={
-            "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
-            "RestrictPublicBuckets": True})
-        s3.put_bucket_encryption(Bucket="docs-bucket", ServerSideEncryptionConfiguration={
-            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+        s3.put_public_access_block(
+            Bucket="docs-bucket",
+            PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True,
+            },
+        )
+        s3.put_bucket_encryption(
+            Bucket="docs-bucket",
+            ServerSideEncryptionConfiguration={
+                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+            },
+        )
         dlq = sqs.create_queue(QueueName="jobs-dlq")["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        sqs.create_queue(QueueName="jobs", Attributes={"RedrivePolicy": json.dumps(
-            {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 5})})
+        sqs.create_queue(
+            QueueName="jobs",
+            Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 5})},
+        )
         iam.create_role(RoleName="app", AssumeRolePolicyDocument=json.dumps(doc()))
         live = json.dumps(POLICY).replace("${aws_sqs_queue.q.arn}", f"arn:aws:sqs:{REGION}:{ACCOUNT}:jobs")
         iam.put_role_policy(RoleName="app", PolicyName="send", PolicyDocument=live)
@@ -116,9 +165,15 @@ def test_each_drift_is_a_finding(account):
     iam.create_policy(PolicyName="extra", PolicyDocument=json.dumps(doc(READ)))
     iam.attach_role_policy(RoleName="app", PolicyArn=f"arn:aws:iam::{ACCOUNT}:policy/extra")
     iam.put_role_policy(RoleName="app", PolicyName="sneaky", PolicyDocument=json.dumps(doc(READ)))
-    s3.put_public_access_block(Bucket="docs-bucket", PublicAccessBlockConfiguration={
-        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": False,
-        "RestrictPublicBuckets": True})
+    s3.put_public_access_block(
+        Bucket="docs-bucket",
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": False,
+            "RestrictPublicBuckets": True,
+        },
+    )
     findings = {(f.check, f.resource, f.problem) for f in la.audit(SYNTH, account)}
     assert findings == {
         ("iam", "app", "inline policy sneaky is not in the plan"),
@@ -133,8 +188,7 @@ def test_table_and_exit_status(account, tmp_path, capsys):
     (stack / "cdk.tf.json").write_text(json.dumps(SYNTH["s"]))
     assert la.main(["--env", "local", "--out", str(tmp_path), "--state", "none"]) == 0
     sqs = boto3.client("sqs")
-    sqs.set_queue_attributes(QueueUrl=sqs.get_queue_url(QueueName="jobs")["QueueUrl"],
-                             Attributes={"RedrivePolicy": ""})
+    sqs.set_queue_attributes(QueueUrl=sqs.get_queue_url(QueueName="jobs")["QueueUrl"], Attributes={"RedrivePolicy": ""})
     assert la.main(["--env", "local", "--out", str(tmp_path), "--state", "none"]) == 1
     out = capsys.readouterr().out
     assert "sqs redrive" in out and "jobs" in out and "1 finding(s)" in out

@@ -47,21 +47,27 @@ def mutate(data, path: str, value):
     return data
 
 
-@pytest.mark.parametrize("path, value, expected", [
-    ("network.vpc_cidr", "10.20.0.0/33", ["network.vpc_cidr", "not an IPv4 network", "10.20.0.0/33"]),
-    ("network.vpc_cidr", "10.20.1.0/16", ["network.vpc_cidr", "host bits set"]),
-    ("network.vpc_cidr", "8.8.0.0/16", ["network.vpc_cidr", "private"]),
-    ("network.az_count", 1, ["network.az_count", "greater than or equal to 2", "1"]),
-    ("keys.rotation_days", {"cats": 365}, ["keys.rotation_days", "unknown key class 'cats'", "pii"]),
-    ("keys.rotation_days", {"pii": 30}, ["keys.rotation_days", "pii: rotation period 30", "90-2560"]),
-    ("account_id", KeyError, ["account_id: required field is missing"]),
-    ("account_id", "12345", ["account_id", "12345"]),
-    ("colour", "blue", ["colour: unknown field", "blue"]),
-    ("retention.archive_days", 365, ["retention.archive_days", "1825"]),
-    ("fincen.environment", "staging", ["fincen.environment", "'sandbox' or 'production'", "staging"]),
-    ("artifacts.images.fincen_worker", "repo/worker:latest",
-     ["artifacts.images: fincen_worker", "repo/worker:latest", "digest"]),
-])
+@pytest.mark.parametrize(
+    "path, value, expected",
+    [
+        ("network.vpc_cidr", "10.20.0.0/33", ["network.vpc_cidr", "not an IPv4 network", "10.20.0.0/33"]),
+        ("network.vpc_cidr", "10.20.1.0/16", ["network.vpc_cidr", "host bits set"]),
+        ("network.vpc_cidr", "8.8.0.0/16", ["network.vpc_cidr", "private"]),
+        ("network.az_count", 1, ["network.az_count", "greater than or equal to 2", "1"]),
+        ("keys.rotation_days", {"cats": 365}, ["keys.rotation_days", "unknown key class 'cats'", "pii"]),
+        ("keys.rotation_days", {"pii": 30}, ["keys.rotation_days", "pii: rotation period 30", "90-2560"]),
+        ("account_id", KeyError, ["account_id: required field is missing"]),
+        ("account_id", "12345", ["account_id", "12345"]),
+        ("colour", "blue", ["colour: unknown field", "blue"]),
+        ("retention.archive_days", 365, ["retention.archive_days", "1825"]),
+        ("fincen.environment", "staging", ["fincen.environment", "'sandbox' or 'production'", "staging"]),
+        (
+            "artifacts.images.fincen_worker",
+            "repo/worker:latest",
+            ["artifacts.images: fincen_worker", "repo/worker:latest", "digest"],
+        ),
+    ],
+)
 def test_bad_settings_name_field_value_and_what_is_allowed(dev_data, path, value, expected):
     found = problems(mutate(dev_data, path, value))
     assert len(found) == 1, found
@@ -93,8 +99,9 @@ def test_cli_exits_2_and_writes_nothing(tmp_path, dev_data):
     (config / "dev.yaml").write_text(yaml.safe_dump(bad))
     out = tmp_path / "cdktf.out"
     env = {**os.environ, "BOI_ENV": "dev", "BOI_OUT_DIR": str(out), "BOI_CONFIG_DIR": str(config)}
-    result = subprocess.run([sys.executable, str(ROOT / "main.py")], env=env, capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "main.py")], env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 2, result.stderr
     assert "network.az_count" in result.stderr
     assert not out.exists()

@@ -12,22 +12,61 @@ pytestmark = pytest.mark.slow
 
 BOOTSTRAP_TYPES = {"aws_iam_openid_connect_provider", "aws_iam_role", "aws_iam_policy", "aws_iam_role_policy"}
 FOUNDATION_TYPES = {
-    "aws_kms_key", "aws_kms_alias", "aws_iam_policy", "aws_iam_role",
-    "aws_cloudtrail", "aws_s3_bucket_object_lock_configuration", "aws_config_configuration_recorder",
-    "aws_config_delivery_channel", "aws_config_config_rule", "aws_securityhub_account",
-    "aws_securityhub_standards_subscription", "aws_guardduty_detector", "aws_macie2_account",
-    "aws_accessanalyzer_analyzer", "aws_cloudwatch_log_metric_filter", "aws_cloudwatch_metric_alarm",
-    "aws_cloudwatch_event_rule", "aws_sns_topic", "aws_athena_workgroup", "aws_glue_catalog_table",
+    "aws_kms_key",
+    "aws_kms_alias",
+    "aws_iam_policy",
+    "aws_iam_role",
+    "aws_cloudtrail",
+    "aws_s3_bucket_object_lock_configuration",
+    "aws_config_configuration_recorder",
+    "aws_config_delivery_channel",
+    "aws_config_config_rule",
+    "aws_securityhub_account",
+    "aws_securityhub_standards_subscription",
+    "aws_guardduty_detector",
+    "aws_macie2_account",
+    "aws_accessanalyzer_analyzer",
+    "aws_cloudwatch_log_metric_filter",
+    "aws_cloudwatch_metric_alarm",
+    "aws_cloudwatch_event_rule",
+    "aws_sns_topic",
+    "aws_athena_workgroup",
+    "aws_glue_catalog_table",
 }
 PLATFORM_TYPES = {
-    "aws_vpc", "aws_subnet", "aws_nat_gateway", "aws_network_acl", "aws_vpc_endpoint", "aws_flow_log",
-    "aws_security_group", "aws_s3_bucket", "aws_s3_bucket_policy", "aws_cloudfront_distribution",
-    "aws_cloudfront_origin_access_control", "aws_cloudfront_response_headers_policy", "aws_wafv2_web_acl",
-    "aws_acm_certificate", "aws_route53_record", "aws_api_gateway_rest_api", "aws_api_gateway_domain_name",
-    "aws_cognito_user_pool", "aws_lb", "aws_lb_listener", "aws_ecs_cluster", "aws_ecs_service",
-    "aws_ecs_task_definition", "aws_lambda_function", "aws_db_instance", "aws_db_parameter_group",
-    "aws_dynamodb_table", "aws_secretsmanager_secret", "aws_sqs_queue", "aws_cloudwatch_event_bus",
-    "aws_lambda_code_signing_config", "aws_cloudwatch_event_bus_policy", "aws_backup_vault_lock_configuration",
+    "aws_vpc",
+    "aws_subnet",
+    "aws_nat_gateway",
+    "aws_network_acl",
+    "aws_vpc_endpoint",
+    "aws_flow_log",
+    "aws_security_group",
+    "aws_s3_bucket",
+    "aws_s3_bucket_policy",
+    "aws_cloudfront_distribution",
+    "aws_cloudfront_origin_access_control",
+    "aws_cloudfront_response_headers_policy",
+    "aws_wafv2_web_acl",
+    "aws_acm_certificate",
+    "aws_route53_record",
+    "aws_api_gateway_rest_api",
+    "aws_api_gateway_domain_name",
+    "aws_cognito_user_pool",
+    "aws_lb",
+    "aws_lb_listener",
+    "aws_ecs_cluster",
+    "aws_ecs_service",
+    "aws_ecs_task_definition",
+    "aws_lambda_function",
+    "aws_db_instance",
+    "aws_db_parameter_group",
+    "aws_dynamodb_table",
+    "aws_secretsmanager_secret",
+    "aws_sqs_queue",
+    "aws_cloudwatch_event_bus",
+    "aws_lambda_code_signing_config",
+    "aws_cloudwatch_event_bus_policy",
+    "aws_backup_vault_lock_configuration",
     "aws_backup_vault_policy",
 }
 
@@ -75,8 +114,11 @@ def test_every_kms_key_rotates_and_is_protected(foundation):
     keys = resources(foundation, "aws_kms_key")
     assert len(keys) >= 7
     for name, key in keys.items():
-        assert_props(key, {"enable_key_rotation": True, "deletion_window_in_days": 30,
-                           "lifecycle": {"prevent_destroy": True}}, name)
+        assert_props(
+            key,
+            {"enable_key_rotation": True, "deletion_window_in_days": 30, "lifecycle": {"prevent_destroy": True}},
+            name,
+        )
         assert 90 <= key["rotation_period_in_days"] <= 2560
         statements = {s["Sid"] for s in policy(key)["Statement"]}
         assert "KeyAdministration" in statements, name
@@ -91,9 +133,19 @@ def test_every_role_has_a_boundary(dev):
 
 def test_database_is_private_encrypted_tls_only(platform):
     name, db = only(platform, "aws_db_instance")
-    assert_props(db, {"storage_encrypted": True, "iam_database_authentication_enabled": True,
-                      "manage_master_user_password": True, "publicly_accessible": False, "multi_az": True,
-                      "deletion_protection": True, "performance_insights_enabled": True}, name)
+    assert_props(
+        db,
+        {
+            "storage_encrypted": True,
+            "iam_database_authentication_enabled": True,
+            "manage_master_user_password": True,
+            "publicly_accessible": False,
+            "multi_az": True,
+            "deletion_protection": True,
+            "performance_insights_enabled": True,
+        },
+        name,
+    )
     assert "aws_kms_key" in db["kms_key_id"] or "remote_state" in db["kms_key_id"]
     _, params = only(platform, "aws_db_parameter_group")
     values = {p["name"]: p["value"] for p in params["parameter"]}
@@ -107,8 +159,15 @@ def test_documents_bucket_is_locked_down(platform):
     assert rule["bucket_key_enabled"] is True
     assert rule["apply_server_side_encryption_by_default"]["sse_algorithm"] == "aws:kms"
     _, block = only(platform, "aws_s3_bucket_public_access_block", "documents")
-    assert_props(block, {"block_public_acls": True, "block_public_policy": True, "ignore_public_acls": True,
-                         "restrict_public_buckets": True})
+    assert_props(
+        block,
+        {
+            "block_public_acls": True,
+            "block_public_policy": True,
+            "ignore_public_acls": True,
+            "restrict_public_buckets": True,
+        },
+    )
     _, bucket_policy = only(platform, "aws_s3_bucket_policy", "documents")
     sids = {s["Sid"]: s for s in policy(bucket_policy)["Statement"]}
     assert {"DenyInsecureTransport", "DenyOldTls", "DenyWrongKey", "DenyUnencryptedUploads"} <= set(sids)
@@ -153,15 +212,23 @@ def test_filing_queue_has_a_dead_letter_queue_and_an_alarm(platform):
     assert redrive["maxReceiveCount"] == 5 and "filing_dlq" in redrive["deadLetterTargetArn"]
     assert all(q.get("kms_master_key_id") for q in queues.values())
     _, alarm = only(platform, "aws_cloudwatch_metric_alarm", "dlq_depth")
-    assert_props(alarm, {"alarm_name": "boi-dev-filing-dlq-not-empty", "threshold": 0,
-                         "comparison_operator": "GreaterThanThreshold"})
+    assert_props(
+        alarm,
+        {"alarm_name": "boi-dev-filing-dlq-not-empty", "threshold": 0, "comparison_operator": "GreaterThanThreshold"},
+    )
     assert alarm["alarm_actions"] and "filing_dlq" in alarm["dimensions"]["QueueName"]
 
 
 def test_cognito_requires_mfa_and_short_tokens(platform):
     _, pool = only(platform, "aws_cognito_user_pool")
-    assert_props(pool, {"mfa_configuration": "ON", "user_pool_add_ons": {"advanced_security_mode": "ENFORCED"},
-                        "password_policy": {"minimum_length": 14}})
+    assert_props(
+        pool,
+        {
+            "mfa_configuration": "ON",
+            "user_pool_add_ons": {"advanced_security_mode": "ENFORCED"},
+            "password_policy": {"minimum_length": 14},
+        },
+    )
     for client in resources(platform, "aws_cognito_user_pool_client").values():
         assert client["access_token_validity"] <= 60 and client["token_validity_units"][0]["access_token"] == "minutes"
 

@@ -97,9 +97,7 @@ def test_non_json_validate_output_is_an_error():
 # ---------------------------------------------------------------- real terraform, offline
 
 _UNAVAILABLE = terraform.terraform_available()
-needs_terraform = pytest.mark.skipif(
-    _UNAVAILABLE is not None, reason=f"terraform validate SKIPPED: {_UNAVAILABLE}"
-)
+needs_terraform = pytest.mark.skipif(_UNAVAILABLE is not None, reason=f"terraform validate SKIPPED: {_UNAVAILABLE}")
 
 
 @pytest.mark.slow

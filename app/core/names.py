@@ -36,8 +36,14 @@ def operational_boundary(s: Settings) -> str:
     return f"{s.prefix}-operational-boundary"
 
 
-HUMAN_ROLES = ("platform-admin", "security-admin", "security-auditor", "compliance-officer",
-               "support-engineer", "break-glass")
+HUMAN_ROLES = (
+    "platform-admin",
+    "security-admin",
+    "security-auditor",
+    "compliance-officer",
+    "support-engineer",
+    "break-glass",
+)
 
 
 def human_role(s: Settings, role: str) -> str:
@@ -62,6 +68,7 @@ def ecs_cluster(s: Settings) -> str:
 
 
 # ---- privileged roles and boundaries (the trusted base and the deployers)
+
 
 def platform_role_path(s: Settings) -> str:
     """Workload and AWS-service roles live under this IAM path; the platform deployer may manage only these."""

@@ -22,12 +22,19 @@ AUDIT_SKIPPABLE = {"securityhub", "guardduty", "macie", "accessanalyzer", "athen
 def audit_settings(s: Settings) -> AuditSettings:
     skip = {svc for svc in AUDIT_SKIPPABLE if s.skips(svc)}
     return AuditSettings(
-        name_prefix=s.prefix, account_id=s.account_id, region=s.region, organization_mode=s.organization_mode,
-        log_retention_days=s.retention.log_days, archive_retention_days=s.retention.archive_days,
+        name_prefix=s.prefix,
+        account_id=s.account_id,
+        region=s.region,
+        organization_mode=s.organization_mode,
+        log_retention_days=s.retention.log_days,
+        archive_retention_days=s.retention.archive_days,
         alert_emails=list(s.alerts.emails),
         pii_bucket_arns=[f"arn:aws:s3:::{names.documents_bucket(s)}"],
-        pii_bucket_names=[names.documents_bucket(s)], prevent_destroy=s.keys.prevent_destroy, skip=skip,
-        custodian_arns=[names.role_arn(s, names.foundation_deployer(s))])
+        pii_bucket_names=[names.documents_bucket(s)],
+        prevent_destroy=s.keys.prevent_destroy,
+        skip=skip,
+        custodian_arns=[names.role_arn(s, names.foundation_deployer(s))],
+    )
 
 
 class Foundation(Construct):
@@ -37,15 +44,25 @@ class Foundation(Construct):
         self.registry = registry
         self.governance = Governance(self, "governance", settings=s, registry=registry)
         classes = resolve_classes(dict(s.keys.rotation_days))
-        self.keys = KeyRing(self, "keys", name_prefix=s.prefix, account_id=s.account_id, region=s.region,
-                            classes=classes, administrator_role_arns=self.governance.key_admin_arns,
-                            policy_admin_role_arns=self.governance.key_policy_admin_arns,
-                            break_glass_role_arn=self.governance.break_glass_arn,
-                            prevent_destroy=s.keys.prevent_destroy)
+        self.keys = KeyRing(
+            self,
+            "keys",
+            name_prefix=s.prefix,
+            account_id=s.account_id,
+            region=s.region,
+            classes=classes,
+            administrator_role_arns=self.governance.key_admin_arns,
+            policy_admin_role_arns=self.governance.key_policy_admin_arns,
+            break_glass_role_arn=self.governance.break_glass_arn,
+            prevent_destroy=s.keys.prevent_destroy,
+        )
         grant_people(s, self.governance.humans, self.keys)
         self.audit_settings = audit_settings(s)
         self.audit = AuditBaseline(
-            self, "audit", settings=self.audit_settings, logs_key=self.keys.key("logs"),
+            self,
+            "audit",
+            settings=self.audit_settings,
+            logs_key=self.keys.key("logs"),
             alerts_key=self.keys.key("messaging"),
             permissions_boundary_arn=self.governance.operational_boundary_arn,
             break_glass_role_arn=self.governance.break_glass_arn,
@@ -54,11 +71,17 @@ class Foundation(Construct):
                 "kms_rotation_days": {name: c.rotation_days for name, c in classes.items() if c.rotation_days},
                 "bucket_keys": {names.documents_bucket(s): self.keys.key("documents").arn},
                 "database_keys": {f"{s.prefix}-postgres": self.keys.key("database").arn},
-            })
-        self.service_roles = ServiceRoles(self, "service_roles", settings=s, keys=self.keys,
-                                          boundary_arn=self.governance.operational_boundary.arn,
-                                          malware_scanning=not s.skips("guardduty"),
-                                          guards=self.governance.guards)
+            },
+        )
+        self.service_roles = ServiceRoles(
+            self,
+            "service_roles",
+            settings=s,
+            keys=self.keys,
+            boundary_arn=self.governance.operational_boundary.arn,
+            malware_scanning=not s.skips("guardduty"),
+            guards=self.governance.guards,
+        )
 
     def key(self, class_name: str):
         return self.keys.key(class_name)

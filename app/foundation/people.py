@@ -11,18 +11,19 @@ from app.settings import Settings
 
 def grant_people(s: Settings, humans: dict, keys) -> None:
     region, acct = s.region, s.account_id
-    documents = asset(s, "s3_bucket", "documents bucket", f"arn:aws:s3:::{names.documents_bucket(s)}",
-                      sensitive=True)
+    documents = asset(s, "s3_bucket", "documents bucket", f"arn:aws:s3:::{names.documents_bucket(s)}", sensitive=True)
     documents_key = key_asset(s, keys.key("documents"))
-    queues = [asset(s, "sqs_queue", f"{q} queue", f"arn:aws:sqs:{region}:{acct}:{q}")
-              for q in (names.filing_queue(s), names.filing_dlq(s))]
-    platform_logs = asset(s, "log_group", "platform log groups",
-                          f"arn:aws:logs:{region}:{acct}:log-group:{names.log_group_prefix(s)}/*")
+    queues = [
+        asset(s, "sqs_queue", f"{q} queue", f"arn:aws:sqs:{region}:{acct}:{q}")
+        for q in (names.filing_queue(s), names.filing_dlq(s))
+    ]
+    platform_logs = asset(
+        s, "log_group", "platform log groups", f"arn:aws:logs:{region}:{acct}:log-group:{names.log_group_prefix(s)}/*"
+    )
     account = asset(s, "account", "account", "*")
     alarms = asset(s, "alarms", "platform alarms", f"arn:aws:cloudwatch:{region}:{acct}:alarm:{s.prefix}-*")
     hub = asset(s, "security_hub", "Security Hub", f"arn:aws:securityhub:{region}:{acct}:hub/default")
-    cluster = asset(s, "ecs_cluster", "services cluster",
-                    f"arn:aws:ecs:{region}:{acct}:cluster/{names.ecs_cluster(s)}")
+    cluster = asset(s, "ecs_cluster", "services cluster", f"arn:aws:ecs:{region}:{acct}:cluster/{names.ecs_cluster(s)}")
 
     def give(role: str, target, operation: str, reason: str, **kw) -> None:
         humans[role].grant(Grant(humans[role].principal, target, operation, reason, **kw))
@@ -33,15 +34,29 @@ def grant_people(s: Settings, humans: dict, keys) -> None:
     give("security-auditor", platform_logs, "read", "read application, flow and API logs as audit evidence")
     archive = asset(s, "s3_bucket", "audit archive", f"arn:aws:s3:::{names.audit_archive_bucket(s)}")
     give("security-auditor", archive, "read", "read CloudTrail and Config records in the archive")
-    give("security-auditor", key_asset(s, keys.key("logs")), "decrypt",
-         "S3 decrypts archived trail and Config records for the auditor", via="s3")
-    give("compliance-officer", documents, "read", "download filing receipts and transcripts",
-         prefix="reports/")
-    give("compliance-officer", documents_key, "decrypt",
-         "decrypt filing receipts through S3 (the boundary still denies raw uploads)", via="s3")
+    give(
+        "security-auditor",
+        key_asset(s, keys.key("logs")),
+        "decrypt",
+        "S3 decrypts archived trail and Config records for the auditor",
+        via="s3",
+    )
+    give("compliance-officer", documents, "read", "download filing receipts and transcripts", prefix="reports/")
+    give(
+        "compliance-officer",
+        documents_key,
+        "decrypt",
+        "decrypt filing receipts through S3 (the boundary still denies raw uploads)",
+        via="s3",
+    )
     for queue in queues:
-        give("compliance-officer", queue, "inspect", "see how many filings wait or failed",
-             sid=f"Inspect{queue.name.split()[0].removeprefix(s.prefix).title().replace('-', '')}")
+        give(
+            "compliance-officer",
+            queue,
+            "inspect",
+            "see how many filings wait or failed",
+            sid=f"Inspect{queue.name.split()[0].removeprefix(s.prefix).title().replace('-', '')}",
+        )
     give("support-engineer", account, "metrics_read", "read service metrics")
     give("support-engineer", alarms, "read", "see the state of the platform's alarms")
     give("support-engineer", cluster, "inspect", "see task and service state")

@@ -34,16 +34,12 @@ SERVICE_ROLES = {
     "rds-monitoring": (
         "monitoring.rds.amazonaws.com",
         "RDS enhanced monitoring publishes OS metrics to CloudWatch Logs",
-        {
-            "service-role/AmazonRDSEnhancedMonitoringRole": "AWS-maintained: OS metrics to the RDSOSMetrics log group"
-        },
+        {"service-role/AmazonRDSEnhancedMonitoringRole": "AWS-maintained: OS metrics to the RDSOSMetrics log group"},
     ),
     "apigateway-logs": (
         "apigateway.amazonaws.com",
         "API Gateway writes execution and access logs to CloudWatch Logs",
-        {
-            "service-role/AmazonAPIGatewayPushToCloudWatchLogs": "AWS-maintained: API Gateway's account-level logging"
-        },
+        {"service-role/AmazonAPIGatewayPushToCloudWatchLogs": "AWS-maintained: API Gateway's account-level logging"},
     ),
     "vpc-flow-logs": ("vpc-flow-logs.amazonaws.com", "VPC Flow Logs delivery into the encrypted flow-log group", {}),
 }

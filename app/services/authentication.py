@@ -7,7 +7,11 @@ SERVICE = Service(
     route="auth",
     needs=(
         Need("sessions_table", "read_write", "keep sessions and idempotency keys"),
-        Need("database_key", "encrypt_decrypt", "DynamoDB encrypts the sessions table with the database key",
-             via="dynamodb"),
+        Need(
+            "database_key",
+            "encrypt_decrypt",
+            "DynamoDB encrypts the sessions table with the database key",
+            via="dynamodb",
+        ),
     ),
 )

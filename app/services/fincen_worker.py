@@ -10,12 +10,10 @@ SERVICE = Service(
     needs=(
         Need("filing_queue", "consume", "receive filings to submit; failures retry, then land in the DLQ"),
         Need("messaging_key", "decrypt", "SQS decrypts queued filings with the messaging key", via="sqs"),
-        Need("database", "connect", "read the filing's company and owner records",
-             db_user="fincen_worker"),
+        Need("database", "connect", "read the filing's company and owner records", db_user="fincen_worker"),
         Need("pii_key", "decrypt", "decrypt PII fields to build the BOIR XML"),
         Need("documents_bucket", "read", "attach identity document images to the filing", prefix="uploads/"),
         Need("documents_bucket", "put", "store FinCEN transcripts and receipts", prefix="reports/"),
-        Need("documents_key", "encrypt_decrypt", "S3 encrypts and decrypts documents with the documents key",
-             via="s3"),
+        Need("documents_key", "encrypt_decrypt", "S3 encrypts and decrypts documents with the documents key", via="s3"),
     ),
 )

@@ -81,17 +81,20 @@ class Retention(_Strict):
     @classmethod
     def _cloudwatch_value(cls, value: int) -> int:
         if value not in CLOUDWATCH_RETENTION_DAYS:
-            raise ValueError("not a CloudWatch Logs retention of at least a year; "
-                             f"allowed: {CLOUDWATCH_RETENTION_DAYS}")
+            raise ValueError(
+                f"not a CloudWatch Logs retention of at least a year; allowed: {CLOUDWATCH_RETENTION_DAYS}"
+            )
         return value
 
 
 class Keys(_Strict):
-    rotation_days: dict[str, int] = Field(default_factory=dict,
-                                          description="rotation period per key class (overrides the catalog)")
+    rotation_days: dict[str, int] = Field(
+        default_factory=dict, description="rotation period per key class (overrides the catalog)"
+    )
     prevent_destroy: bool = True
-    schedule_from: date = Field(default=date(2026, 12, 1),
-                                description="date the documented rotation schedule counts from (reviewed yearly)")
+    schedule_from: date = Field(
+        default=date(2026, 12, 1), description="date the documented rotation schedule counts from (reviewed yearly)"
+    )
 
     @field_validator("rotation_days")
     @classmethod
@@ -164,16 +167,22 @@ class Cicd(_Strict):
 
     github_repository: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
     github_environment: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="environment of the platform deployer")
-    foundation_environment: str = Field(pattern=r"^[A-Za-z0-9_.-]+$",
-                                        description="environment of the foundation deployer")
-    deploy_workflow: str = Field(default=".github/workflows/main.yml", pattern=_WORKFLOW,
-                                 description="the only workflow file the deploy roles trust (job_workflow_ref)")
+    foundation_environment: str = Field(
+        pattern=r"^[A-Za-z0-9_.-]+$", description="environment of the foundation deployer"
+    )
+    deploy_workflow: str = Field(
+        default=".github/workflows/main.yml",
+        pattern=_WORKFLOW,
+        description="the only workflow file the deploy roles trust (job_workflow_ref)",
+    )
 
     @model_validator(mode="after")
     def _separate(self) -> Cicd:
         if self.github_environment == self.foundation_environment:
-            raise ValueError("foundation_environment must differ from github_environment: the foundation "
-                             "deployer needs its own protection rules")
+            raise ValueError(
+                "foundation_environment must differ from github_environment: the foundation "
+                "deployer needs its own protection rules"
+            )
         return self
 
 
@@ -191,17 +200,32 @@ class Access(_Strict):
     def _principals(cls, value: list[str]) -> list[str]:
         for arn in value:
             if not _PRINCIPAL.match(arn):
-                raise ValueError(f"{arn!r} is not an IAM user or role ARN (a trailing * is allowed in the "
-                                 "name; the account root and bare wildcards are not)")
+                raise ValueError(
+                    f"{arn!r} is not an IAM user or role ARN (a trailing * is allowed in the "
+                    "name; the account root and bare wildcards are not)"
+                )
         return value
 
 
 class LocalEndpoint(_Strict):
     """Only for the `local` environment: an embedded AWS endpoint and what it cannot emulate."""
 
-    skip_services: list[Literal["cloudfront", "wafv2", "securityhub", "guardduty", "macie",
-                                "accessanalyzer", "athena", "cognito_advanced_security", "guard_rules",
-                                "lambda_code_signing", "backup", "sqs_redrive_allow_policy"]] = []
+    skip_services: list[
+        Literal[
+            "cloudfront",
+            "wafv2",
+            "securityhub",
+            "guardduty",
+            "macie",
+            "accessanalyzer",
+            "athena",
+            "cognito_advanced_security",
+            "guard_rules",
+            "lambda_code_signing",
+            "backup",
+            "sqs_redrive_allow_policy",
+        ]
+    ] = []
 
 
 class Settings(_Strict):
@@ -244,11 +268,18 @@ class Settings(_Strict):
         """What the tooling may know of this environment; written into every stack (`//.boi_environment`).
         The tooling reads the synthesized output, never these settings."""
         return {
-            "name": self.environment, "prefix": self.prefix, "account_id": self.account_id, "region": self.region,
-            "allowed_regions": list(self.allowed_regions), "organization_mode": self.organization_mode,
+            "name": self.environment,
+            "prefix": self.prefix,
+            "account_id": self.account_id,
+            "region": self.region,
+            "allowed_regions": list(self.allowed_regions),
+            "organization_mode": self.organization_mode,
             "partition": "aws",
             "retention": self.retention.model_dump(),
-            "keys": {"rotation_days": dict(self.keys.rotation_days), "schedule_from": self.keys.schedule_from.isoformat()},
+            "keys": {
+                "rotation_days": dict(self.keys.rotation_days),
+                "schedule_from": self.keys.schedule_from.isoformat(),
+            },
             "lambda_packages": dict(self.artifacts.lambda_packages),
             "backend": self.backend.type,
             "local_skip_services": list(self.local.skip_services) if self.local else [],

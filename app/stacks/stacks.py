@@ -27,10 +27,41 @@ PROVIDER_CONSTRAINT = ">= 5.100, < 7"
 LOCAL_ENDPOINT_ENV = "BOI_LOCAL_ENDPOINT"
 # Every service the stacks call, in the provider's `endpoints` names (valid for 5.100 and 6.x).
 LOCAL_ENDPOINT_SERVICES = (
-    "accessanalyzer", "acm", "apigateway", "athena", "cloudfront", "cloudtrail", "cloudwatch", "cognitoidp",
-    "configservice", "dynamodb", "ec2", "ecr", "ecs", "elbv2", "events", "guardduty", "iam", "kms", "lambda",
-    "logs", "macie2", "organizations", "rds", "route53", "s3", "secretsmanager", "securityhub", "signer", "sns",
-    "sqs", "ssm", "sts", "wafv2", "xray")
+    "accessanalyzer",
+    "acm",
+    "apigateway",
+    "athena",
+    "cloudfront",
+    "cloudtrail",
+    "cloudwatch",
+    "cognitoidp",
+    "configservice",
+    "dynamodb",
+    "ec2",
+    "ecr",
+    "ecs",
+    "elbv2",
+    "events",
+    "guardduty",
+    "iam",
+    "kms",
+    "lambda",
+    "logs",
+    "macie2",
+    "organizations",
+    "rds",
+    "route53",
+    "s3",
+    "secretsmanager",
+    "securityhub",
+    "signer",
+    "sns",
+    "sqs",
+    "ssm",
+    "sts",
+    "wafv2",
+    "xray",
+)
 
 
 @jsii.implements(IAspect)
@@ -62,16 +93,29 @@ def local_endpoint(settings: Settings) -> str | None:
 def configure_stack(stack: TerraformStack, settings: Settings, name: str) -> None:
     """Provider, backend and the version constraint every stack shares."""
     s = settings
-    AwsProvider(stack, "aws", region=s.region, allowed_account_ids=[s.account_id],
-                default_tags=blocks([{"tags": {"project": "boi", "environment": s.environment, "stack": name,
-                                        "managed-by": "cdktn"}}]))
+    AwsProvider(
+        stack,
+        "aws",
+        region=s.region,
+        allowed_account_ids=[s.account_id],
+        default_tags=blocks(
+            [{"tags": {"project": "boi", "environment": s.environment, "stack": name, "managed-by": "cdktn"}}]
+        ),
+    )
     # Both the image's 5.100 mirror and 6.x must satisfy the constraint. No required_version:
     # checkov crashes on it in JSON (checkov#7454).
     stack.add_override("terraform.required_providers.aws.version", PROVIDER_CONSTRAINT)
     stack.add_override(f"{meta.COMMENT}.{meta.ENVIRONMENT}", s.description())
     if s.backend.type == "s3":
-        S3Backend(stack, bucket=s.backend.bucket, key=f"{s.backend.key_prefix}/{name}.tfstate",
-                  region=s.backend.region, encrypt=True, kms_key_id=s.backend.kms_key_id, use_lockfile=True)
+        S3Backend(
+            stack,
+            bucket=s.backend.bucket,
+            key=f"{s.backend.key_prefix}/{name}.tfstate",
+            region=s.backend.region,
+            encrypt=True,
+            kms_key_id=s.backend.kms_key_id,
+            use_lockfile=True,
+        )
     else:
         # Relative to the stack folder (<out>/stacks/<name>): beside <out>, so a re-synth keeps the state
         # and every stack's terraform_remote_state resolves the same file.

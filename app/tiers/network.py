@@ -30,8 +30,19 @@ from app.core.blocks import blocks
 from app.settings import Settings
 
 TIERS = ("public", "app", "data")
-INTERFACE_ENDPOINTS = ("kms", "secretsmanager", "sqs", "sts", "ecr.api", "ecr.dkr", "logs", "ssm",
-                       "ssmmessages", "events", "xray")
+INTERFACE_ENDPOINTS = (
+    "kms",
+    "secretsmanager",
+    "sqs",
+    "sts",
+    "ecr.api",
+    "ecr.dkr",
+    "logs",
+    "ssm",
+    "ssmmessages",
+    "events",
+    "xray",
+)
 ANY = "0.0.0.0/0"
 
 
@@ -46,8 +57,14 @@ class Network(Construct):
         super().__init__(scope, id)
         s = settings
         self.cidr = s.network.vpc_cidr
-        self.vpc = Vpc(self, "vpc", cidr_block=self.cidr, enable_dns_hostnames=True, enable_dns_support=True,
-                       tags={"Name": f"{s.prefix}-vpc"})
+        self.vpc = Vpc(
+            self,
+            "vpc",
+            cidr_block=self.cidr,
+            enable_dns_hostnames=True,
+            enable_dns_support=True,
+            tags={"Name": f"{s.prefix}-vpc"},
+        )
         # The default security group is left with no rules, so nothing can use it by accident.
         DefaultSecurityGroup(self, "default_sg", vpc_id=self.vpc.id, ingress=[], egress=[])
         # Zones are named, not looked up, so the subnets never move when AWS adds a zone.
@@ -56,19 +73,48 @@ class Network(Construct):
         self.subnets: dict[str, list[Subnet]] = {tier: [] for tier in TIERS}
         for tier in TIERS:
             for az, cidr in enumerate(cidrs[tier]):
-                self.subnets[tier].append(Subnet(
-                    self, f"{tier}_{az}", vpc_id=self.vpc.id, cidr_block=cidr,
-                    availability_zone=zones[az], map_public_ip_on_launch=False,
-                    tags={"Name": f"{s.prefix}-{tier}-{az}", "tier": tier}))
+                self.subnets[tier].append(
+                    Subnet(
+                        self,
+                        f"{tier}_{az}",
+                        vpc_id=self.vpc.id,
+                        cidr_block=cidr,
+                        availability_zone=zones[az],
+                        map_public_ip_on_launch=False,
+                        tags={"Name": f"{s.prefix}-{tier}-{az}", "tier": tier},
+                    )
+                )
         self._routes(s)
         self._acls(cidrs)
         self.endpoint_sg = SecurityGroup(
-            self, "endpoints_sg", name=f"{s.prefix}-endpoints", vpc_id=self.vpc.id,
+            self,
+            "endpoints_sg",
+            name=f"{s.prefix}-endpoints",
+            vpc_id=self.vpc.id,
             description="Interface endpoints: HTTPS from inside the VPC only",
-            ingress=blocks([{"description": "HTTPS from the VPC", "from_port": 443, "to_port": 443,
-                             "protocol": "tcp", "cidr_blocks": [self.cidr]}]),
-            egress=blocks([{"description": "Replies stay in the VPC", "from_port": 443, "to_port": 443,
-                            "protocol": "tcp", "cidr_blocks": [self.cidr]}]))
+            ingress=blocks(
+                [
+                    {
+                        "description": "HTTPS from the VPC",
+                        "from_port": 443,
+                        "to_port": 443,
+                        "protocol": "tcp",
+                        "cidr_blocks": [self.cidr],
+                    }
+                ]
+            ),
+            egress=blocks(
+                [
+                    {
+                        "description": "Replies stay in the VPC",
+                        "from_port": 443,
+                        "to_port": 443,
+                        "protocol": "tcp",
+                        "cidr_blocks": [self.cidr],
+                    }
+                ]
+            ),
+        )
         self._endpoints(s)
         self._flow_logs(s, logs_key)
 
@@ -83,13 +129,14 @@ class Network(Construct):
         for az, subnet in enumerate(self.subnets["public"]):
             RouteTableAssociation(self, f"public_rta_{az}", subnet_id=subnet.id, route_table_id=public_rt.id)
             eip = Eip(self, f"nat_eip_{az}", domain="vpc", tags={"Name": f"{s.prefix}-nat-{az}"})
-            nat = NatGateway(self, f"nat_{az}", allocation_id=eip.id, subnet_id=subnet.id,
-                             tags={"Name": f"{s.prefix}-nat-{az}"})
+            nat = NatGateway(
+                self, f"nat_{az}", allocation_id=eip.id, subnet_id=subnet.id, tags={"Name": f"{s.prefix}-nat-{az}"}
+            )
             app_rt = RouteTable(self, f"app_rt_{az}", vpc_id=self.vpc.id, tags={"Name": f"{s.prefix}-app-{az}"})
-            Route(self, f"app_default_{az}", route_table_id=app_rt.id, destination_cidr_block=ANY,
-                  nat_gateway_id=nat.id)
-            RouteTableAssociation(self, f"app_rta_{az}", subnet_id=self.subnets["app"][az].id,
-                                  route_table_id=app_rt.id)
+            Route(
+                self, f"app_default_{az}", route_table_id=app_rt.id, destination_cidr_block=ANY, nat_gateway_id=nat.id
+            )
+            RouteTableAssociation(self, f"app_rta_{az}", subnet_id=self.subnets["app"][az].id, route_table_id=app_rt.id)
             self.private_route_tables.append(app_rt)
         # The data tier has no route out of the VPC at all.
         data_rt = RouteTable(self, "data_rt", vpc_id=self.vpc.id, tags={"Name": f"{s.prefix}-data"})
@@ -99,8 +146,14 @@ class Network(Construct):
 
     def _acls(self, cidrs: dict[str, list[str]]) -> None:
         def rule(n, action, cidr, lo, hi, proto="6"):
-            return {"rule_no": n, "action": action, "cidr_block": cidr, "from_port": lo, "to_port": hi,
-                    "protocol": proto}
+            return {
+                "rule_no": n,
+                "action": action,
+                "cidr_block": cidr,
+                "from_port": lo,
+                "to_port": hi,
+                "protocol": proto,
+            }
 
         def ephemeral(n, cidr):
             # Return traffic from the internet, minus RDP (3389): no remote-admin port is ever open.
@@ -110,63 +163,128 @@ class Network(Construct):
         rules = {
             "public": (
                 [rule(100, "allow", ANY, 443, 443), *ephemeral(110, ANY)],
-                [rule(100, "allow", ANY, 443, 443), rule(110, "allow", ANY, 1024, 65535)]),
+                [rule(100, "allow", ANY, 443, 443), rule(110, "allow", ANY, 1024, 65535)],
+            ),
             "app": (
                 [rule(100, "allow", vpc, 443, 443), rule(110, "allow", vpc, 8080, 8080), *ephemeral(120, ANY)],
                 [rule(100, "allow", ANY, 443, 443)]
                 + [rule(110 + i, "allow", c, 5432, 5432) for i, c in enumerate(data)]
-                + [rule(130, "allow", vpc, 1024, 65535)]),
+                + [rule(130, "allow", vpc, 1024, 65535)],
+            ),
             "data": (
                 [rule(100 + i, "allow", c, 5432, 5432) for i, c in enumerate(app)],
-                [rule(100 + i, "allow", c, 1024, 65535) for i, c in enumerate(app)]),
+                [rule(100 + i, "allow", c, 1024, 65535) for i, c in enumerate(app)],
+            ),
         }
         for tier, (ingress, egress) in rules.items():
-            NetworkAcl(self, f"{tier}_acl", vpc_id=self.vpc.id, subnet_ids=self.subnet_ids(tier),
-                       ingress=blocks(ingress), egress=blocks(egress), tags={"Name": f"{self.node.id}-{tier}"})
+            NetworkAcl(
+                self,
+                f"{tier}_acl",
+                vpc_id=self.vpc.id,
+                subnet_ids=self.subnet_ids(tier),
+                ingress=blocks(ingress),
+                egress=blocks(egress),
+                tags={"Name": f"{self.node.id}-{tier}"},
+            )
 
     def _endpoints(self, s: Settings) -> None:
         own_account = {"StringEquals": {"aws:PrincipalAccount": s.account_id}}
-        policy = {"Version": "2012-10-17", "Statement": [{
-            "Sid": "OnlyThisAccount", "Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*",
-            "Condition": own_account}]}
-        s3_policy = {"Version": "2012-10-17", "Statement": [
-            {"Sid": "PlatformBuckets", "Effect": "Allow", "Principal": "*", "Action": "*",
-             "Resource": [f"arn:aws:s3:::{s.prefix}-*", f"arn:aws:s3:::{s.prefix}-*/*"], "Condition": own_account},
-            # ECR keeps image layers in an AWS-owned bucket; Fargate pulls through this endpoint.
-            {"Sid": "EcrImageLayers", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
-             "Resource": f"arn:aws:s3:::prod-{s.region}-starport-layer-bucket/*"}]}
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "OnlyThisAccount",
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "*",
+                    "Resource": "*",
+                    "Condition": own_account,
+                }
+            ],
+        }
+        s3_policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "PlatformBuckets",
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "*",
+                    "Resource": [f"arn:aws:s3:::{s.prefix}-*", f"arn:aws:s3:::{s.prefix}-*/*"],
+                    "Condition": own_account,
+                },
+                # ECR keeps image layers in an AWS-owned bucket; Fargate pulls through this endpoint.
+                {
+                    "Sid": "EcrImageLayers",
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "s3:GetObject",
+                    "Resource": f"arn:aws:s3:::prod-{s.region}-starport-layer-bucket/*",
+                },
+            ],
+        }
         route_tables = [rt.id for rt in self.private_route_tables]
         self.endpoints: dict[str, VpcEndpoint] = {}
         for service, doc in (("s3", s3_policy), ("dynamodb", policy)):
             self.endpoints[service] = VpcEndpoint(
-                self, f"{service}_endpoint", vpc_id=self.vpc.id, service_name=f"com.amazonaws.{s.region}.{service}",
-                vpc_endpoint_type="Gateway", route_table_ids=route_tables, policy=json.dumps(doc),
-                tags={"Name": f"{s.prefix}-{service}"})
+                self,
+                f"{service}_endpoint",
+                vpc_id=self.vpc.id,
+                service_name=f"com.amazonaws.{s.region}.{service}",
+                vpc_endpoint_type="Gateway",
+                route_table_ids=route_tables,
+                policy=json.dumps(doc),
+                tags={"Name": f"{s.prefix}-{service}"},
+            )
         for service in INTERFACE_ENDPOINTS:
             self.endpoints[service] = VpcEndpoint(
-                self, f"{service.replace('.', '_')}_endpoint", vpc_id=self.vpc.id,
-                service_name=f"com.amazonaws.{s.region}.{service}", vpc_endpoint_type="Interface",
-                private_dns_enabled=True, subnet_ids=self.subnet_ids("app"),
-                security_group_ids=[self.endpoint_sg.id], policy=json.dumps(policy),
-                tags={"Name": f"{s.prefix}-{service}"})
+                self,
+                f"{service.replace('.', '_')}_endpoint",
+                vpc_id=self.vpc.id,
+                service_name=f"com.amazonaws.{s.region}.{service}",
+                vpc_endpoint_type="Interface",
+                private_dns_enabled=True,
+                subnet_ids=self.subnet_ids("app"),
+                security_group_ids=[self.endpoint_sg.id],
+                policy=json.dumps(policy),
+                tags={"Name": f"{s.prefix}-{service}"},
+            )
 
     def _flow_logs(self, s: Settings, logs_key) -> None:
-        group = CloudwatchLogGroup(self, "flow_logs", name=names.flow_log_group(s), retention_in_days=s.retention.log_days,
-                                   kms_key_id=logs_key.arn)
-        FlowLog(self, "flow_log", vpc_id=self.vpc.id, traffic_type="ALL", log_destination=group.arn,
-                log_destination_type="cloud-watch-logs", iam_role_arn=names.service_role_arn(s, "vpc-flow-logs"),
-                max_aggregation_interval=60)
+        group = CloudwatchLogGroup(
+            self,
+            "flow_logs",
+            name=names.flow_log_group(s),
+            retention_in_days=s.retention.log_days,
+            kms_key_id=logs_key.arn,
+        )
+        FlowLog(
+            self,
+            "flow_log",
+            vpc_id=self.vpc.id,
+            traffic_type="ALL",
+            log_destination=group.arn,
+            log_destination_type="cloud-watch-logs",
+            iam_role_arn=names.service_role_arn(s, "vpc-flow-logs"),
+            max_aggregation_interval=60,
+        )
 
 
 def protect(registry, s: Settings) -> None:
     base = f"{s.region}:{s.account_id}"
     # Who can re-route, open or re-write a path to the data can reach it: the network is the platform
     # deployer's alone. (Identifiers are generated, so every one of the account's is covered.)
-    registry.protect("network paths: security groups, routes, ACLs, endpoints", "path", [
-        ("ec2:security-group", f"arn:aws:ec2:{base}:security-group/*"),
-        ("ec2:security-group-rule", f"arn:aws:ec2:{base}:security-group-rule/*"),
-        ("ec2:route-table", f"arn:aws:ec2:{base}:route-table/*"),
-        ("ec2:network-acl", f"arn:aws:ec2:{base}:network-acl/*"),
-        ("ec2:vpc-endpoint", f"arn:aws:ec2:{base}:vpc-endpoint/*")],
-        writers=(names.platform_roles_pattern(s),), managers=(names.role_arn(s, names.platform_deployer(s)),),
-        reason="opening a security group or an endpoint policy opens a path to PII")
+    registry.protect(
+        "network paths: security groups, routes, ACLs, endpoints",
+        "path",
+        [
+            ("ec2:security-group", f"arn:aws:ec2:{base}:security-group/*"),
+            ("ec2:security-group-rule", f"arn:aws:ec2:{base}:security-group-rule/*"),
+            ("ec2:route-table", f"arn:aws:ec2:{base}:route-table/*"),
+            ("ec2:network-acl", f"arn:aws:ec2:{base}:network-acl/*"),
+            ("ec2:vpc-endpoint", f"arn:aws:ec2:{base}:vpc-endpoint/*"),
+        ],
+        writers=(names.platform_roles_pattern(s),),
+        managers=(names.role_arn(s, names.platform_deployer(s)),),
+        reason="opening a security group or an endpoint policy opens a path to PII",
+    )

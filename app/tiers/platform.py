@@ -21,17 +21,42 @@ class Platform(Construct):
         super().__init__(scope, id)
         s = settings
         # CloudFront certificates and web ACLs live in us-east-1, whatever the platform's region.
-        us_east_1 = AwsProvider(scope, "aws_us_east_1", alias="us_east_1", region="us-east-1",
-                                allowed_account_ids=[s.account_id])
+        us_east_1 = AwsProvider(
+            scope, "aws_us_east_1", alias="us_east_1", region="us-east-1", allowed_account_ids=[s.account_id]
+        )
         self.network = Network(self, "network", settings=s, logs_key=foundation.key("logs"))
         self.data = Data(self, "data", settings=s, foundation=foundation, network=self.network)
         self.messaging = Messaging(self, "messaging", settings=s, foundation=foundation)
         assets = {**self.data.assets, **self.messaging.assets}
-        self.compute = Compute(self, "compute", settings=s, foundation=foundation, network=self.network,
-                               assets=assets, services=SERVICES, database_sg=self.data.database_sg)
+        self.compute = Compute(
+            self,
+            "compute",
+            settings=s,
+            foundation=foundation,
+            network=self.network,
+            assets=assets,
+            services=SERVICES,
+            database_sg=self.data.database_sg,
+        )
         self.dns = Dns(self, "dns", zone_name=s.domains.hosted_zone)
         log_bucket = self.data.access_logs.bucket
-        self.api = Api(self, "api", settings=s, foundation=foundation, network=self.network, compute=self.compute,
-                       dns=self.dns, access_log_bucket=log_bucket, services=SERVICES)
-        self.edge = Edge(self, "edge", settings=s, foundation=foundation, dns=self.dns, access_log_bucket=log_bucket,
-                         us_east_1=us_east_1)
+        self.api = Api(
+            self,
+            "api",
+            settings=s,
+            foundation=foundation,
+            network=self.network,
+            compute=self.compute,
+            dns=self.dns,
+            access_log_bucket=log_bucket,
+            services=SERVICES,
+        )
+        self.edge = Edge(
+            self,
+            "edge",
+            settings=s,
+            foundation=foundation,
+            dns=self.dns,
+            access_log_bucket=log_bucket,
+            us_east_1=us_east_1,
+        )

@@ -139,35 +139,65 @@ def protected_resources(settings: AuditSettings) -> list[dict]:
     group = f"/{part}/audit/cloudtrail"
     out = [
         {"name": "audit trail", "parts": [("cloudtrail:trail", f"arn:{p}:cloudtrail:{base}:trail/{part}-audit-trail")]},
-        {"name": "audit archive bucket", "parts": [("s3:bucket", f"arn:{p}:s3:::{archive}"),
-                                                   ("s3:object", f"arn:{p}:s3:::{archive}/*")]},
-        {"name": "audit access-log bucket", "parts": [("s3:bucket", f"arn:{p}:s3:::{access}"),
-                                                      ("s3:object", f"arn:{p}:s3:::{access}/*")]},
-        {"name": "trail log group and its metric filters",
-         "writers": [f"arn:{p}:iam::{s.account_id}:role/{part}-audit-trail-to-logs"], "parts": [
-            ("logs:log-group", f"arn:{p}:logs:{base}:log-group:{group}"),
-            ("logs:log-group", f"arn:{p}:logs:{base}:log-group:{group}:*"),
-            ("logs:log-stream", f"arn:{p}:logs:{base}:log-group:{group}:log-stream:*")]},
-        {"name": "CIS alarms", "parts": [
-            ("cloudwatch:alarm", f"arn:{p}:cloudwatch:{base}:alarm:{part}-{f.metric_name}")
-            for f in s.catalog.cis_filters]},
+        {
+            "name": "audit archive bucket",
+            "parts": [("s3:bucket", f"arn:{p}:s3:::{archive}"), ("s3:object", f"arn:{p}:s3:::{archive}/*")],
+        },
+        {
+            "name": "audit access-log bucket",
+            "parts": [("s3:bucket", f"arn:{p}:s3:::{access}"), ("s3:object", f"arn:{p}:s3:::{access}/*")],
+        },
+        {
+            "name": "trail log group and its metric filters",
+            "writers": [f"arn:{p}:iam::{s.account_id}:role/{part}-audit-trail-to-logs"],
+            "parts": [
+                ("logs:log-group", f"arn:{p}:logs:{base}:log-group:{group}"),
+                ("logs:log-group", f"arn:{p}:logs:{base}:log-group:{group}:*"),
+                ("logs:log-stream", f"arn:{p}:logs:{base}:log-group:{group}:log-stream:*"),
+            ],
+        },
+        {
+            "name": "CIS alarms",
+            "parts": [
+                ("cloudwatch:alarm", f"arn:{p}:cloudwatch:{base}:alarm:{part}-{f.metric_name}")
+                for f in s.catalog.cis_filters
+            ],
+        },
         {"name": "security alert topic", "parts": [("sns:topic", f"arn:{p}:sns:{base}:{part}-security-alerts")]},
-        {"name": "paging rules", "parts": [
-            ("events:rule-on-default-event-bus", f"arn:{p}:events:{base}:rule/{part}-{rule.name}")
-            for rule in s.catalog.event_rules]},
-        {"name": "Config recorder, delivery channel and rules", "parts": [
-            ("config:ConfigurationRecorder", f"arn:{p}:config:{base}:configuration-recorder/*"),
-            ("config:ConfigRule", f"arn:{p}:config:{base}:config-rule/*")]},
+        {
+            "name": "paging rules",
+            "parts": [
+                ("events:rule-on-default-event-bus", f"arn:{p}:events:{base}:rule/{part}-{rule.name}")
+                for rule in s.catalog.event_rules
+            ],
+        },
+        {
+            "name": "Config recorder, delivery channel and rules",
+            "parts": [
+                ("config:ConfigurationRecorder", f"arn:{p}:config:{base}:configuration-recorder/*"),
+                ("config:ConfigRule", f"arn:{p}:config:{base}:config-rule/*"),
+            ],
+        },
     ]
     if s.creates("guardduty"):
-        out.append({"name": "GuardDuty detector", "parts": [
-            ("guardduty:detector", f"arn:{p}:guardduty:{base}:detector/*"),
-            ("guardduty:filter", f"arn:{p}:guardduty:{base}:detector/*/filter/*")]})
+        out.append(
+            {
+                "name": "GuardDuty detector",
+                "parts": [
+                    ("guardduty:detector", f"arn:{p}:guardduty:{base}:detector/*"),
+                    ("guardduty:filter", f"arn:{p}:guardduty:{base}:detector/*/filter/*"),
+                ],
+            }
+        )
     if s.creates("securityhub"):
         out.append({"name": "Security Hub", "parts": [("securityhub:hub", f"arn:{p}:securityhub:{base}:hub/default")]})
     if s.creates("accessanalyzer"):
-        out.append({"name": "Access Analyzer", "parts": [
-            ("access-analyzer:Analyzer", f"arn:{p}:access-analyzer:{base}:analyzer/{part}-*")]})
+        out.append(
+            {
+                "name": "Access Analyzer",
+                "parts": [("access-analyzer:Analyzer", f"arn:{p}:access-analyzer:{base}:analyzer/{part}-*")],
+            }
+        )
     return out
 
 
@@ -194,9 +224,7 @@ class AuditBaseline(Construct):
     ):
         super().__init__(scope, id)
         if not permissions_boundary_arn:
-            raise ConfigError(
-                "AuditBaseline.permissions_boundary_arn", permissions_boundary_arn, "an IAM policy ARN"
-            )
+            raise ConfigError("AuditBaseline.permissions_boundary_arn", permissions_boundary_arn, "an IAM policy ARN")
         self.settings = s = settings
         self._boundary = permissions_boundary_arn
         self._lifecycle = TerraformResourceLifecycle(prevent_destroy=True) if s.prevent_destroy else None
@@ -217,9 +245,7 @@ class AuditBaseline(Construct):
             self._guardduty()
         if s.creates("macie"):
             self.macie = _fix(
-                Macie2Account(
-                    self, "macie", finding_publishing_frequency="FIFTEEN_MINUTES", status="ENABLED"
-                ),
+                Macie2Account(self, "macie", finding_publishing_frequency="FIFTEEN_MINUTES", status="ENABLED"),
                 "audit_macie",
             )
         if s.creates("accessanalyzer"):
@@ -251,18 +277,14 @@ class AuditBaseline(Construct):
             )
 
     # -- helpers -------------------------------------------------------------------------------------
-    def _role(
-        self, id: str, logical_id: str, *, name: str, service: str, source_arn: str | None = None
-    ) -> IamRole:
+    def _role(self, id: str, logical_id: str, *, name: str, service: str, source_arn: str | None = None) -> IamRole:
         role = _fix(
             IamRole(
                 self,
                 id,
                 name=name,
                 permissions_boundary=self._boundary,
-                assume_role_policy=_json(
-                    policies.service_trust_policy(service, self.settings.account_id, source_arn)
-                ),
+                assume_role_policy=_json(policies.service_trust_policy(service, self.settings.account_id, source_arn)),
             ),
             logical_id,
         )
@@ -324,9 +346,7 @@ class AuditBaseline(Construct):
         retention = (
             S3BucketObjectLockConfigurationRuleDefaultRetentionA(mode="COMPLIANCE", years=years)
             if years
-            else S3BucketObjectLockConfigurationRuleDefaultRetentionA(
-                mode="COMPLIANCE", days=s.archive_retention_days
-            )
+            else S3BucketObjectLockConfigurationRuleDefaultRetentionA(mode="COMPLIANCE", days=s.archive_retention_days)
         )
         _fix(
             S3BucketObjectLockConfigurationA(
@@ -386,14 +406,10 @@ class AuditBaseline(Construct):
                         filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
                         transition=[
                             S3BucketLifecycleConfigurationRuleTransition(days=90, storage_class="GLACIER_IR"),
-                            S3BucketLifecycleConfigurationRuleTransition(
-                                days=365, storage_class="DEEP_ARCHIVE"
-                            ),
+                            S3BucketLifecycleConfigurationRuleTransition(days=365, storage_class="DEEP_ARCHIVE"),
                         ],
                         abort_incomplete_multipart_upload=[
-                            S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
-                                days_after_initiation=7
-                            )
+                            S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
                         ],
                     )
                 ],
@@ -457,12 +473,8 @@ class AuditBaseline(Construct):
                         id="expire-after-retention",
                         status="Enabled",
                         filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                        transition=[
-                            S3BucketLifecycleConfigurationRuleTransition(days=90, storage_class="STANDARD_IA")
-                        ],
-                        expiration=[
-                            S3BucketLifecycleConfigurationRuleExpiration(days=s.archive_retention_days)
-                        ],
+                        transition=[S3BucketLifecycleConfigurationRuleTransition(days=90, storage_class="STANDARD_IA")],
+                        expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=s.archive_retention_days)],
                         noncurrent_version_expiration=[
                             S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=30)
                         ],
@@ -519,9 +531,7 @@ class AuditBaseline(Construct):
             CloudtrailAdvancedEventSelector(
                 name="Management events",
                 field_selector=[
-                    CloudtrailAdvancedEventSelectorFieldSelector(
-                        field="eventCategory", equal_to=["Management"]
-                    )
+                    CloudtrailAdvancedEventSelectorFieldSelector(field="eventCategory", equal_to=["Management"])
                 ],
             )
         ]
@@ -530,9 +540,7 @@ class AuditBaseline(Construct):
                 CloudtrailAdvancedEventSelector(
                     name="PII bucket object events",
                     field_selector=[
-                        CloudtrailAdvancedEventSelectorFieldSelector(
-                            field="eventCategory", equal_to=["Data"]
-                        ),
+                        CloudtrailAdvancedEventSelectorFieldSelector(field="eventCategory", equal_to=["Data"]),
                         CloudtrailAdvancedEventSelectorFieldSelector(
                             field="resources.type", equal_to=["AWS::S3::Object"]
                         ),
@@ -665,9 +673,7 @@ class AuditBaseline(Construct):
                         source=ConfigConfigRuleSource(
                             owner="CUSTOM_POLICY",
                             source_detail=[
-                                ConfigConfigRuleSourceSourceDetail(
-                                    message_type="ConfigurationItemChangeNotification"
-                                )
+                                ConfigConfigRuleSourceSourceDetail(message_type="ConfigurationItemChangeNotification")
                             ],
                             custom_policy_details=ConfigConfigRuleSourceCustomPolicyDetails(
                                 policy_runtime="guard-2.x.x", policy_text=text
@@ -709,9 +715,7 @@ class AuditBaseline(Construct):
     def _alerting(self, alerts_key, break_glass_role_arn: str | None) -> None:
         s = self.settings
         self.alert_topic = _fix(
-            SnsTopic(
-                self, "alerts", name=f"{s.name_prefix}-security-alerts", kms_master_key_id=alerts_key.arn
-            ),
+            SnsTopic(self, "alerts", name=f"{s.name_prefix}-security-alerts", kms_master_key_id=alerts_key.arn),
             "audit_alerts",
         )
         _fix(
@@ -719,9 +723,7 @@ class AuditBaseline(Construct):
                 self,
                 "alerts_policy",
                 arn=self.alert_topic.arn,
-                policy=_json(
-                    policies.alert_topic_policy(topic_arn=self.alert_topic.arn, account_id=s.account_id)
-                ),
+                policy=_json(policies.alert_topic_policy(topic_arn=self.alert_topic.arn, account_id=s.account_id)),
             ),
             "audit_alerts_policy",
         )
@@ -773,9 +775,7 @@ class AuditBaseline(Construct):
             if rule.requires == "break_glass_role_arn":
                 if not break_glass_role_arn:
                     continue
-                pattern = json.loads(
-                    json.dumps(pattern).replace("BREAK_GLASS_ROLE_ARN", break_glass_role_arn)
-                )
+                pattern = json.loads(json.dumps(pattern).replace("BREAK_GLASS_ROLE_ARN", break_glass_role_arn))
             key = rule.name.replace("-", "_")
             self.event_rules[rule.name] = _fix(
                 CloudwatchEventRule(
@@ -845,11 +845,7 @@ class AuditBaseline(Construct):
         )
         for feature in GUARDDUTY_FEATURES:
             extra = (
-                [
-                    GuarddutyDetectorFeatureAdditionalConfiguration(
-                        name="ECS_FARGATE_AGENT_MANAGEMENT", status="ENABLED"
-                    )
-                ]
+                [GuarddutyDetectorFeatureAdditionalConfiguration(name="ECS_FARGATE_AGENT_MANAGEMENT", status="ENABLED")]
                 if feature == "RUNTIME_MONITORING"
                 else None
             )
@@ -927,12 +923,9 @@ class AuditBaseline(Construct):
                     location=f"s3://{bucket}/{trail_prefix}",
                     input_format=queries.INPUT_FORMAT,
                     output_format=queries.OUTPUT_FORMAT,
-                    ser_de_info=GlueCatalogTableStorageDescriptorSerDeInfo(
-                        serialization_library=queries.SERDE
-                    ),
+                    ser_de_info=GlueCatalogTableStorageDescriptorSerDeInfo(serialization_library=queries.SERDE),
                     columns=[
-                        GlueCatalogTableStorageDescriptorColumns(name=n, type=t)
-                        for n, t in queries.TRAIL_COLUMNS
+                        GlueCatalogTableStorageDescriptorColumns(name=n, type=t) for n, t in queries.TRAIL_COLUMNS
                     ],
                 ),
             ),

@@ -239,9 +239,7 @@ def _check_references(catalog: Catalog) -> None:
         for impl in c.implemented_by:
             kind, _, name = impl.partition(":")
             if kind in known and name not in known[kind]:
-                raise ConfigError(
-                    f"controls[{c.id}].implemented_by", impl, f"{kind}: one of {sorted(known[kind])}"
-                )
+                raise ConfigError(f"controls[{c.id}].implemented_by", impl, f"{kind}: one of {sorted(known[kind])}")
     ids = [c.id for c in catalog.controls]
     if len(ids) != len(set(ids)):
         raise ConfigError("controls[].id", ids, "unique control ids")

@@ -54,16 +54,12 @@ def check_catalog(synth: dict[str, dict], catalog: Catalog) -> list[str]:
         if block(r.body.get("source")).get("owner") == "AWS"
     }
     custom_names = [
-        r.body.get("name", "")
-        for r in config_rules
-        if block(r.body.get("source")).get("owner") == "CUSTOM_POLICY"
+        r.body.get("name", "") for r in config_rules if block(r.body.get("source")).get("owner") == "CUSTOM_POLICY"
     ]
     namespace = catalog.alarm["namespace"]
     filtered, alarmed = _metric_names(synth, namespace), _alarmed_metrics(synth, namespace)
     event_rule_names = [r.body.get("name", "") for r in of_type(synth, "aws_cloudwatch_event_rule")]
-    subscribed = [
-        r.body.get("standards_arn", "") for r in of_type(synth, "aws_securityhub_standards_subscription")
-    ]
+    subscribed = [r.body.get("standards_arn", "") for r in of_type(synth, "aws_securityhub_standards_subscription")]
     filters = {f.id: f for f in catalog.cis_filters}
     standards = {s.id: s for s in catalog.standards}
 
@@ -89,9 +85,7 @@ def check_catalog(synth: dict[str, dict], catalog: Catalog) -> list[str]:
             if _service(impl) in skipped:
                 continue
             if not present(impl):
-                problems.append(
-                    f"control {control.id}: implemented_by {impl!r} is not in the synthesized JSON"
-                )
+                problems.append(f"control {control.id}: implemented_by {impl!r} is not in the synthesized JSON")
 
     known_rules = {r.identifier for r in catalog.rules}
     for r in config_rules:

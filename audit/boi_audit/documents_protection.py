@@ -47,9 +47,7 @@ class DocumentsBucketProtection(Construct):
     ):
         super().__init__(scope, id)
         if not bucket_name:
-            raise ConfigError(
-                "DocumentsBucketProtection.bucket_name", bucket_name, "the documents bucket name"
-            )
+            raise ConfigError("DocumentsBucketProtection.bucket_name", bucket_name, "the documents bucket name")
         if not permissions_boundary_arn:
             raise ConfigError(
                 "DocumentsBucketProtection.permissions_boundary_arn",
@@ -88,9 +86,7 @@ class DocumentsBucketProtection(Construct):
                     name=f"{s.name_prefix}-documents-malware-scan",
                     permissions_boundary=permissions_boundary_arn,
                     assume_role_policy=json.dumps(
-                        policies.service_trust_policy(
-                            "malware-protection-plan.guardduty.amazonaws.com", s.account_id
-                        ),
+                        policies.service_trust_policy("malware-protection-plan.guardduty.amazonaws.com", s.account_id),
                         sort_keys=False,
                     ),
                 )

@@ -72,9 +72,7 @@ def kms_rotation_policy(max_rotation_days: dict[str, int]) -> str:
     itself is checked by the live rotation report (boi_kms.rotation_report), not by this rule.
     """
     if not max_rotation_days:
-        raise ConfigError(
-            "guard_inputs.kms_rotation_days", max_rotation_days, "a non-empty dict key class -> days"
-        )
+        raise ConfigError("guard_inputs.kms_rotation_days", max_rotation_days, "a non-empty dict key class -> days")
     blocks = []
     for key_class, days in sorted(max_rotation_days.items()):
         _literal(f"guard_inputs.kms_rotation_days[{key_class!r}]", key_class)
@@ -178,11 +176,7 @@ def guard_policies(guard_inputs: dict | None) -> dict[str, str]:
     unknown = sorted(set(guard_inputs) - allowed)
     if unknown:
         raise ConfigError("guard_inputs", unknown, f"keys among {sorted(allowed)}")
-    texts = {
-        name: build(guard_inputs[key])
-        for name, (key, build) in GUARD_BUILDERS.items()
-        if guard_inputs.get(key)
-    }
+    texts = {name: build(guard_inputs[key]) for name, (key, build) in GUARD_BUILDERS.items() if guard_inputs.get(key)}
     for name, text in texts.items():
         check_with_engine(name, text)
     return texts

@@ -32,10 +32,18 @@ def _tls_only(resource_arns: list[str], sid: str = "DenyInsecureTransport") -> d
 
 # What would shorten, redirect or stop the archive without touching a single object.
 ARCHIVE_CONFIGURATION_ACTIONS = [
-    "s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutLifecycleConfiguration", "s3:PutBucketVersioning",
-    "s3:PutBucketObjectLockConfiguration", "s3:PutEncryptionConfiguration", "s3:PutBucketLogging",
-    "s3:PutBucketOwnershipControls", "s3:PutBucketPublicAccessBlock", "s3:PutBucketAcl",
-    "s3:PutReplicationConfiguration", "s3:PutBucketNotification",
+    "s3:PutBucketPolicy",
+    "s3:DeleteBucketPolicy",
+    "s3:PutLifecycleConfiguration",
+    "s3:PutBucketVersioning",
+    "s3:PutBucketObjectLockConfiguration",
+    "s3:PutEncryptionConfiguration",
+    "s3:PutBucketLogging",
+    "s3:PutBucketOwnershipControls",
+    "s3:PutBucketPublicAccessBlock",
+    "s3:PutBucketAcl",
+    "s3:PutReplicationConfiguration",
+    "s3:PutBucketNotification",
 ]
 
 
@@ -43,14 +51,16 @@ def custodian_guard(bucket_arn: str, custodian_arns: list[str]) -> list[dict]:
     """Only the custodians (the audit baseline's deployer) may change how a bucket keeps what it holds."""
     if not custodian_arns:
         return []
-    return [{
-        "Sid": "DenyConfigurationChangesExceptCustodians",
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": ARCHIVE_CONFIGURATION_ACTIONS,
-        "Resource": bucket_arn,
-        "Condition": {"ArnNotLike": {"aws:PrincipalArn": list(custodian_arns)}},
-    }]
+    return [
+        {
+            "Sid": "DenyConfigurationChangesExceptCustodians",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": ARCHIVE_CONFIGURATION_ACTIONS,
+            "Resource": bucket_arn,
+            "Condition": {"ArnNotLike": {"aws:PrincipalArn": list(custodian_arns)}},
+        }
+    ]
 
 
 def archive_bucket_policy(
@@ -123,8 +133,9 @@ def archive_bucket_policy(
     }
 
 
-def access_log_bucket_policy(*, bucket_arn: str, source_bucket_arn: str, account_id: str,
-                             custodian_arns: list[str] | None = None) -> dict:
+def access_log_bucket_policy(
+    *, bucket_arn: str, source_bucket_arn: str, account_id: str, custodian_arns: list[str] | None = None
+) -> dict:
     """TLS only; only S3 log delivery for the archive bucket of this account may write."""
     return {
         "Version": "2012-10-17",
@@ -203,9 +214,7 @@ def trail_to_logs_policy(log_group_arn: str) -> dict:
     }
 
 
-def config_delivery_policy(
-    *, bucket_arn: str, account_id: str, key_arn: str, topic_arn: str | None = None
-) -> dict:
+def config_delivery_policy(*, bucket_arn: str, account_id: str, key_arn: str, topic_arn: str | None = None) -> dict:
     statements = [
         {
             "Sid": "CheckBucket",
@@ -243,18 +252,14 @@ def malware_protection_policy(
     """What GuardDuty Malware Protection for S3 needs on one bucket (per the AWS guide), with object
     access limited to the prefixes the plan scans."""
     scanned = [f"{bucket_arn}/{prefix}*" for prefix in object_prefixes] if object_prefixes else f"{bucket_arn}/*"
-    rule_arn = (
-        f"arn:{partition}:events:{region}:{account_id}:rule/DO-NOT-DELETE-AmazonGuardDutyMalwareProtectionS3*"
-    )
+    rule_arn = f"arn:{partition}:events:{region}:{account_id}:rule/DO-NOT-DELETE-AmazonGuardDutyMalwareProtectionS3*"
     statements = [
         {
             "Sid": "ManageEventBridgeRule",
             "Effect": "Allow",
             "Action": ["events:PutRule", "events:DeleteRule", "events:PutTargets", "events:RemoveTargets"],
             "Resource": rule_arn,
-            "Condition": {
-                "StringLike": {"events:ManagedBy": "malware-protection-plan.guardduty.amazonaws.com"}
-            },
+            "Condition": {"StringLike": {"events:ManagedBy": "malware-protection-plan.guardduty.amazonaws.com"}},
         },
         {
             "Sid": "DescribeEventBridgeRule",

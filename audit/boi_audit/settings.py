@@ -63,10 +63,7 @@ class AuditSettings:
             raise ConfigError("audit.region", self.region, "an AWS Region name such as us-east-1")
         if self.partition not in PARTITIONS:
             raise ConfigError("audit.partition", self.partition, f"one of {list(PARTITIONS)}")
-        if (
-            not isinstance(self.archive_retention_days, int)
-            or self.archive_retention_days < MIN_ARCHIVE_RETENTION_DAYS
-        ):
+        if not isinstance(self.archive_retention_days, int) or self.archive_retention_days < MIN_ARCHIVE_RETENTION_DAYS:
             raise ConfigError(
                 "audit.archive_retention_days",
                 self.archive_retention_days,

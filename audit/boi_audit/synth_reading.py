@@ -48,5 +48,5 @@ def ref(value) -> str:
     if m and m.group(1) is not None:
         parsed = refs.parse(m.group(1))
         if parsed.kind in ("resource", "data"):
-            return parsed.address + value[m.end():]
+            return parsed.address + value[m.end() :]
     return value

@@ -75,9 +75,7 @@ def test_trail_is_multi_region_validated_and_kms_encrypted(synth):
     assert trail["enable_log_file_validation"] is True
     assert trail["kms_key_id"] == synth["logs"].arn
     data = [
-        s
-        for s in trail["advanced_event_selector"]
-        if any(f.get("equals") == ["Data"] for f in s["field_selector"])
+        s for s in trail["advanced_event_selector"] if any(f.get("equals") == ["Data"] for f in s["field_selector"])
     ]
     assert data and data[0]["field_selector"][-1]["starts_with"] == ["arn:aws:s3:::boi-docs/"]
     assert {i["insight_type"] for i in trail["insight_selector"]} == {
@@ -97,8 +95,7 @@ def test_archive_is_compliance_locked_for_five_years_and_access_logs_are_not(syn
     assert archive_rule["apply_server_side_encryption_by_default"]["kms_master_key_id"] == synth["logs"].arn
     assert archive_rule["bucket_key_enabled"] is True
     assert (
-        sse["audit_access_logs_sse"]["rule"][0]["apply_server_side_encryption_by_default"]["sse_algorithm"]
-        == "AES256"
+        sse["audit_access_logs_sse"]["rule"][0]["apply_server_side_encryption_by_default"]["sse_algorithm"] == "AES256"
     )
 
 
@@ -165,10 +162,7 @@ def test_security_services_and_rules(synth):
         "LAMBDA_NETWORK_LOGS",
         "RUNTIME_MONITORING",
     }
-    assert (
-        features["RUNTIME_MONITORING"]["additional_configuration"][0]["name"]
-        == "ECS_FARGATE_AGENT_MANAGEMENT"
-    )
+    assert features["RUNTIME_MONITORING"]["additional_configuration"][0]["name"] == "ECS_FARGATE_AGENT_MANAGEMENT"
     types = {a["type"] for a in res["aws_accessanalyzer_analyzer"].values()}
     assert types == {"ACCOUNT", "ACCOUNT_UNUSED_ACCESS"}
     rules = res["aws_config_config_rule"].values()

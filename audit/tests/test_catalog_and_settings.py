@@ -50,9 +50,7 @@ def test_cis_catalog_has_4_1_to_4_15_with_and_form_for_4_1(catalog):
 
 def test_standard_arns_match_the_published_forms(catalog):
     arns = {s.id: s.arn("aws", "us-east-1") for s in catalog.standards}
-    assert arns["fsbp"] == (
-        "arn:aws:securityhub:us-east-1::standards/aws-foundational-security-best-practices/v/1.0.0"
-    )
+    assert arns["fsbp"] == ("arn:aws:securityhub:us-east-1::standards/aws-foundational-security-best-practices/v/1.0.0")
     assert arns["cis-v3"] == "arn:aws:securityhub:us-east-1::standards/cis-aws-foundations-benchmark/v/3.0.0"
     assert arns["nist-800-53-r5"] == "arn:aws:securityhub:us-east-1::standards/nist-800-53/v/5.0.0"
     for s in catalog.standards:
@@ -167,6 +165,5 @@ def test_guard_inputs_unknown_key_and_selection():
     chosen = guard_policies({"database_keys": {"boi-db": "arn:aws:kms:us-east-1:123456789012:key/db"}})
     assert list(chosen) == ["database-uses-database-key"]
     assert (
-        'configuration.kmsKeyId == "arn:aws:kms:us-east-1:123456789012:key/db"'
-        in chosen["database-uses-database-key"]
+        'configuration.kmsKeyId == "arn:aws:kms:us-east-1:123456789012:key/db"' in chosen["database-uses-database-key"]
     )

@@ -105,9 +105,7 @@ def _fixture() -> dict:
                     "source": {"owner": "AWS", "source_identifier": "KMS_CMK_NOT_SCHEDULED_FOR_DELETION"},
                 },
             },
-            "aws_sns_topic": {
-                "audit_alerts": {"name": "x-alerts", "kms_master_key_id": "${aws_kms_key.alerts.arn}"}
-            },
+            "aws_sns_topic": {"audit_alerts": {"name": "x-alerts", "kms_master_key_id": "${aws_kms_key.alerts.arn}"}},
             "aws_sns_topic_subscription": {
                 "s0": {"topic_arn": "${aws_sns_topic.audit_alerts.arn}", "protocol": "email"}
             },
@@ -148,9 +146,7 @@ def _fixture() -> dict:
         }
     data = {
         "resource": {
-            "aws_lb_listener": {
-                "https": {"protocol": "HTTPS", "ssl_policy": "ELBSecurityPolicy-TLS13-1-2-2021-06"}
-            },
+            "aws_lb_listener": {"https": {"protocol": "HTTPS", "ssl_policy": "ELBSecurityPolicy-TLS13-1-2-2021-06"}},
             "aws_cloudfront_distribution": {
                 "cdn": {"viewer_certificate": [{"minimum_protocol_version": "TLSv1.2_2021"}]}
             },

@@ -10,14 +10,19 @@ KMS_ENCRYPT = ("kms:Encrypt", "kms:GenerateDataKey")
 KMS_ENCRYPT_DECRYPT = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
 
 SQS_SEND = ("sqs:SendMessage",)
-SQS_CONSUME = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
-               "sqs:GetQueueAttributes")
+SQS_CONSUME = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes")
 SQS_INSPECT = ("sqs:GetQueueAttributes", "sqs:ListDeadLetterSourceQueues")
 
 SECRET_READ = ("secretsmanager:GetSecretValue",)
 
-DYNAMODB_READ_WRITE = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-                       "dynamodb:Query", "dynamodb:ConditionCheckItem")
+DYNAMODB_READ_WRITE = (
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Query",
+    "dynamodb:ConditionCheckItem",
+)
 DYNAMODB_READ = ("dynamodb:GetItem", "dynamodb:Query")
 
 RDS_CONNECT = ("rds-db:connect",)
@@ -35,13 +40,25 @@ ECR_PULL = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLa
 # Actions that accept no resource ARN: AWS evaluates them only against Resource "*".
 ECR_AUTH_TOKEN = ("ecr:GetAuthorizationToken",)
 XRAY_WRITE = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
-EC2_ENI_DESCRIBE = ("ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
-                    "ec2:DescribeVpcs")
-SSM_SESSION_CHANNEL = ("ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
-                       "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel")
+EC2_ENI_DESCRIBE = (
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeVpcs",
+)
+SSM_SESSION_CHANNEL = (
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+)
 
-EC2_ENI_MANAGE = ("ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface",
-                  "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses")
+EC2_ENI_MANAGE = (
+    "ec2:CreateNetworkInterface",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+)
 
 ECS_INSPECT = ("ecs:DescribeServices", "ecs:DescribeTasks")
 METRICS_READ = ("cloudwatch:GetMetricData",)
@@ -51,5 +68,6 @@ SECURITYHUB_FINDINGS_READ = ("securityhub:GetFindings",)
 
 # Actions that take no resource ARN (or none that is required) and so use Resource "*". Checked
 # against the IAM action database in the tests, so the list cannot quietly grow.
-RESOURCE_STAR_ONLY = frozenset(ECR_AUTH_TOKEN + XRAY_WRITE + EC2_ENI_DESCRIBE + SSM_SESSION_CHANNEL
-                               + METRICS_READ + CONFIG_COMPLIANCE_READ)
+RESOURCE_STAR_ONLY = frozenset(
+    ECR_AUTH_TOKEN + XRAY_WRITE + EC2_ENI_DESCRIBE + SSM_SESSION_CHANNEL + METRICS_READ + CONFIG_COMPLIANCE_READ
+)

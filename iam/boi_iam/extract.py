@@ -143,9 +143,7 @@ _RESOURCE_POLICIES = {
 }
 
 
-def extract_policies(
-    synth: Mapping[str, dict], *, account_id: str, region: str, partition: str = "aws"
-) -> PolicySet:
+def extract_policies(synth: Mapping[str, dict], *, account_id: str, region: str, partition: str = "aws") -> PolicySet:
     if not isinstance(synth, Mapping) or not all(isinstance(v, dict) for v in synth.values()):
         raise ValueError("synth: expected a mapping of stack name -> parsed cdk.tf.json dict")
     if not _ACCOUNT.match(str(account_id)):
@@ -257,11 +255,7 @@ def extract_policies(
                 )
         for name, body in _resources(sj, "aws_kms_key_policy"):
             key_id = resolver.text(stack, str(body.get("key_id", "")))
-            target = (
-                key_id
-                if key_id.startswith("arn:")
-                else f"arn:{partition}:kms:{region}:{account_id}:key/{key_id}"
-            )
+            target = key_id if key_id.startswith("arn:") else f"arn:{partition}:kms:{region}:{account_id}:key/{key_id}"
             add("key", Owner(stack, f"aws_kms_key_policy.{name}"), body.get("policy"), target=target)
         for name, body in _resources(sj, "aws_vpc_endpoint"):
             if body.get("policy"):
@@ -315,5 +309,3 @@ def extract_policies(
             )
         )
     return PolicySet(policies=tuple(policies), role_views=tuple(views), warnings=tuple(resolver.warnings))
-
-

@@ -36,8 +36,10 @@ class Principal:
                 raise GrantError(f"principal {self.name}: service {self.service!r} is not an AWS service principal")
             return
         if not self.arn or not _ROLE_ARN.match(self.arn):
-            raise GrantError(f"principal {self.name}: ARN {self.arn!r} is not a role ARN "
-                             "(arn:aws:iam::<12-digit account>:role/<name>)")
+            raise GrantError(
+                f"principal {self.name}: ARN {self.arn!r} is not a role ARN "
+                "(arn:aws:iam::<12-digit account>:role/<name>)"
+            )
         if self.arn.split(":")[4] != self.account_id:
             raise GrantError(f"principal {self.name}: ARN {self.arn} is not in account {self.account_id}")
 
@@ -107,8 +109,12 @@ def _put_conditions(g: Grant) -> dict:
     # Uploads must name this bucket's key; the bucket policy denies any other key too.
     if not g.asset.key_arn:
         return {}
-    return {"StringEquals": {"s3:x-amz-server-side-encryption": "aws:kms",
-                             "s3:x-amz-server-side-encryption-aws-kms-key-id": g.asset.key_arn}}
+    return {
+        "StringEquals": {
+            "s3:x-amz-server-side-encryption": "aws:kms",
+            "s3:x-amz-server-side-encryption-aws-kms-key-id": g.asset.key_arn,
+        }
+    }
 
 
 def _list_conditions(g: Grant) -> dict:
@@ -224,8 +230,9 @@ def statements_for(grant: Grant) -> GrantStatements:
     where = f"grant {grant.statement_id()} ({grant.principal.name} -> {grant.asset.name})"
     if op is None:
         allowed = sorted(o for k, o in OPERATIONS if k == grant.asset.kind)
-        raise GrantError(f"{where}: operation {grant.operation!r} is not defined for a {grant.asset.kind}; "
-                         f"allowed: {allowed}")
+        raise GrantError(
+            f"{where}: operation {grant.operation!r} is not defined for a {grant.asset.kind}; allowed: {allowed}"
+        )
     for needed in op.needs:
         if not getattr(grant, needed):
             raise GrantError(f"{where}: operation {grant.operation!r} needs {needed}=")
@@ -240,23 +247,33 @@ def statements_for(grant: Grant) -> GrantStatements:
     if resources == ("*",):
         unscoped = [a for a in op.actions if a not in A.RESOURCE_STAR_ONLY]
         if unscoped:
-            raise GrantError(f"{where}: Resource '*' is only for actions without resource-level "
-                             f"permissions; {unscoped} have them")
+            raise GrantError(
+                f"{where}: Resource '*' is only for actions without resource-level permissions; {unscoped} have them"
+            )
     conditions = op.conditions(grant)
     if grant.principal.service:
         # Confused-deputy guard: the service may act only for the named resource of ours.
         if not grant.source_arn:
-            raise GrantError(f"{where}: a grant to {grant.principal.service} needs source_arn= "
-                             "(the resource the service acts for)")
+            raise GrantError(
+                f"{where}: a grant to {grant.principal.service} needs source_arn= (the resource the service acts for)"
+            )
         conditions = {**conditions, "ArnEquals": {"aws:SourceArn": grant.source_arn}}
-    statement = Statement(sid=grant.statement_id(), actions=op.actions, resources=resources,
-                          conditions=conditions, reason=grant.reason)
+    statement = Statement(
+        sid=grant.statement_id(), actions=op.actions, resources=resources, conditions=conditions, reason=grant.reason
+    )
     where_to = placement(grant.principal, grant.asset)
     identity = (statement,) if where_to in ("identity", "both") else ()
     resource: tuple[Statement, ...] = ()
     if where_to in ("resource", "both"):
-        principals = ({"Service": grant.principal.service} if grant.principal.service
-                      else {"AWS": grant.principal.arn})
-        resource = (Statement(sid=statement.sid, actions=op.actions, resources=resources,
-                              conditions=statement.conditions, reason=grant.reason, principals=principals),)
+        principals = {"Service": grant.principal.service} if grant.principal.service else {"AWS": grant.principal.arn}
+        resource = (
+            Statement(
+                sid=statement.sid,
+                actions=op.actions,
+                resources=resources,
+                conditions=statement.conditions,
+                reason=grant.reason,
+                principals=principals,
+            ),
+        )
     return GrantStatements(identity=identity, resource=resource)

@@ -145,26 +145,18 @@ def _cloudsplaining(doc: dict, kind: str, owner: str) -> list[Finding]:
 def _own_checks(doc: dict, kind: str, owner: str) -> list[Finding]:
     findings = []
     if doc.get("Version") != "2012-10-17":
-        findings.append(
-            Finding(owner, kind, "", "boi:VERSION", f"Version is {doc.get('Version')!r}, not 2012-10-17")
-        )
+        findings.append(Finding(owner, kind, "", "boi:VERSION", f"Version is {doc.get('Version')!r}, not 2012-10-17"))
     for i, st in enumerate(_statements(doc)):
         sid = st.get("Sid") or f"#{i}"
-        actions = [
-            a for a in _as_list(st.get("Action")) + _as_list(st.get("NotAction")) if isinstance(a, str)
-        ]
+        actions = [a for a in _as_list(st.get("Action")) + _as_list(st.get("NotAction")) if isinstance(a, str)]
         for action in actions:
             if action == "*":
                 continue
             if "*" in action or "?" in action:
                 if not _expand(action):
-                    findings.append(
-                        Finding(owner, kind, sid, "boi:UNKNOWN_ACTION", f"{action} matches no action")
-                    )
+                    findings.append(Finding(owner, kind, sid, "boi:UNKNOWN_ACTION", f"{action} matches no action"))
                 elif kind == "identity" and st.get("Effect") == "Allow":
-                    findings.append(
-                        Finding(owner, kind, sid, "boi:ACTION_WILDCARD", f"{action} (name actions)")
-                    )
+                    findings.append(Finding(owner, kind, sid, "boi:ACTION_WILDCARD", f"{action} (name actions)"))
             elif action.count(":") != 1 or not actiondb.is_known(action):
                 findings.append(
                     Finding(owner, kind, sid, "boi:UNKNOWN_ACTION",
@@ -190,9 +182,7 @@ def lint_policy(doc: dict, *, kind: str, owner: str) -> list[Finding]:
     if not isinstance(doc, dict):
         raise ValueError(f"doc: expected a policy document dict, got {type(doc).__name__}")
     owner = str(owner)
-    findings = (
-        _own_checks(doc, kind, owner) + _parliament(doc, kind, owner) + _cloudsplaining(doc, kind, owner)
-    )
+    findings = _own_checks(doc, kind, owner) + _parliament(doc, kind, owner) + _cloudsplaining(doc, kind, owner)
     return sorted(set(findings))
 
 
@@ -247,9 +237,7 @@ def apply_accepted(findings: Sequence[Finding], accepted_file: str | Path) -> li
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m boi_iam.lint", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--out", default="cdktf.out", help="synth output directory (holds stacks/*/cdk.tf.json)"
-    )
+    parser.add_argument("--out", default="cdktf.out", help="synth output directory (holds stacks/*/cdk.tf.json)")
     parser.add_argument("--accepted", help="reviewed YAML file of accepted findings")
     parser.add_argument("--account", required=True, help="12-digit account id for placeholder ARNs")
     parser.add_argument("--region", required=True)

@@ -60,9 +60,15 @@ def document(statements: list[Statement] | tuple[Statement, ...]) -> dict:
     return {"Version": "2012-10-17", "Statement": [s.to_json() for s in statements]}
 
 
-def trust_document(service: str | None = None, *, federated: str | None = None,
-                   actions: tuple[str, ...] = ("sts:AssumeRole",), conditions: dict | None = None,
-                   aws: str | list[str] | None = None, sid: str = "Trust") -> dict:
+def trust_document(
+    service: str | None = None,
+    *,
+    federated: str | None = None,
+    actions: tuple[str, ...] = ("sts:AssumeRole",),
+    conditions: dict | None = None,
+    aws: str | list[str] | None = None,
+    sid: str = "Trust",
+) -> dict:
     """A role trust policy for one kind of principal."""
     principal: dict = {}
     if service:

@@ -66,9 +66,7 @@ def load_managed_policies(text: str | None = None) -> dict[str, dict]:
         if isinstance(size, dict):
             for field in ("statements", "action_entries"):
                 if not isinstance(size.get(field), int) or size[field] < 1:
-                    problems.append(
-                        f"{where}.size.{field}: expected a positive integer, got {size.get(field)!r}"
-                    )
+                    problems.append(f"{where}.size.{field}: expected a positive integer, got {size.get(field)!r}")
             if not isinstance(size.get("source"), str):
                 problems.append(f"{where}.size.source: say where the size was measured")
         elif size != "not measured offline":
@@ -110,9 +108,7 @@ def _size_text(size: Any) -> str:
 def check_access_matrix(matrix: Any) -> dict:
     """Validate the reviewed matrix shape; every problem is reported at once, one line each."""
     if not isinstance(matrix, dict):
-        raise RenderError(
-            f"matrix: expected a mapping with operations, assets, allow; got {type(matrix).__name__}"
-        )
+        raise RenderError(f"matrix: expected a mapping with operations, assets, allow; got {type(matrix).__name__}")
     problems: list[str] = []
     operations, assets, allow = (matrix.get(k) for k in ("operations", "assets", "allow"))
     for key, value in (("operations", operations), ("assets", assets), ("allow", allow)):
@@ -147,15 +143,11 @@ def check_access_matrix(matrix: Any) -> dict:
         for asset_name, ops in grants.items():
             asset = assets.get(asset_name)
             if not isinstance(asset, dict):
-                problems.append(
-                    f"matrix.allow.{principal}.{asset_name}: unknown asset; known: {sorted(assets)}"
-                )
+                problems.append(f"matrix.allow.{principal}.{asset_name}: unknown asset; known: {sorted(assets)}")
                 continue
             known = operations.get(asset.get("type"), {})
             if not isinstance(ops, list) or not ops:
-                problems.append(
-                    f"matrix.allow.{principal}.{asset_name}: expected a non-empty list of operations"
-                )
+                problems.append(f"matrix.allow.{principal}.{asset_name}: expected a non-empty list of operations")
                 continue
             for op in ops:
                 # "decrypt@s3" is the operation "decrypt" made through S3 (kms:ViaService).
@@ -246,9 +238,7 @@ def _check_rows(rows: Any) -> list[dict]:
     for i, row in enumerate(rows):
         missing = [k for k in ROW_KEYS if not isinstance(row, dict) or k not in row]
         if missing:
-            raise RenderError(
-                f"report_rows[{i}]: missing keys {missing}; rows come from least_privilege_rows()"
-            )
+            raise RenderError(f"report_rows[{i}]: missing keys {missing}; rows come from least_privilege_rows()")
     return rows
 
 
@@ -313,9 +303,7 @@ def _actions_text(actions: list[str]) -> str:
     lines = []
     for service in sorted(by_service):
         names = sorted(set(by_service[service]), key=str.lower)
-        lines.append(
-            f"`{_cell(service)}`: " + ", ".join(_cell(n) for n in names) if names else _code(service)
-        )
+        lines.append(f"`{_cell(service)}`: " + ", ".join(_cell(n) for n in names) if names else _code(service))
     return "<br>".join(lines)
 
 
@@ -414,13 +402,9 @@ def _condition_words(condition: dict, readable) -> list[str]:
                 "NumericLessThan",
                 "NumericLessThanEquals",
             ):
-                words.append(
-                    f"only when MFA was used less than {shown} seconds ago (`aws:MultiFactorAuthAge`)"
-                )
+                words.append(f"only when MFA was used less than {shown} seconds ago (`aws:MultiFactorAuthAge`)")
             elif lkey == "aws:sourceaccount":
-                words.append(
-                    f"only on behalf of resources in account {shown} (`aws:SourceAccount` {operator})"
-                )
+                words.append(f"only on behalf of resources in account {shown} (`aws:SourceAccount` {operator})")
             elif lkey == "aws:sourcearn":
                 words.append(f"only on behalf of {shown} (`aws:SourceArn` {operator})")
             elif lkey.endswith(":sub"):
@@ -622,11 +606,7 @@ class _Doc:
         out = []
         for policy in v.identity:
             name = self.body(policy.owner).get("name")
-            title = (
-                f"{_code(name)} ({_code(policy.owner.address)})"
-                if isinstance(name, str)
-                else _code(policy.owner)
-            )
+            title = f"{_code(name)} ({_code(policy.owner.address)})" if isinstance(name, str) else _code(policy.owner)
             out += [f"**Identity policy** {title}", "", *self.policy_table(policy)]
         return out
 
@@ -665,9 +645,7 @@ class _Doc:
 
     def named_in(self, v: RoleView) -> list[str]:
         grouped: dict[tuple, list[str]] = {}
-        for policy in sorted(
-            self.ps.of_kind("key") + self.ps.of_kind("resource"), key=lambda p: str(p.owner)
-        ):
+        for policy in sorted(self.ps.of_kind("key") + self.ps.of_kind("resource"), key=lambda p: str(p.owner)):
             readable = self.readable(policy.owner.stack)
             for st in _statements(policy.document):
                 principal = st.get("Principal")
@@ -679,11 +657,7 @@ class _Doc:
                     target_owner = policy.target or policy.owner.address
                     target = readable(target_owner) if target_owner.startswith("arn:") else target_owner
                 else:
-                    target = (
-                        "("
-                        + (self.names.label(policy.owner.stack, rtype, rname) or policy.owner.address)
-                        + ")"
-                    )
+                    target = "(" + (self.names.label(policy.owner.stack, rtype, rname) or policy.owner.address) + ")"
                 actions = [str(a) for a in _as_list(st.get("Action") or st.get("NotAction"))]
                 key = (
                     st.get("Sid") or "(no Sid)",
@@ -748,8 +722,7 @@ class _Doc:
                         levels = _access_levels([str(a) for a in _as_list(st.get("Action"))])
                     if "NotResource" in st:
                         assets = [
-                            "every resource except "
-                            + ", ".join(readable(str(r)) for r in _as_list(st["NotResource"]))
+                            "every resource except " + ", ".join(readable(str(r)) for r in _as_list(st["NotResource"]))
                         ]
                     else:
                         assets = [readable(str(r)) for r in _as_list(st.get("Resource"))]
@@ -774,9 +747,7 @@ class _Doc:
         for (asset, role), cell in sorted(cells.items()):
             out.append(
                 f"| {_code(asset)} | {_cell(role)} | {_levels_text(cell['levels'])} | "
-                + ", ".join(
-                    _code(sid) + (" *(conditional)*" if cond else "") for sid, cond in sorted(cell["sids"])
-                )
+                + ", ".join(_code(sid) + (" *(conditional)*" if cond else "") for sid, cond in sorted(cell["sids"]))
                 + " |"
             )
         return out + [""]
@@ -816,9 +787,7 @@ class _Doc:
                 out.append(f"{_cell(body['description'])}.".replace("..", "."))
                 out.append("")
             roles = sorted(used_by.get(arn, []))
-            out.append(
-                f"Boundary of {len(roles)} role(s): " + (", ".join(_code(r) for r in roles) or "none") + "."
-            )
+            out.append(f"Boundary of {len(roles)} role(s): " + (", ".join(_code(r) for r in roles) or "none") + ".")
             out += [""] + self.denies(policy) + self.policy_table(policy)
         missing = sorted(set(used_by) - set(self.boundaries))
         for arn in missing:
@@ -833,9 +802,7 @@ class _Doc:
             out += [f"#### {body.get('name', policy.owner.address)} ({policy.kind.upper()})", ""]
             if isinstance(body.get("description"), str):
                 out += [_cell(body["description"]), ""]
-            targets = ", ".join(
-                _code(self.names.text(policy.owner.stack, t)) for t in self._org_targets(policy)
-            )
+            targets = ", ".join(_code(self.names.text(policy.owner.stack, t)) for t in self._org_targets(policy))
             out += [f"Attached to: {targets or 'no target in the JSON'}.", ""]
             out += self.denies(policy) + self.policy_table(policy)
         return out

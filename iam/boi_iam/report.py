@@ -29,9 +29,7 @@ def _check_needed(needed: Iterable) -> set[tuple[str, str]]:
     checked = set()
     for i, item in enumerate(needed):
         if not (isinstance(item, tuple) and len(item) == 2 and all(isinstance(x, str) for x in item)):
-            raise ValueError(
-                f"needed[{i}]: expected an (action, resource ARN) tuple of strings, got {item!r}"
-            )
+            raise ValueError(f"needed[{i}]: expected an (action, resource ARN) tuple of strings, got {item!r}")
         checked.add(item)
     return checked
 
@@ -49,9 +47,7 @@ def role_report(role_view, needed: set[tuple[str, str]] | None = None) -> dict:
                 # Grants "everything except": cannot be listed, so it is reported for review instead.
                 not_action.append({"owner": owner, "sid": sid})
                 continue
-            actions = sorted(
-                {a for p in _as_list(st.get("Action")) if isinstance(p, str) for a in _expand(p)}
-            )
+            actions = sorted({a for p in _as_list(st.get("Action")) if isinstance(p, str) for a in _expand(p)})
             resources = [r for r in _as_list(st.get("Resource")) if isinstance(r, str)]
             grants.update((a, r) for a in actions for r in resources)
             if "*" in resources:

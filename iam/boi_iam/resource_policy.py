@@ -35,5 +35,11 @@ class ResourcePolicy:
 
 def deny_insecure_transport(resource_arns: list[str], actions: str = "s3:*") -> dict:
     """TLS only, and TLS 1.2 or newer (S3 exposes the version as s3:TlsVersion)."""
-    return {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": actions,
-            "Resource": resource_arns, "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": actions,
+        "Resource": resource_arns,
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }

@@ -33,9 +33,21 @@ def lazy_json(produce) -> str:
 class PlatformRole(Construct):
     """A role with a permission boundary, a purpose, and an inline policy built only from grants."""
 
-    def __init__(self, scope: Construct, id: str, *, name: str, account_id: str, purpose: str,
-                 trust: dict, boundary_arn: str, max_session_seconds: int = 3600,
-                 partition: str = "aws", inline_policy: bool = True, path: str = "/") -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        name: str,
+        account_id: str,
+        purpose: str,
+        trust: dict,
+        boundary_arn: str,
+        max_session_seconds: int = 3600,
+        partition: str = "aws",
+        inline_policy: bool = True,
+        path: str = "/",
+    ) -> None:
         super().__init__(scope, id)
         if not boundary_arn:
             raise GrantError(f"role {name}: every role needs a permission boundary")
@@ -44,20 +56,29 @@ class PlatformRole(Construct):
         self.name = name
         self.purpose = purpose
         self.path = path
-        self.principal = Principal(name=name, arn=f"arn:{partition}:iam::{account_id}:role{path}{name}",
-                                   account_id=account_id)
+        self.principal = Principal(
+            name=name, arn=f"arn:{partition}:iam::{account_id}:role{path}{name}", account_id=account_id
+        )
         self._statements: list[Statement] = []
         self._grants: list[Grant] = []
         self.managed_policies: dict[str, str] = {}
-        self.role = IamRole(self, "role", name=name, description=purpose[:1000],
-                            assume_role_policy=json.dumps(trust), permissions_boundary=boundary_arn,
-                            max_session_duration=max_session_seconds, path=path,
-                            tags={"purpose": purpose[:256]})
+        self.role = IamRole(
+            self,
+            "role",
+            name=name,
+            description=purpose[:1000],
+            assume_role_policy=json.dumps(trust),
+            permissions_boundary=boundary_arn,
+            max_session_duration=max_session_seconds,
+            path=path,
+            tags={"purpose": purpose[:256]},
+        )
         self.role.add_override("//", {"purpose": purpose})
         self._inline = inline_policy
         if inline_policy:
-            policy = IamRolePolicy(self, "grants", name=f"{name}-grants", role=self.role.name,
-                                   policy=lazy_json(self._document))
+            policy = IamRolePolicy(
+                self, "grants", name=f"{name}-grants", role=self.role.name, policy=lazy_json(self._document)
+            )
             # Reasons cannot live inside an IAM document; Terraform JSON ignores "//" keys, so the
             # generated docs read each statement's reason from here.
             policy.add_override("//", {"reasons": Lazy.any_value(_AnyProducer(self._reasons))})
@@ -79,8 +100,9 @@ class PlatformRole(Construct):
             raise GrantError(f"grant {grant.statement_id()}: principal {grant.principal.name} is not role {self.name}")
         result = statements_for(grant)
         if result.identity and not self._inline:
-            raise GrantError(f"role {self.name}: built without an inline policy, cannot take grant "
-                             f"{grant.statement_id()}")
+            raise GrantError(
+                f"role {self.name}: built without an inline policy, cannot take grant {grant.statement_id()}"
+            )
         self._statements.extend(result.identity)
         if result.resource:
             if grant.asset.sink is None:

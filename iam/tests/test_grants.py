@@ -11,10 +11,21 @@ from boi_iam.policy import Statement, document
 
 ACCOUNT = "111122223333"
 ROLE = Principal(name="worker", arn=f"arn:aws:iam::{ACCOUNT}:role/worker", account_id=ACCOUNT)
-BUCKET = Asset(kind="s3_bucket", name="documents", arn="arn:aws:s3:::docs", account_id=ACCOUNT, region="us-east-1",
-               key_arn="arn:aws:kms:us-east-1:111122223333:key/k")
-KEY = Asset(kind="kms_key", name="pii key", arn="arn:aws:kms:us-east-1:111122223333:key/k", account_id=ACCOUNT,
-            region="us-east-1")
+BUCKET = Asset(
+    kind="s3_bucket",
+    name="documents",
+    arn="arn:aws:s3:::docs",
+    account_id=ACCOUNT,
+    region="us-east-1",
+    key_arn="arn:aws:kms:us-east-1:111122223333:key/k",
+)
+KEY = Asset(
+    kind="kms_key",
+    name="pii key",
+    arn="arn:aws:kms:us-east-1:111122223333:key/k",
+    account_id=ACCOUNT,
+    region="us-east-1",
+)
 
 
 def test_placement_rule():
@@ -44,8 +55,13 @@ def test_kms_grants_are_direct_only_unless_a_service_is_named():
 
 def test_service_principal_grants_need_a_source_arn():
     events = Principal(name="EventBridge", service="events.amazonaws.com")
-    queue = Asset(kind="sqs_queue", name="filing queue", arn="arn:aws:sqs:us-east-1:111122223333:q",
-                  account_id=ACCOUNT, region="us-east-1")
+    queue = Asset(
+        kind="sqs_queue",
+        name="filing queue",
+        arn="arn:aws:sqs:us-east-1:111122223333:q",
+        account_id=ACCOUNT,
+        region="us-east-1",
+    )
     with pytest.raises(GrantError, match="needs source_arn="):
         statements_for(Grant(events, queue, "send", "deliver events"))
     rule = "arn:aws:events:us-east-1:111122223333:rule/bus/r"
@@ -60,12 +76,15 @@ def test_kms_grant_lands_in_both_policies():
     assert result.resource[0].principals == {"AWS": ROLE.arn}
 
 
-@pytest.mark.parametrize("grant, message", [
-    (Grant(ROLE, BUCKET, "administer", "x"), "operation 'administer' is not defined for a s3_bucket"),
-    (Grant(ROLE, BUCKET, "read", " "), "a reason is required"),
-    (Grant(ROLE, BUCKET, "read", "x", prefix="../"), "prefix '../'"),
-    (Grant(ROLE, Asset("database", "db", "db-1", ACCOUNT, "us-east-1"), "connect", "x"), "needs db_user="),
-])
+@pytest.mark.parametrize(
+    "grant, message",
+    [
+        (Grant(ROLE, BUCKET, "administer", "x"), "operation 'administer' is not defined for a s3_bucket"),
+        (Grant(ROLE, BUCKET, "read", " "), "a reason is required"),
+        (Grant(ROLE, BUCKET, "read", "x", prefix="../"), "prefix '../'"),
+        (Grant(ROLE, Asset("database", "db", "db-1", ACCOUNT, "us-east-1"), "connect", "x"), "needs db_user="),
+    ],
+)
 def test_bad_grants_are_named(grant, message):
     with pytest.raises(GrantError, match=message.replace("(", r"\(").replace(".", r"\.")):
         statements_for(grant)

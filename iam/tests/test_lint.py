@@ -133,8 +133,7 @@ def test_main_fails_on_unreviewed_and_passes_when_all_are_reviewed(tmp_path, cap
     assert "5 accepted, 2 unreviewed" in out  # the deliberately odd statement stays open
 
     full = (FIXTURES / "lint" / "accepted.yaml").read_text() + "".join(
-        f"  - owner: app:aws_iam_role_policy.intake_queue\n"
-        f"    sid: Odd\n    issue: {issue}\n    reason: fixture\n"
+        f"  - owner: app:aws_iam_role_policy.intake_queue\n    sid: Odd\n    issue: {issue}\n    reason: fixture\n"
         for issue in ("parliament:RESOURCE_MISMATCH", "cloudsplaining:infrastructure_modification")
     )
     assert main([*args, "--accepted", str(write(tmp_path, full))]) == 0

@@ -74,8 +74,7 @@ def test_statement_reasons_come_from_the_json_and_missing_ones_are_said_so(doc):
     assert row(role, "`WriteLogs`").endswith(f"| {NOT_RECORDED} |")
     # the key policy statement naming the role carries the key's boi_kms_statement_reasons
     assert (
-        "| `PiiUse` | Allow | `kms`: Decrypt, GenerateDataKey | none "
-        "| the intake service encrypts PII fields |" in role
+        "| `PiiUse` | Allow | `kms`: Decrypt, GenerateDataKey | none | the intake service encrypts PII fields |" in role
     )
 
 
@@ -117,9 +116,7 @@ def test_role_index_kinds_boundaries_and_statement_counts(doc):
         "| [boi-dev-intake-task](#boi-dev-intake-task) | `boi-dev-platform` | workload | "
         "`boi-dev-workload-boundary` | 5 | 0 |"
     )
-    assert "| CI | `boi-dev-human-boundary` | 1 | 0 |" in row(
-        index, "[boi-dev-ci-deploy](#boi-dev-ci-deploy)"
-    )
+    assert "| CI | `boi-dev-human-boundary` | 1 | 0 |" in row(index, "[boi-dev-ci-deploy](#boi-dev-ci-deploy)")
     assert "| human |" in row(index, "[boi-dev-security-auditor](#boi-dev-security-auditor)")
     assert "| operational | `boi-dev-operational-boundary` | 0 | 1 |" in row(
         index, "[boi-dev-rds-monitoring](#boi-dev-rds-monitoring)"
@@ -199,10 +196,7 @@ def test_guardrails_list_boundaries_scps_and_what_they_deny(doc):
         "only when `aws:PrincipalArn` "
         "ArnNotLike `arn:aws:iam::111122223333:role/boi-dev-break-glass`"
     ) in scp
-    assert (
-        "operational-boundary` (used by `boi-dev-rds-monitoring`) is not defined in these stacks"
-        in guardrails
-    )
+    assert "operational-boundary` (used by `boi-dev-rds-monitoring`) is not defined in these stacks" in guardrails
 
 
 def test_no_scp_section_says_only_what_the_json_shows(synth):

@@ -113,13 +113,9 @@ def test_dead_server_raises_instead_of_hanging(tmp_path):
     )
     with Simulator(sim_dir=tmp_path, node=sys.executable) as s:
         with pytest.raises(SimulatorError, match=r"died \(exit 3\).*boom"):
-            s.run(
-                simulation(principal=ROLE, action="s3:GetObject", resource=BUCKET_OBJ, resource_account=ACCT)
-            )
+            s.run(simulation(principal=ROLE, action="s3:GetObject", resource=BUCKET_OBJ, resource_account=ACCT))
         with pytest.raises(SimulatorError, match="not running"):
-            s.run(
-                simulation(principal=ROLE, action="s3:GetObject", resource=BUCKET_OBJ, resource_account=ACCT)
-            )
+            s.run(simulation(principal=ROLE, action="s3:GetObject", resource=BUCKET_OBJ, resource_account=ACCT))
 
 
 # ---- against the real simulator (one node process per session) ---------------------------------

@@ -129,9 +129,7 @@ def parse_key_class(name: str, entry: object) -> KeyClass:
         multi_region=_require(entry, name, "multi_region", bool, "true or false"),
         key_spec=key_spec,
         allowed_via_services=_string_list(entry, name, "allowed_via_services", _SERVICE_SHORT_NAME),
-        allowed_service_principals=_string_list(
-            entry, name, "allowed_service_principals", _SERVICE_PRINCIPAL
-        ),
+        allowed_service_principals=_string_list(entry, name, "allowed_service_principals", _SERVICE_PRINCIPAL),
         allowed_encryption_context_keys=_string_list(entry, name, "allowed_encryption_context_keys"),
     )
 

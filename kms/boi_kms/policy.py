@@ -207,9 +207,7 @@ class KeyPolicy:
             raise ConfigError("region", self.region, "an AWS region name like us-east-1")
         admins = tuple(self.administrator_role_arns or ())
         if not admins:
-            raise ConfigError(
-                f"key {self.key_class.name}: administrator_role_arns", admins, "at least one role ARN"
-            )
+            raise ConfigError(f"key {self.key_class.name}: administrator_role_arns", admins, "at least one role ARN")
         for i, arn in enumerate(admins):
             validate_role_arn(arn, f"key {self.key_class.name}: administrator_role_arns[{i}]", self.partition)
         if len(set(admins)) != len(admins):
@@ -302,9 +300,7 @@ class KeyPolicy:
             raise ConfigError(
                 f"{self._where(sid)}: service_principal",
                 service_principal,
-                f"one of {', '.join(allowed)}"
-                if allowed
-                else "none (this class admits no service principal)",
+                f"one of {', '.join(allowed)}" if allowed else "none (this class admits no service principal)",
             )
         where = f"{self._where(sid)}: conditions"
         if not isinstance(conditions, dict) or not all(isinstance(v, dict) for v in conditions.values()):
@@ -328,9 +324,9 @@ class KeyPolicy:
                 KEY_ADMINISTRATION_SID,
                 ", ".join(self.administrator_role_arns),
                 admin_actions,
-                "Key administrators keep the key healthy but never use, disable or destroy it "
-                "(separation of duties)." if self.policy_admin_role_arns else
-                "Security administrators manage the key but never use it (separation of duties).",
+                "Key administrators keep the key healthy but never use, disable or destroy it (separation of duties)."
+                if self.policy_admin_role_arns
+                else "Security administrators manage the key but never use it (separation of duties).",
             )
         ]
         if self.policy_admin_role_arns:
@@ -445,9 +441,7 @@ class KeyPolicy:
         # allow the call.
         string_equals: dict = {"kms:CallerAccount": self.account_id}
         if grant.via_service:
-            string_equals["kms:ViaService"] = self.key_class.via_service_endpoint(
-                grant.via_service, self.region
-            )
+            string_equals["kms:ViaService"] = self.key_class.via_service_endpoint(grant.via_service, self.region)
         condition: dict = {
             "ArnEquals": {"aws:PrincipalArn": [grant.principal_arn]},
             "StringEquals": string_equals,

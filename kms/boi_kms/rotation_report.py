@@ -80,9 +80,7 @@ def _iso(value: datetime | None) -> str:
 
 def plan_from_synth(synth: dict[str, dict]) -> Plan:
     keys = tuple(
-        PlannedKey(k.alias, k.class_name or "?", k.rotation_days, k.stack)
-        for k in keys_from_synth(synth)
-        if k.alias
+        PlannedKey(k.alias, k.class_name or "?", k.rotation_days, k.stack) for k in keys_from_synth(synth) if k.alias
     )
     secrets = []
     for stack in sorted(synth):
@@ -214,9 +212,7 @@ def collect(session, plan: Plan, now: datetime | None = None) -> list[Row]:
     for summary in _paginate(secrets, "list_secrets", "SecretList"):
         description = secrets.describe_secret(SecretId=summary["ARN"])
         seen.add(description["Name"])
-        rows.append(
-            evaluate_secret(description["Name"], planned_secrets.get(description["Name"]), description, now)
-        )
+        rows.append(evaluate_secret(description["Name"], planned_secrets.get(description["Name"]), description, now))
     for name in sorted(set(planned_secrets) - seen):
         rows.append(Row("secret", name, MISSING, "planned", "-", "-", "-", "secret not found in the account"))
     acm = session.client("acm")
@@ -229,13 +225,10 @@ def collect(session, plan: Plan, now: datetime | None = None) -> list[Row]:
 def format_table(rows: list[Row]) -> str:
     headers = ["kind", "name", "status", "expected", "observed", "last", "next", "detail"]
     cells = [headers] + [
-        [r.kind, r.name, r.status, r.expected, r.observed, r.last_rotation, r.next_rotation, r.detail]
-        for r in rows
+        [r.kind, r.name, r.status, r.expected, r.observed, r.last_rotation, r.next_rotation, r.detail] for r in rows
     ]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    return "\n".join(
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
-    )
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -48,11 +48,7 @@ def rotation_schedule(keys: list[dict], start: date, count: int = 3) -> list[Key
             if not isinstance(key.get(field), str) or not key[field]:
                 raise ConfigError(f"{path}.{field}", key.get(field), "a non-empty string")
         days = key.get("rotation_days")
-        if (
-            isinstance(days, bool)
-            or not isinstance(days, int)
-            or not ROTATION_MIN_DAYS <= days <= ROTATION_MAX_DAYS
-        ):
+        if isinstance(days, bool) or not isinstance(days, int) or not ROTATION_MIN_DAYS <= days <= ROTATION_MAX_DAYS:
             raise ConfigError(
                 f"{path}.rotation_days", days, f"an integer from {ROTATION_MIN_DAYS} to {ROTATION_MAX_DAYS}"
             )

@@ -56,9 +56,7 @@ def test_unknown_class_names_the_known_ones():
 
 def test_rotation_for_a_non_symmetric_key_is_rejected():
     catalog = load_key_classes()
-    catalog["blind-index"] = replace(
-        catalog["pii"], name="blind-index", key_spec="HMAC_256", rotation_days=None
-    )
+    catalog["blind-index"] = replace(catalog["pii"], name="blind-index", key_spec="HMAC_256", rotation_days=None)
     assert resolve_classes({}, catalog=catalog)["blind-index"].key_usage == "GENERATE_VERIFY_MAC"
     with pytest.raises(ConfigError) as error:
         resolve_classes({"blind-index": 365}, catalog=catalog)

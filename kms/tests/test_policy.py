@@ -56,9 +56,7 @@ def test_admin_statement_has_no_crypto_and_no_wildcards(classes):
     assert statement["Principal"] == {"AWS": [ADMIN]}
     assert not set(statement["Action"]) & CRYPTO_OPERATIONS
     assert all("*" not in action for action in statement["Action"])
-    assert {"kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:RotateKeyOnDemand"} <= set(
-        statement["Action"]
-    )
+    assert {"kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:RotateKeyOnDemand"} <= set(statement["Action"])
 
 
 def test_no_statement_gives_the_account_root_kms_star(classes):

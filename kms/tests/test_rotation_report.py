@@ -74,9 +74,7 @@ def moto_endpoint():
 
 
 def create_key(kms, alias: str, tag_days: int, rotation_days: int | None):
-    key_id = kms.create_key(Tags=[{"TagKey": "rotation-days", "TagValue": str(tag_days)}])["KeyMetadata"][
-        "KeyId"
-    ]
+    key_id = kms.create_key(Tags=[{"TagKey": "rotation-days", "TagValue": str(tag_days)}])["KeyMetadata"]["KeyId"]
     kms.create_alias(AliasName=alias, TargetKeyId=key_id)
     if rotation_days is not None:
         kms.enable_key_rotation(KeyId=key_id, RotationPeriodInDays=rotation_days)

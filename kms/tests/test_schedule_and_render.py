@@ -13,9 +13,7 @@ from boi_kms.synth_reading import keys_from_synth
 
 
 def test_new_key_rotates_one_period_after_start():
-    (entry,) = rotation_schedule(
-        [{"alias": "alias/a", "class": "pii", "rotation_days": 180}], date(2026, 1, 1)
-    )
+    (entry,) = rotation_schedule([{"alias": "alias/a", "class": "pii", "rotation_days": 180}], date(2026, 1, 1))
     assert entry.next_rotations == (date(2026, 6, 30), date(2026, 12, 27), date(2027, 6, 25))
 
 
@@ -111,9 +109,7 @@ SYNTH = {
             },
         },
         "output": {
-            "cross-stack-output-aws_kms_keykeys_documents_1A2Barn": {
-                "value": "${aws_kms_key.keys_documents_1A2B.arn}"
-            }
+            "cross-stack-output-aws_kms_keykeys_documents_1A2Barn": {"value": "${aws_kms_key.keys_documents_1A2B.arn}"}
         },
     },
     "data": {

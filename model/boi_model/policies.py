@@ -165,8 +165,10 @@ def normalize_policy(doc) -> list[dict]:
         if isinstance(st.get("Principal"), dict):
             st["Principal"] = {k: [v] if isinstance(v, str) else v for k, v in st["Principal"].items()}
         if isinstance(st.get("Condition"), dict):
-            st["Condition"] = {op: {k: [v] if not isinstance(v, list) else v for k, v in kv.items()}
-                               for op, kv in st["Condition"].items()}
+            st["Condition"] = {
+                op: {k: [v] if not isinstance(v, list) else v for k, v in kv.items()}
+                for op, kv in st["Condition"].items()
+            }
         if st.get("Sid") == "":
             del st["Sid"]
         out.append(_norm(st))
@@ -183,8 +185,11 @@ def matches(planned, live, wildcard: str) -> bool:
         pattern = "^" + ".*".join(re.escape(p) for p in planned.split(wildcard)) + "$"
         return isinstance(live, str) and re.match(pattern, live, re.S) is not None
     if isinstance(planned, dict):
-        return isinstance(live, dict) and planned.keys() == live.keys() and all(
-            matches(planned[k], live[k], wildcard) for k in planned)
+        return (
+            isinstance(live, dict)
+            and planned.keys() == live.keys()
+            and all(matches(planned[k], live[k], wildcard) for k in planned)
+        )
     if isinstance(planned, list):
         if not isinstance(live, list) or len(planned) != len(live):
             return False

@@ -153,14 +153,13 @@ class Resolver:
 
     def source_of(self, stack: str, ref: Ref) -> tuple[str, str] | str:
         """The stack exporting a remote output and the output's value text, or why not."""
-        candidates = [s for s in sorted(self.synth)
-                      if s != stack and ref.output in (self.synth[s].get("output") or {})]
+        candidates = [s for s in sorted(self.synth) if s != stack and ref.output in (self.synth[s].get("output") or {})]
         if len(candidates) > 1:
             # Several stacks export the same output name: pick the one the remote state config names.
-            config = json.dumps(((self.synth[stack].get("data") or {}).get("terraform_remote_state") or {})
-                                .get(ref.name, {}))
-            named = [s for s in candidates
-                     if re.search(rf"(^|[^A-Za-z0-9_-]){re.escape(s)}([^A-Za-z0-9_-]|$)", config)]
+            config = json.dumps(
+                ((self.synth[stack].get("data") or {}).get("terraform_remote_state") or {}).get(ref.name, {})
+            )
+            named = [s for s in candidates if re.search(rf"(^|[^A-Za-z0-9_-]){re.escape(s)}([^A-Za-z0-9_-]|$)", config)]
             candidates = named if len(named) == 1 else candidates
         if len(candidates) != 1:
             found = "no stack" if not candidates else f"stacks {candidates}"
@@ -184,7 +183,6 @@ class Resolver:
             return self.text(source, value)
         finally:
             self._active.discard(key)
-
 
 
 # type -> (attribute holding the literal name, ARN template, other attribute templates).
@@ -322,12 +320,21 @@ ARN_RULES: dict[str, tuple[str | None, str, dict[str, str]]] = {
     ),
     "aws_acm_certificate": (None, "arn:{p}:acm:{r}:{a}:certificate/{uid}", {"id": "{arn}"}),
     "aws_route53_zone": (None, "arn:{p}:route53:::hostedzone/Z{HEX}", {"id": "Z{HEX}", "zone_id": "Z{HEX}"}),
-    "aws_lambda_code_signing_config": (None, "arn:{p}:lambda:{r}:{a}:code-signing-config:csc-{hex16}",
-                                       {"id": "{arn}", "config_id": "csc-{hex16}"}),
+    "aws_lambda_code_signing_config": (
+        None,
+        "arn:{p}:lambda:{r}:{a}:code-signing-config:csc-{hex16}",
+        {"id": "{arn}", "config_id": "csc-{hex16}"},
+    ),
     # Profiles named by a prefix get a generated suffix: the placeholder stands in for it.
-    "aws_signer_signing_profile": (None, "arn:{p}:signer:{r}:{a}:/signing-profiles/profile{hex8}",
-                                   {"id": "profile{hex8}", "name": "profile{hex8}",
-                                    "version_arn": "arn:{p}:signer:{r}:{a}:/signing-profiles/profile{hex8}/{hex10}"}),
+    "aws_signer_signing_profile": (
+        None,
+        "arn:{p}:signer:{r}:{a}:/signing-profiles/profile{hex8}",
+        {
+            "id": "profile{hex8}",
+            "name": "profile{hex8}",
+            "version_arn": "arn:{p}:signer:{r}:{a}:/signing-profiles/profile{hex8}/{hex10}",
+        },
+    ),
     "aws_organizations_policy": (
         "name",
         "arn:{p}:organizations::{a}:policy/o-exampleorg/p-{hex8}",
@@ -390,9 +397,17 @@ class Placeholders(Strategy):
         """Every modelled attribute of one resource (None: the type is not modelled)."""
         address = f"{rtype}.{name}"
         seed = _digest(f"{stack}/{address}")
-        fill = {"p": self.p, "r": self.r, "a": self.a, "uid": str(uuid.UUID(seed[:32], version=4)),
-                "HEX": seed[:17].upper(), "HEX9": seed[:9].upper(), "hex8": seed[:8], "hex10": seed[:10],
-                "hex16": seed[:16]}
+        fill = {
+            "p": self.p,
+            "r": self.r,
+            "a": self.a,
+            "uid": str(uuid.UUID(seed[:32], version=4)),
+            "HEX": seed[:17].upper(),
+            "HEX9": seed[:9].upper(),
+            "hex8": seed[:8],
+            "hex10": seed[:10],
+            "hex16": seed[:16],
+        }
         if rtype in ID_PREFIX:
             fill["id"] = ID_PREFIX[rtype] + seed[:17]
             values = {"id": fill["id"]}
@@ -422,8 +437,9 @@ class Live(Strategy):
     """The real values of applied stacks: `values` stack -> address -> attributes, `outputs` stack ->
     output -> value (from `terraform show -json`). What the state does not hold resolves to `missing`."""
 
-    def __init__(self, values: Mapping[str, Mapping[str, Mapping]], outputs: Mapping[str, Mapping[str, Any]],
-                 missing: str) -> None:
+    def __init__(
+        self, values: Mapping[str, Mapping[str, Mapping]], outputs: Mapping[str, Mapping[str, Any]], missing: str
+    ) -> None:
         self.values, self.outputs, self.missing = values, outputs, missing
 
     def unresolved(self, resolver: Resolver, stack: str, ref: Ref, why: str) -> str:
@@ -527,7 +543,7 @@ class Labels(Strategy):
         """A string with no reference: the stacks' own ARNs in it read as labels."""
         for arn, label in self.arn_labels:
             if value == arn or value.startswith((arn + "/", arn + ":")):
-                return f"({label})" + value[len(arn):]
+                return f"({label})" + value[len(arn) :]
         return value
 
     def resource(self, resolver: Resolver, stack: str, ref: Ref, body: dict) -> str | None:
@@ -559,7 +575,8 @@ def labels(synth: Mapping[str, dict], account_id: str, region: str, partition: s
     return resolver
 
 
-def resolve_text(synth: Mapping[str, dict], stack: str, text: str, *, account_id: str, region: str,
-                 partition: str = "aws") -> str:
+def resolve_text(
+    synth: Mapping[str, dict], stack: str, text: str, *, account_id: str, region: str, partition: str = "aws"
+) -> str:
     """One string with its references replaced by the placeholders every proof uses."""
     return Resolver(synth, Placeholders(account_id, region, partition)).text(stack, text)

