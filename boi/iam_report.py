@@ -1,6 +1,6 @@
 """Least-privilege report per role, from the synthesized JSON (and the reviewed access matrix).
 
-    python -m boi.iam_report --out cdktf.out [--matrix tests/access_matrix.yaml] [--json]
+    boi iam-report --out cdktf.out [--matrix tests/access_matrix.yaml] [--json]      (make iam-report)
 
 For each role: the actions its identity policies grant (wildcards expanded against the IAM action
 data), its `Resource: "*"` statements with their reasons, the condition keys it uses, and the ratio
@@ -171,14 +171,13 @@ def format_text(data: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="boi iam-report", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("cdktf.out"), help="synth output directory")
     parser.add_argument("--matrix", type=Path, help="reviewed access matrix (tests/access_matrix.yaml)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
     try:
         data = build(args.out, args.matrix)
     except ReportInputError as exc:
@@ -186,6 +185,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n" if args.json else format_text(data))
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from boi.cli import run_command
+
+    return run_command("iam-report", argv)
 
 
 if __name__ == "__main__":

@@ -442,8 +442,7 @@ def _has_terraform_state(out: Path, stacks: Iterable[str]) -> bool:
     return tf.terraform_available() is None and all((Path(out) / "stacks" / s / ".terraform").is_dir() for s in stacks)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="boi audit", description=__doc__.splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--env", required=True, help="the environment the synth must describe (checked)")
     parser.add_argument("--out", type=Path, default=Path("cdktf.out"), help="synth output folder (the plan)")
     parser.add_argument("--json", action="store_true", help="print the findings as JSON")
@@ -453,10 +452,9 @@ def main(argv: list[str] | None = None) -> int:
         default="auto",
         help="resolve references from `terraform show -json` (auto: when the stacks are initialized)",
     )
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:
-        return 0 if exc.code == 0 else 2
+
+
+def run(args: argparse.Namespace) -> int:
     try:
         synth = load_synth(args.out)
         try:
@@ -488,6 +486,12 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(format_table(findings))
     return 1 if findings else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from boi.cli import run_command
+
+    return run_command("audit", argv)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
 """Terraform plans of the synthesized stacks: make them, summarize them, scan them with checkov.
 
-    python -m boi.plan run  --out cdktf.out [--plans DIR]         # make plan
-    python -m boi.plan scan --plans cdktf.out/plans [--suppressions gate/suppressions.yaml]
-                            [--sarif F] [--json]
-    python -m boi.plan summary --plans cdktf.out/plans [--json]
+    boi plan run  --out cdktf.out [--plans DIR]         # make plan
+    boi plan scan --plans cdktf.out/plans [--suppressions gate/suppressions.yaml]
+                  [--sarif F] [--json]
+    boi plan summary --plans cdktf.out/plans [--json]
 
 `run` needs the Terraform CLI (with the provider mirror, see boi.terraform) and AWS credentials,
 or `AWS_ENDPOINT_URL` for an embedded AWS endpoint (moto): then each stack is planned in a scratch
@@ -37,7 +37,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from boi import gate, terraform
+from boi import gate, progress, terraform
 
 PLAN_ACTIONS = ("create", "update", "delete", "replace", "read", "no-op")
 _CREDENTIAL_ENV = (
@@ -123,7 +123,8 @@ def scan_plans(
         args = [*gate.checkov_command(), "--framework", "terraform_plan", "-o", "json", "--compact"]
         args += ["--skip-download", "--soft-fail", "-d", scratch]
         started = time.monotonic()
-        proc = subprocess.run(args, env=gate.checkov_env(), capture_output=True, text=True, check=False)
+        with progress.step(f"checkov over {len(stacks)} plan(s)"):
+            proc = subprocess.run(args, env=gate.checkov_env(), capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             raise gate.GateError(f"checkov failed (exit {proc.returncode}):\n{proc.stderr.strip()[-3000:]}")
         try:
@@ -229,20 +230,21 @@ def run_plans(out_dir: Path, plans_dir: Path | None = None) -> tuple[dict[str, P
     failed: dict[str, str] = {}
     for name, folder in stacks.items():  # in order: later stacks read earlier stacks' state
         target = plans_dir / f"{name}.json"
-        try:
-            plan_stack(folder, target, env=env, endpoint=endpoint)
-            done[name] = target
-        except terraform.TerraformSetupError as err:
-            failed[name] = str(err)
+        with progress.step(f"plan {name}") as step:
+            try:
+                plan_stack(folder, target, env=env, endpoint=endpoint)
+                done[name] = target
+            except terraform.TerraformSetupError as err:
+                failed[name] = str(err)
+                step.fail("terraform error")
     return done, failed, None
 
 
 # ---------------------------------------------------------------- CLI
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m boi.plan", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="plan_command", metavar="<run|scan|summary>", required=True)
     run_cmd = sub.add_parser("run", help="terraform plan + show -json per stack")
     run_cmd.add_argument("--out", type=Path, default=Path("cdktf.out"), help="synth output folder")
     run_cmd.add_argument("--plans", type=Path, help="where to write <stack>.json (default <out>/plans)")
@@ -254,9 +256,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     summary_cmd = sub.add_parser("summary", help="create/update/delete/replace counts per stack")
     summary_cmd.add_argument("--plans", type=Path, required=True)
     summary_cmd.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
 
-    if args.command == "run":
+
+def run(args: argparse.Namespace) -> int:
+    if args.plan_command == "run":
         try:
             done, failed, skipped = run_plans(args.out, args.plans)
         except PlanError as err:
@@ -270,7 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name, message in failed.items():
             print(f"{name}: plan FAILED: {message}", file=sys.stderr)
         return 1 if failed else 0
-    if args.command == "scan":
+    if args.plan_command == "scan":
         try:
             result = scan_plans(args.plans, args.suppressions, sarif=args.sarif)
         except gate.GateError as err:
@@ -292,6 +295,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{c['replace']} to replace"
             )
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from boi.cli import run_command
+
+    return run_command("plan", argv)
 
 
 if __name__ == "__main__":

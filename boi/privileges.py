@@ -7,7 +7,7 @@ role, policy and key; the event sources). Who may hold each one comes from the m
 section and from the registry's named readers, writers and managers. Anything else a principal
 reaches, directly or by becoming another, is a violation, named with its path.
 
-    python -m boi.privileges --out cdktf.out          # print the verdicts, exit 1 on a violation
+    boi privileges --out cdktf.out          # print the verdicts, exit 1 on a violation
 """
 
 from __future__ import annotations
@@ -595,35 +595,6 @@ def _complete(requests: list[dict], results) -> list[bool]:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    from boi_iam.simulate import Simulator
-
-    from boi.docs import load_out
-
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=Path("cdktf.out"))
-    parser.add_argument("--json", type=Path, help="write the verdicts here")
-    args = parser.parse_args(argv)
-    synth = load_out(args.out)
-    env = synth.environment()
-    with Simulator() as sim:
-        result = prove(synth, env, sim)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result.to_json(), indent=1))
-    print(
-        f"{env.name}: {result.outcomes} outcomes, {len(result.nodes)} principals, "
-        f"{result.simulations} simulations in {result.seconds:.1f} s, {len(result.violations)} violations"
-    )
-    for line in result.summary():
-        print(f"  VIOLATION {line}")
-    return 1 if result.violations else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 # ---- the document's first section ---------------------------------------------------------------------
 
 
@@ -716,3 +687,40 @@ CHANGE_MEANING = {
     "audit-write": "write into the audit's records (their own deliverers aside)",
     "audit-service": "change CloudTrail, Config, GuardDuty, Security Hub, Macie or Access Analyzer",
 }
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", type=Path, default=Path("cdktf.out"), help="synth output (stacks/*/cdk.tf.json)")
+    parser.add_argument("--json", type=Path, help="write the verdicts here")
+
+
+def run(args: argparse.Namespace) -> int:
+    from boi_iam.simulate import Simulator
+
+    from boi.docs import load_out
+    from boi.progress import step
+
+    synth = load_out(args.out)
+    env = synth.environment()
+    with step(f"escalation proofs for {env.name}"), Simulator() as sim:
+        result = prove(synth, env, sim)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result.to_json(), indent=1))
+    print(
+        f"{env.name}: {result.outcomes} outcomes, {len(result.nodes)} principals, "
+        f"{result.simulations} simulations in {result.seconds:.1f} s, {len(result.violations)} violations"
+    )
+    for line in result.summary():
+        print(f"  VIOLATION {line}")
+    return 1 if result.violations else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from boi.cli import run_command
+
+    return run_command("privileges", argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

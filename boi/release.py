@@ -1,7 +1,7 @@
 """Release rules for the separately versioned components `iam/`, `kms/`, `audit/`.
 
-    python -m boi.release check  [--repo .] [--json]     # make release-check
-    python -m boi.release record [--repo .]              # rewrite releases.json (versions + HEAD)
+    boi release check  [--repo .] [--json]     # make release-check
+    boi release record [--repo .]              # rewrite releases.json (versions + HEAD)
 
 For each component the check fails when:
 
@@ -222,17 +222,18 @@ def record(repo: Path = REPO_ROOT, components: dict[str, str] = COMPONENTS) -> P
     return path
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m boi.release", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="release_command", metavar="<check|record>", required=True)
     check_cmd = sub.add_parser("check", help="versions, changelogs, changes since the last release, root pins")
     check_cmd.add_argument("--repo", type=Path, default=REPO_ROOT)
     check_cmd.add_argument("--json", action="store_true")
     record_cmd = sub.add_parser("record", help=f"write {RELEASES_FILE} (current versions, HEAD commit)")
     record_cmd.add_argument("--repo", type=Path, default=REPO_ROOT)
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
     try:
-        if args.command == "record":
+        if args.release_command == "record":
             print(f"wrote {record(args.repo)}")
             return 0
         statuses = check(args.repo)
@@ -250,6 +251,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     failed = [s for s in statuses if s.problems]
     print("RELEASE CHECK " + ("FAILED" if failed else "PASSED"), file=sys.stderr)
     return 1 if failed else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from boi.cli import run_command
+
+    return run_command("release", argv)
 
 
 if __name__ == "__main__":

@@ -56,6 +56,8 @@ from boi_kms.synth_reading import keys_from_synth
 from boi_model.policies import Stmt, covers, statements_of
 from boi_model.synth import Synth, SynthError, load_out
 
+from boi.cli import usage_error
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EXIT_OK, EXIT_ERROR, EXIT_BROADENED = 0, 2, 3
 DEFAULT_ACCOUNT, DEFAULT_REGION = "111122223333", "us-east-1"
@@ -930,8 +932,7 @@ def run_checkov_diff(base_out: Path, head_out: Path, base_suppressions: Path | N
     return diff_gate(before, after)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="boi review", description=__doc__.splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base", help="git ref to compare with (e.g. origin/main, HEAD~1)")
     parser.add_argument("--env", default=os.environ.get("BOI_ENV", "dev"), help="environment (default dev)")
     parser.add_argument("--out", type=Path, help="write the Markdown report here (default: stdout)")
@@ -940,11 +941,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-checkov", action="store_true", help="skip the gate on both sides (saves ~15 s)")
     parser.add_argument("--before-dir", type=Path, help="use this synth output as the base instead of --base")
     parser.add_argument("--after-dir", type=Path, help="use this synth output as the head instead of the tree")
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
     if bool(args.before_dir) != bool(args.after_dir):
-        parser.error("--before-dir and --after-dir go together")
+        return usage_error(args, "--before-dir and --after-dir go together")
     if not args.base and not args.before_dir:
-        parser.error("give --base <ref> (or --before-dir and --after-dir)")
+        return usage_error(args, "give --base <ref> (or --before-dir and --after-dir)")
 
     work = Path(tempfile.mkdtemp(prefix="boi-review-"))
     tree: Path | None = None
@@ -986,6 +989,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     verdict = "PERMISSIONS BROADENED (exit 3)" if review.permissions_broadened else "no permissions broadened"
     print(f"review: {verdict}" + (f"; report in {args.out}" if args.out else ""), file=sys.stderr)
     return review.exit_code()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from boi.cli import run_command
+
+    return run_command("review", argv)
 
 
 if __name__ == "__main__":

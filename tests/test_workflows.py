@@ -1,5 +1,5 @@
 """The pipeline files: GitHub workflows and pre-commit hooks are well formed, pinned, and only call
-make targets and Python modules that exist in this repository."""
+make targets, `boi` commands and Python modules that exist in this repository."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))
 PRE_COMMIT = REPO / ".pre-commit-config.yaml"
 _MAKE_CALL = re.compile(r"(?:^|[\s;&|(])make\s+((?:-\S+\s+)*)([A-Za-z][\w.-]*)")
 _PYTHON_MODULE = re.compile(r"python\s+-m\s+([\w.]+)")
+_BOI_COMMAND = re.compile(r"(?:^|[\s;&|(])boi\s+([a-z][\w-]*)")
 _PINNED_REF = re.compile(r"^(v\d+(\.\d+){0,2}|[0-9a-f]{40})$")
 
 
@@ -32,6 +33,13 @@ def makefile_targets(text: str) -> set[str]:
 
 def make_calls(command: str) -> list[str]:
     return [m.group(2) for m in _MAKE_CALL.finditer(command)]
+
+
+def unknown_boi_commands(command: str) -> list[str]:
+    from boi.cli import COMMANDS
+
+    known = set(COMMANDS) | {alias for c in COMMANDS.values() for alias in c.aliases}
+    return [name for name in _BOI_COMMAND.findall(command) if name not in known]
 
 
 def unpinned_actions(workflow: dict) -> list[str]:
@@ -81,6 +89,7 @@ def test_checkers_catch_bad_input():
         "nope",
     ]
     assert makefile_targets("a b: c\n\techo make d\nX := 1\n.PHONY: a\n") == {"a", "b", ".PHONY"}
+    assert unknown_boi_commands("uv run --frozen boi gate --out x && boi nope; $(RUN) boi check") == ["nope"]
 
 
 # ---------------------------------------------------------------- every workflow
@@ -108,6 +117,13 @@ def test_workflow_structure(path, targets):
     for cmd in run_commands(workflow):
         for module in _PYTHON_MODULE.findall(cmd):
             assert importlib.util.find_spec(module) is not None, f"{path.name}: python -m {module}"
+        assert unknown_boi_commands(cmd) == [], f"{path.name}: {cmd}"
+
+
+def test_makefile_calls_boi_commands_that_exist():
+    text = (REPO / "Makefile").read_text()
+    assert unknown_boi_commands(text) == []
+    assert "python -m boi" not in text, "the Makefile calls the tools through `boi <command>`"
 
 
 def test_pull_request_workflow():
@@ -158,7 +174,7 @@ def test_pre_commit_hooks(targets):
     config = yaml.safe_load(PRE_COMMIT.read_text())
     hooks = {hook["id"]: hook for repo in config["repos"] for hook in repo["hooks"]}
     assert {"ruff", "ruff-format", "boi-gate", "boi-docs-fresh"} <= set(hooks)
-    assert "boi.docs" in hooks["boi-docs-fresh"]["entry"] and "--check" in hooks["boi-docs-fresh"]["entry"]
+    assert "boi docs" in hooks["boi-docs-fresh"]["entry"] and "--check" in hooks["boi-docs-fresh"]["entry"]
     for repo in config["repos"]:
         if repo["repo"] != "local":
             assert _PINNED_REF.match(repo["rev"]), f"{repo['repo']} rev {repo['rev']} is not pinned"
@@ -167,6 +183,7 @@ def test_pre_commit_hooks(targets):
             entry = hook["entry"]
             for module in _PYTHON_MODULE.findall(entry):
                 assert importlib.util.find_spec(module) is not None, f"hook {hook['id']}: no module {module}"
+            assert unknown_boi_commands(entry) == [], f"hook {hook['id']}: {entry}"
             missing = set(make_calls(entry)) - targets
             assert not missing, f"hook {hook['id']}: make targets {missing} do not exist"
             if "files" in hook:
