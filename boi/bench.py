@@ -23,6 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from boi import progress
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 UNIT_TEST_PATHS = ("iam/tests", "kms/tests", "audit/tests")
 
@@ -52,7 +54,7 @@ def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 def measure(args: Sequence[str], env: dict[str, str], log: Path) -> Sample:
     """Run one child to completion; wall time and peak RSS of its process tree."""
-    with log.open("w") as out:
+    with log.open("w") as out, progress.step(f"bench {log.stem}"):
         started = time.perf_counter()
         proc = subprocess.Popen(list(args), cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(proc.pid, 0)

@@ -34,6 +34,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from boi.progress import step
+
 ROOT = Path(__file__).resolve().parent.parent
 IAM_PROOFS = ROOT / "artifacts" / "iam-proofs.json"
 ACCEPTED_FINDINGS = ROOT / "tests" / "iam_accepted_findings.yaml"
@@ -258,14 +260,16 @@ def build_pack(
     try:
         sections: dict[str, dict] = {"synth": _synth(out, scratch)}
         environment = sections["synth"]["environment"]
-        sections["gate"] = (
-            _gate(out, scratch, suppressions)
-            if run_gate
-            else {"status": "skipped", "note": "--no-gate: the gate was not run for this pack"}
-        )
+        if run_gate:
+            with step("evidence: gate"):
+                sections["gate"] = _gate(out, scratch, suppressions)
+        else:
+            sections["gate"] = {"status": "skipped", "note": "--no-gate: the gate was not run for this pack"}
         sections["iam_proofs"] = _iam_proofs(scratch, proofs)
-        sections["lint"] = _lint(out, scratch, accepted, environment)
-        sections["documents"] = _documents(out, scratch)
+        with step("evidence: IAM lint"):
+            sections["lint"] = _lint(out, scratch, accepted, environment)
+        with step("evidence: security documents"):
+            sections["documents"] = _documents(out, scratch)
         meta = {
             "schema": SCHEMA,
             "pack": "BOI platform security evidence",

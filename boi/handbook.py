@@ -34,6 +34,8 @@ from pathlib import Path
 import yaml
 from boi_model.synth import Synth, as_synth
 
+from boi.progress import step
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 HANDBOOK = ROOT / "handbook"
@@ -490,8 +492,11 @@ def build_handbook(
     from boi.docs import load_out
 
     started = time.monotonic()
-    staged = stage(load_out(out), stage_dir, docs_dir=docs_dir, matrix_path=matrix_path)
-    pages = build_site(stage_dir, site_dir)
+    synth = load_out(out)
+    with step("handbook: stage the pages (security documents rendered afresh)"):
+        staged = stage(synth, stage_dir, docs_dir=docs_dir, matrix_path=matrix_path)
+    with step(f"handbook: mkdocs build into {site_dir}"):
+        pages = build_site(stage_dir, site_dir)
     return {**staged, "pages": pages, "site": str(site_dir), "seconds": round(time.monotonic() - started, 1)}
 
 
