@@ -1,0 +1,78 @@
+"""What every builder of the baseline shares: fixed logical ids, JSON documents, service roles
+under the permission boundary, and the private-bucket settings."""
+
+from __future__ import annotations
+
+import json
+
+from cdktn_provider_aws.iam_role import IamRole
+from cdktn_provider_aws.s3_bucket_ownership_controls import (
+    S3BucketOwnershipControls,
+    S3BucketOwnershipControlsRule,
+)
+from cdktn_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
+from cdktn_provider_aws.s3_bucket_versioning import (
+    S3BucketVersioningA,
+    S3BucketVersioningVersioningConfiguration,
+)
+
+from boi_audit import policies
+
+
+def _fix(resource, logical_id: str):
+    resource.override_logical_id(logical_id)
+    return resource
+
+
+def _json(doc: dict) -> str:
+    return json.dumps(doc, sort_keys=False)
+
+
+def service_role(
+    baseline, id: str, logical_id: str, *, name: str, service: str, source_arn: str | None = None
+) -> IamRole:
+    role = _fix(
+        IamRole(
+            baseline,
+            id,
+            name=name,
+            permissions_boundary=baseline._boundary,
+            assume_role_policy=_json(policies.service_trust_policy(service, baseline.settings.account_id, source_arn)),
+        ),
+        logical_id,
+    )
+    baseline.roles.append(role)
+    return role
+
+
+def private_bucket(baseline, id: str, logical_id: str, bucket) -> None:
+    _fix(
+        S3BucketPublicAccessBlock(
+            baseline,
+            f"{id}_pab",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+        ),
+        f"{logical_id}_pab",
+    )
+    _fix(
+        S3BucketOwnershipControls(
+            baseline,
+            f"{id}_ownership",
+            bucket=bucket.id,
+            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
+        ),
+        f"{logical_id}_ownership",
+    )
+    _fix(
+        S3BucketVersioningA(
+            baseline,
+            f"{id}_versioning",
+            bucket=bucket.id,
+            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
+        ),
+        f"{logical_id}_versioning",
+    )

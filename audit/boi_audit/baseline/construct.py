@@ -1,0 +1,93 @@
+"""AuditBaseline: the construct that composes the builders, one per part of the baseline."""
+
+from __future__ import annotations
+
+from cdktn import TerraformLocal, TerraformResourceLifecycle
+from cdktn_provider_aws.iam_role import IamRole
+from constructs import Construct
+
+from boi_audit import policies
+from boi_audit.baseline.alarms import build_alerting
+from boi_audit.baseline.archive import build_archive
+from boi_audit.baseline.athena import build_athena
+from boi_audit.baseline.common import _fix
+from boi_audit.baseline.config import build_config
+from boi_audit.baseline.detectors import build_access_analyzer, build_guardduty, build_macie
+from boi_audit.baseline.security_hub import build_security_hub
+from boi_audit.baseline.trail import build_trail
+from boi_audit.errors import ConfigError
+from boi_audit.guard import guard_policies
+from boi_audit.settings import AuditSettings
+
+
+class AuditBaseline(Construct):
+    """Trail, log archive, Config, Security Hub, GuardDuty, Macie, Access Analyzer, alarms and alerting.
+
+    logs_key / alerts_key: duck-typed key handles with .arn, .key_id and .allow_service(...).
+    guard_inputs: optional {"kms_rotation_days": {class: days}, "bucket_keys": {bucket: key_arn},
+    "database_keys": {db_id: key_arn}}; one Guard rule per key given.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        settings: AuditSettings,
+        logs_key,
+        alerts_key,
+        permissions_boundary_arn: str,
+        guard_inputs: dict | None = None,
+        break_glass_role_arn: str | None = None,
+        pii_key_arns: list[str] | None = None,
+    ):
+        super().__init__(scope, id)
+        if not permissions_boundary_arn:
+            raise ConfigError("AuditBaseline.permissions_boundary_arn", permissions_boundary_arn, "an IAM policy ARN")
+        self.settings = s = settings
+        self._boundary = permissions_boundary_arn
+        self._lifecycle = TerraformResourceLifecycle(prevent_destroy=True) if s.prevent_destroy else None
+        self._guard_texts = guard_policies(guard_inputs)  # validate before building anything
+        self.roles: list[IamRole] = []
+        p = s.name_prefix
+        self.trail_name = f"{p}-audit-trail"
+        self.trail_arn = f"arn:{s.partition}:cloudtrail:{s.region}:{s.account_id}:trail/{self.trail_name}"
+
+        _fix(TerraformLocal(self, "skipped", sorted(s.skip)), "boi_audit_skipped_services")
+        build_archive(self, logs_key)
+        build_trail(self, logs_key)
+        build_config(self, logs_key)
+        build_alerting(self, alerts_key, break_glass_role_arn)
+        if s.creates("securityhub"):
+            build_security_hub(self)
+        if s.creates("guardduty"):
+            build_guardduty(self)
+        if s.creates("macie"):
+            build_macie(self)
+        if s.creates("accessanalyzer"):
+            build_access_analyzer(self)
+        if s.creates("athena"):
+            build_athena(self, logs_key, pii_key_arns or [], break_glass_role_arn)
+        for use in policies.logs_key_uses(
+            partition=s.partition,
+            region=s.region,
+            account_id=s.account_id,
+            trail_arn=self.trail_arn,
+            log_group_arn=self.log_group.arn,
+            skip=s.skip,
+        ):
+            logs_key.allow_service(
+                sid=use.sid,
+                service_principal=use.service_principal,
+                actions=use.actions,
+                conditions=use.conditions,
+                reason=use.reason,
+            )
+        for use in policies.alerts_key_uses(account_id=s.account_id):
+            alerts_key.allow_service(
+                sid=use.sid,
+                service_principal=use.service_principal,
+                actions=use.actions,
+                conditions=use.conditions,
+                reason=use.reason,
+            )

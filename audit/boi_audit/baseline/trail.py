@@ -1,0 +1,92 @@
+"""CloudTrail: the multi-Region trail (management events, PII object events, insights) into the
+archive and its CloudWatch log group, with the role that delivers to the group."""
+
+from __future__ import annotations
+
+from cdktn_provider_aws.cloudtrail import (
+    Cloudtrail,
+    CloudtrailAdvancedEventSelector,
+    CloudtrailAdvancedEventSelectorFieldSelector,
+    CloudtrailInsightSelector,
+)
+from cdktn_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktn_provider_aws.iam_role_policy import IamRolePolicy
+
+from boi_audit import policies
+from boi_audit.baseline.common import _fix, _json, service_role
+
+
+def build_trail(baseline, logs_key) -> None:
+    s = baseline.settings
+    baseline.log_group = _fix(
+        CloudwatchLogGroup(
+            baseline,
+            "trail_logs",
+            name=f"/{s.name_prefix}/audit/cloudtrail",
+            retention_in_days=s.log_retention_days,
+            kms_key_id=logs_key.arn,
+        ),
+        "audit_trail_logs",
+    )
+    role = service_role(
+        baseline,
+        "trail_role",
+        "audit_trail_to_logs",
+        name=f"{s.name_prefix}-audit-trail-to-logs",
+        service="cloudtrail.amazonaws.com",
+        source_arn=baseline.trail_arn,
+    )
+    _fix(
+        IamRolePolicy(
+            baseline,
+            "trail_role_policy",
+            role=role.id,
+            name="deliver-trail-events",
+            policy=_json(policies.trail_to_logs_policy(baseline.log_group.arn)),
+        ),
+        "audit_trail_to_logs_policy",
+    )
+    selectors = [
+        CloudtrailAdvancedEventSelector(
+            name="Management events",
+            field_selector=[
+                CloudtrailAdvancedEventSelectorFieldSelector(field="eventCategory", equal_to=["Management"])
+            ],
+        )
+    ]
+    if s.pii_bucket_arns:
+        selectors.append(
+            CloudtrailAdvancedEventSelector(
+                name="PII bucket object events",
+                field_selector=[
+                    CloudtrailAdvancedEventSelectorFieldSelector(field="eventCategory", equal_to=["Data"]),
+                    CloudtrailAdvancedEventSelectorFieldSelector(field="resources.type", equal_to=["AWS::S3::Object"]),
+                    CloudtrailAdvancedEventSelectorFieldSelector(
+                        field="resources.ARN", starts_with=[f"{arn}/" for arn in s.pii_bucket_arns]
+                    ),
+                ],
+            )
+        )
+    baseline.trail = _fix(
+        Cloudtrail(
+            baseline,
+            "trail",
+            name=baseline.trail_name,
+            s3_bucket_name=baseline.archive_bucket.id,
+            include_global_service_events=True,
+            is_multi_region_trail=True,
+            enable_log_file_validation=True,
+            is_organization_trail=s.organization_mode,
+            kms_key_id=logs_key.arn,
+            cloud_watch_logs_group_arn=f"{baseline.log_group.arn}:*",
+            cloud_watch_logs_role_arn=role.arn,
+            advanced_event_selector=selectors,
+            insight_selector=[
+                CloudtrailInsightSelector(insight_type="ApiCallRateInsight"),
+                CloudtrailInsightSelector(insight_type="ApiErrorRateInsight"),
+            ],
+            depends_on=[baseline.archive_policy],
+            lifecycle=baseline._lifecycle,
+        ),
+        "audit_trail",
+    )
