@@ -192,3 +192,61 @@ def test_table_and_exit_status(account, tmp_path, capsys):
     assert la.main(["--env", "local", "--out", str(tmp_path), "--state", "none"]) == 1
     out = capsys.readouterr().out
     assert "sqs redrive" in out and "jobs" in out and "1 finding(s)" in out
+
+
+# ---------------------------------------------------------------- the registry and its metadata
+
+
+def test_every_check_has_metadata():
+    assert list(la.CHECKS) == [
+        "trail",
+        "config",
+        "kms rotation",
+        "kms policy",
+        "s3 encryption",
+        "s3 public access",
+        "sqs redrive",
+        "iam",
+    ]
+    for check_id, check in la.CHECKS.items():
+        assert check.id == check_id and check.title and callable(check.run)
+        assert check.severity in la.SEVERITIES
+    assert {"CIS 3.1", "CIS 3.2", "FSBP CloudTrail.4"} <= set(la.CHECKS["trail"].controls)
+    assert "FSBP S3.8" in la.CHECKS["s3 public access"].controls
+    with pytest.raises(ValueError, match="severity"):
+        la.check("x", title="x", severity="urgent")
+
+
+def test_findings_name_a_registered_check(account):
+    boto3.client("s3").delete_public_access_block(Bucket="docs-bucket")
+    findings = la.audit(SYNTH, account)
+    assert [(f.check, f.resource) for f in findings] == [("s3 public access", "docs-bucket")]
+    assert all(f.check in la.CHECKS for f in findings)
+    only_iam = la.audit(SYNTH, account, checks=[la.CHECKS["iam"]])
+    assert only_iam == []
+
+
+def test_report_prints_the_checks_metadata(account, tmp_path, capsys):
+    stack = tmp_path / "stacks" / "s"
+    stack.mkdir(parents=True)
+    (stack / "cdk.tf.json").write_text(json.dumps(SYNTH["s"]))
+    boto3.client("s3").delete_public_access_block(Bucket="docs-bucket")
+    assert la.main(["--env", "local", "--out", str(tmp_path), "--state", "none"]) == 1
+    table = capsys.readouterr().out
+    assert "SEVERITY" in table and "critical  s3 public access" in table
+    assert "checks:" in table and "[CIS 2.1.4, FSBP S3.8]" in table and "CIS 3.6" in table
+    assert la.main(["--env", "local", "--out", str(tmp_path), "--state", "none", "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["findings"] == [
+        {"check": "s3 public access", "resource": "docs-bucket", "problem": report["findings"][0]["problem"]}
+    ]
+    by_id = {c["id"]: c for c in report["checks"]}
+    assert set(by_id) == set(la.CHECKS)
+    assert by_id["s3 public access"] == {
+        "id": "s3 public access",
+        "title": la.CHECKS["s3 public access"].title,
+        "severity": "critical",
+        "controls": ["CIS 2.1.4", "FSBP S3.8"],
+        "findings": 1,
+    }
+    assert by_id["trail"]["findings"] == 0
