@@ -44,7 +44,7 @@ synth: .venv/.synced ## synthesize ENV (default dev) into cdktf.out
 	BOI_ENV=$(ENV) BOI_OUT_DIR=$(OUT) $(RUN) python main.py
 
 check: setup ## checkov gate over every stack, plus terraform init/validate where Terraform exists
-	$(RUN) python -m boi.gate --out $(OUT) --suppressions gate/suppressions.yaml --terraform --sarif $(OUT)/checkov.sarif
+	$(RUN) python -m boi.gate --out $(OUT) --terraform --sarif $(OUT)/checkov.sarif
 
 docs: .venv/.synced ## write docs/security from the synthesized JSON
 	$(RUN) python -m boi.docs --out $(OUT)
@@ -89,7 +89,7 @@ review: .venv/.synced ## security diff of BASE (default origin/main) vs the work
 plan: .venv/.synced ## terraform plan per stack into $(OUT)/plans (needs Terraform + AWS credentials or AWS_ENDPOINT_URL), then checkov on the plans
 	$(RUN) python -m boi.plan run --out $(OUT)
 	@if ls $(OUT)/plans/*.json >/dev/null 2>&1; then \
-	  $(RUN) python -m boi.plan scan --plans $(OUT)/plans --suppressions gate/suppressions.yaml --sarif $(OUT)/checkov-plan.sarif; \
+	  $(RUN) python -m boi.plan scan --plans $(OUT)/plans --sarif $(OUT)/checkov-plan.sarif; \
 	fi
 
 release-check: .venv/.synced ## component versions, changelogs, changes since the last release, root pins

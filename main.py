@@ -11,6 +11,8 @@ import os
 import sys
 from pathlib import Path
 
+from boi_model.catalog import CatalogError
+
 from app.settings import SettingsError
 from app.stacks.synth import synth
 
@@ -24,4 +26,7 @@ if __name__ == "__main__":
         )
     except SettingsError as exc:
         print(f"error: settings {exc}", file=sys.stderr)
+        sys.exit(2)
+    except CatalogError as exc:
+        print(f"error: catalog {exc}", file=sys.stderr)
         sys.exit(2)

@@ -911,22 +911,15 @@ def remove_worktree(tree: Path) -> None:
     subprocess.run(["git", "worktree", "prune"], cwd=REPO_ROOT, capture_output=True, check=False)
 
 
-def run_checkov_diff(base_out: Path, head_out: Path, base_suppressions: Path | None) -> CheckovDiff:
+def run_checkov_diff(base_out: Path, head_out: Path) -> CheckovDiff:
+    """The gate on both sides, each with the suppressions its own synth attached."""
     from boi import gate
 
-    empty = None
     try:
-        if base_suppressions is None or not base_suppressions.is_file():
-            empty = Path(tempfile.mkstemp(suffix=".yaml")[1])
-            empty.write_text("[]\n")
-            base_suppressions = empty
-        before = gate.run_gate(base_out, base_suppressions)
-        after = gate.run_gate(head_out, gate.DEFAULT_SUPPRESSIONS)
+        before = gate.run_gate(base_out)
+        after = gate.run_gate(head_out)
     except gate.GateError as err:
         return CheckovDiff(skipped=f"the gate could not run: {err}")
-    finally:
-        if empty is not None:
-            empty.unlink(missing_ok=True)
     return diff_gate(before, after)
 
 
@@ -951,15 +944,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.before_dir:
             base_out, head_out = args.before_dir, args.after_dir
-            base_suppressions = None
         else:
             base_out, head_out, tree = synth_base_and_head(args.base, args.env, work)
-            base_suppressions = tree / "gate" / "suppressions.yaml"
         review = diff_synth(load_synth(base_out), load_synth(head_out))
         review.base = args.base or str(args.before_dir)
         review.head = "working tree" if not args.after_dir else str(args.after_dir)
         if not args.no_checkov:
-            review.checkov = run_checkov_diff(base_out, head_out, base_suppressions)
+            review.checkov = run_checkov_diff(base_out, head_out)
         if args.plans:
             from boi.plan import PlanError, summarize_plan_dir
 
