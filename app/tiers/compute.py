@@ -30,12 +30,6 @@ from app.core.blocks import blocks
 from app.services.spec import Service, event_source
 from app.settings import Settings
 
-IMAGE_KEYS = {
-    "reporting-company": "reporting_company",
-    "beneficial-owner": "beneficial_owner",
-    "fincen-worker": "fincen_worker",
-}
-
 
 def protect(registry, s: Settings) -> None:
     """Running code as a workload is as good as holding its role: functions, their signing, tasks."""
@@ -260,7 +254,8 @@ class Compute(Construct):
             f"ECS pulls the {service.name} image, writes its logs and injects its secrets",
         )
         execution.grant(Grant(execution.principal, self._account, "ecr_login", "log in to ECR to pull the image"))
-        repo_name = s.artifacts.images[IMAGE_KEYS[service.name]].split("/", 1)[1].split("@")[0]
+        image = s.artifacts[service.name]
+        repo_name = image.split("/", 1)[1].split("@")[0]
         repo = asset(
             s,
             "ecr_repository",
@@ -301,15 +296,13 @@ class Compute(Construct):
             )
         container = {
             "name": service.name,
-            "image": s.artifacts.images[IMAGE_KEYS[service.name]],
+            "image": image,
             "essential": True,
             "readonlyRootFilesystem": True,
             "privileged": False,
             "user": "10001:10001",
             "portMappings": [{"containerPort": service.port, "protocol": "tcp"}] if service.route else [],
-            "environment": [{"name": "FINCEN_ENDPOINT", "value": s.fincen.endpoint}]
-            if service.name == "fincen-worker"
-            else [],
+            "environment": [{"name": k, "value": v} for k, v in sorted(service.environment_values(s).items())],
             "secrets": secrets,
             "linuxParameters": {"capabilities": {"drop": ["ALL"]}, "initProcessEnabled": True},
             "mountPoints": [{"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False}],
@@ -439,7 +432,7 @@ class Compute(Construct):
                 sid="EncryptDeadLetters",
             )
         )
-        bucket, _, key = s.artifacts.lambda_packages[service.name].removeprefix("s3://").partition("/")
+        bucket, _, key = s.artifacts[service.name].removeprefix("s3://").partition("/")
         if self._code_signing is None and not s.skips("lambda_code_signing"):
             self._code_signing = self._signing_config()
         self.functions[service.name] = LambdaFunction(
@@ -460,7 +453,7 @@ class Compute(Construct):
             dead_letter_config={"target_arn": dlq.arn},
             code_signing_config_arn=self._code_signing.arn if self._code_signing else None,
             logging_config={"log_format": "JSON", "log_group": logs.name},
-            environment={"variables": {"BOI_ENV": s.environment}},
+            environment={"variables": {"BOI_ENV": s.environment, **service.environment_values(s)}},
             vpc_config={
                 "subnet_ids": self.network.subnet_ids("app"),
                 "security_group_ids": [self.security_groups[service.name].id],
