@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from app.services.spec import Service
+from app.services.spec import Service, ServiceError
 
 
 def discover() -> tuple[Service, ...]:
@@ -18,9 +18,11 @@ def discover() -> tuple[Service, ...]:
             continue
         service = getattr(importlib.import_module(f"{__name__}.{module}"), "SERVICE", None)
         if not isinstance(service, Service):
-            raise ValueError(f"app/services/{module}.py: defines no SERVICE = Service(...)")
+            raise ServiceError(f"app/services/{module}.py: defines no SERVICE = Service(...)")
         if service.name in found:
-            raise ValueError(f"app/services/{module}.py: service {service.name!r} is also in {found[service.name][0]}")
+            raise ServiceError(
+                f"app/services/{module}.py: service {service.name!r} is also in {found[service.name][0]}"
+            )
         found[service.name] = (f"app/services/{module}.py", service)
     return tuple(service for _, service in sorted(found.values(), key=lambda pair: pair[1].name))
 

@@ -19,6 +19,10 @@ _ENV_VAR = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _DETAIL_TYPE = re.compile(r"^[A-Z][A-Za-z0-9]+$")
 
 
+class ServiceError(ValueError):
+    """A service file declares something the platform cannot build."""
+
+
 @dataclass(frozen=True)
 class Need:
     """One grant a service asks for. `asset` names an entry of the platform's asset catalog."""
@@ -101,7 +105,7 @@ class Service:
             if queue.routed_events and not _DETAIL_TYPE.match(queue.routed_events[1]):
                 problems.append(f"queue {queue.name}: detail-type {queue.routed_events[1]!r} is not PascalCase")
         if problems:
-            raise ValueError(f"service {self.name}: " + "; ".join(problems))
+            raise ServiceError(f"service {self.name}: " + "; ".join(problems))
 
     @property
     def id(self) -> str:

@@ -16,6 +16,7 @@ from cdktn_provider_aws.ecs_cluster import EcsCluster
 from cdktn_provider_aws.ecs_service import EcsService
 from cdktn_provider_aws.ecs_task_definition import EcsTaskDefinition
 from cdktn_provider_aws.lambda_code_signing_config import LambdaCodeSigningConfig
+from cdktn_provider_aws.lambda_event_source_mapping import LambdaEventSourceMapping
 from cdktn_provider_aws.lambda_function import LambdaFunction
 from cdktn_provider_aws.security_group import SecurityGroup
 from cdktn_provider_aws.signer_signing_profile import SignerSigningProfile
@@ -459,3 +460,14 @@ class Compute(Construct):
                 "security_group_ids": [self.security_groups[service.name].id],
             },
         )
+        # A function that consumes one of its own queues is invoked by Lambda's poller.
+        for queue in service.queues:
+            if any(n.asset == f"{queue.id}_queue" and n.operation == "consume" for n in service.needs):
+                LambdaEventSourceMapping(
+                    self,
+                    f"{service.id}_{queue.id}_source",
+                    event_source_arn=self.assets[f"{queue.id}_queue"].arn,
+                    function_name=self.functions[service.name].arn,
+                    batch_size=10,
+                    function_response_types=["ReportBatchItemFailures"],
+                )
