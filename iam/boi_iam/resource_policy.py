@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from boi_model.policies import deny_insecure_transport
+
 from .grants import Grant
 from .policy import Statement, document
 
@@ -36,18 +38,8 @@ class ResourcePolicy:
         return {**guards, **self._guard_reasons, **{s.sid: s.reason for s in self.statements}}
 
 
+__all__ = ["GUARD_REASONS", "ResourcePolicy", "deny_insecure_transport"]
+
 GUARD_REASONS = {
     "DenyInsecureTransport": "requests without TLS are refused, whoever sends them",
 }
-
-
-def deny_insecure_transport(resource_arns: list[str] | str, actions: str = "s3:*") -> dict:
-    """TLS only, and TLS 1.2 or newer (S3 exposes the version as s3:TlsVersion)."""
-    return {
-        "Sid": "DenyInsecureTransport",
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": actions,
-        "Resource": resource_arns,
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-    }
