@@ -46,8 +46,7 @@ synth: .venv/.synced ## synthesize ENV (default dev) into $(OUT)/stacks (other f
 	$(RUN) boi synth --env $(ENV) --out $(OUT)
 
 check: setup ## checkov gate over every stack, plus terraform init/validate where Terraform exists; results in $(OUT)/gate/
-	$(RUN) boi gate --out $(OUT) --suppressions gate/suppressions.yaml --terraform \
-	  --sarif $(OUT)/gate/checkov.sarif --report $(OUT)/gate/gate.json
+	$(RUN) boi gate --out $(OUT) --terraform --sarif $(OUT)/gate/checkov.sarif --report $(OUT)/gate/gate.json
 
 docs: .venv/.synced ## write docs/security from the synthesized JSON
 	$(RUN) boi docs --out $(OUT)
@@ -101,7 +100,7 @@ review: .venv/.synced ## security diff of BASE (default origin/main) vs the work
 plan: .venv/.synced ## terraform plan per stack into $(OUT)/plans (needs Terraform + AWS credentials or AWS_ENDPOINT_URL), then checkov on the plans
 	$(RUN) boi plan run --out $(OUT)
 	@if ls $(OUT)/plans/*.json >/dev/null 2>&1; then \
-	  $(RUN) boi plan scan --plans $(OUT)/plans --suppressions gate/suppressions.yaml --sarif $(OUT)/plans/checkov-plan.sarif; \
+	  $(RUN) boi plan scan --plans $(OUT)/plans --out $(OUT) --sarif $(OUT)/plans/checkov-plan.sarif; \
 	fi
 
 release-check: .venv/.synced ## component versions, changelogs, changes since the last release, root pins

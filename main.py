@@ -2,7 +2,8 @@
 
     BOI_ENV=dev python main.py          # or: npx cdktn synth (reads cdktf.json)
 
-Bad settings print one line per problem and exit 2 before anything is written.
+Bad settings, catalogs or service files print one line per problem and exit 2 before anything is
+written.
 """
 
 from __future__ import annotations
@@ -11,6 +12,10 @@ import os
 import sys
 from pathlib import Path
 
+from boi_iam.errors import GrantError
+from boi_model.catalog import CatalogError
+
+from app.services.spec import ServiceError
 from app.settings import SettingsError
 from app.stacks.synth import synth
 
@@ -24,4 +29,10 @@ if __name__ == "__main__":
         )
     except SettingsError as exc:
         print(f"error: settings {exc}", file=sys.stderr)
+        sys.exit(2)
+    except CatalogError as exc:
+        print(f"error: catalog {exc}", file=sys.stderr)
+        sys.exit(2)
+    except (ServiceError, GrantError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)

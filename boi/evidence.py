@@ -9,8 +9,8 @@ The folder ``<dest>/<date>/`` holds:
 - ``gate/``: the checkov gate's result as JSON and SARIF (the gate is run here), with its output;
 - ``iam-proofs/iam-proofs.json``: the IAM proofs' results, copied from ``artifacts/iam-proofs.json``
   when the proofs wrote it (the manifest says so when they did not);
-- ``lint/``: ``python -m boi_iam.lint`` output with the reviewed accepted findings, when
-  ``tests/iam_accepted_findings.yaml`` exists;
+- ``lint/``: ``python -m boi_iam.lint`` output (the reviewed acceptances come from the synth's
+  metadata) and a copy of the reviewed catalogs they were attached from;
 - ``docs/security/``: the security documents rendered from the same JSON, and the access page;
 - ``MANIFEST.json``: what each section holds, its status, and the SHA-256 and size of every file;
 - ``MANIFEST.sha256``: every file, MANIFEST.json included, in ``sha256sum`` format, so
@@ -38,8 +38,10 @@ from boi.progress import step
 
 ROOT = Path(__file__).resolve().parent.parent
 IAM_PROOFS = ROOT / "artifacts" / "iam-proofs.json"
-ACCEPTED_FINDINGS = ROOT / "tests" / "iam_accepted_findings.yaml"
-SUPPRESSIONS = ROOT / "gate" / "suppressions.yaml"
+REVIEWED_CATALOGS = (
+    ROOT / "catalogs" / "gate" / "suppressions.yaml",
+    ROOT / "catalogs" / "iam" / "accepted_findings.yaml",
+)
 MANIFEST = "MANIFEST.json"
 CHECKSUMS = "MANIFEST.sha256"
 SCHEMA = 1
@@ -123,7 +125,7 @@ def _synth(out: Path, pack: Path) -> dict:
     }
 
 
-def _gate(out: Path, pack: Path, suppressions: Path) -> dict:
+def _gate(out: Path, pack: Path) -> dict:
     folder = pack / "gate"
     folder.mkdir()
     cmd = [
@@ -136,8 +138,6 @@ def _gate(out: Path, pack: Path, suppressions: Path) -> dict:
         "--sarif",
         str((folder / "checkov.sarif").resolve()),
     ]
-    if suppressions.is_file():
-        cmd += ["--suppressions", str(suppressions)]
     run = _run(cmd, folder, "gate")
     stdout = (folder / "gate.stdout.txt").read_text()
     try:
@@ -176,26 +176,20 @@ def _iam_proofs(pack: Path, proofs: Path) -> dict:
     return section
 
 
-def _lint(out: Path, pack: Path, accepted: Path, environment: str) -> dict:
-    if not accepted.is_file():
-        return {
-            "status": "absent",
-            "note": f"{_display(str(accepted))} not found: the IAM lint needs the reviewed accepted findings",
-        }
+def _lint(out: Path, pack: Path, environment: str) -> dict:
     from boi.docs import load_out
 
     settings = load_out(out).environment()
     folder = pack / "lint"
     folder.mkdir()
-    shutil.copyfile(accepted, folder / accepted.name)
+    for catalog in REVIEWED_CATALOGS:
+        shutil.copyfile(catalog, folder / catalog.name)
     cmd = [
         sys.executable,
         "-m",
         "boi_iam.lint",
         "--out",
         str(out.resolve()),
-        "--accepted",
-        str(accepted),
         "--account",
         settings.account_id,
         "--region",
@@ -249,8 +243,6 @@ def build_pack(
     *,
     run_gate: bool = True,
     proofs: Path = IAM_PROOFS,
-    accepted: Path = ACCEPTED_FINDINGS,
-    suppressions: Path = SUPPRESSIONS,
 ) -> tuple[Path, dict]:
     if not list(out.glob("stacks/*/cdk.tf.json")):
         raise EvidenceError(f"no stacks under {out}/stacks; run `make synth` first")
@@ -262,12 +254,12 @@ def build_pack(
         environment = sections["synth"]["environment"]
         if run_gate:
             with step("evidence: gate"):
-                sections["gate"] = _gate(out, scratch, suppressions)
+                sections["gate"] = _gate(out, scratch)
         else:
             sections["gate"] = {"status": "skipped", "note": "--no-gate: the gate was not run for this pack"}
         sections["iam_proofs"] = _iam_proofs(scratch, proofs)
         with step("evidence: IAM lint"):
-            sections["lint"] = _lint(out, scratch, accepted, environment)
+            sections["lint"] = _lint(out, scratch, environment)
         with step("evidence: security documents"):
             sections["documents"] = _documents(out, scratch)
         meta = {

@@ -1,11 +1,11 @@
 """The security gate: checkov over the synthesized stacks, with reviewed per-resource suppressions.
 
-checkov ignores inline skip comments in cdk.tf.json (checkov#4634), so suppressions live in one
-reviewed YAML file and the gate applies them itself, per stack + resource + check, after checkov
-ran. A global `--skip-check` is never used: it would hide every future resource as well.
+checkov ignores inline skip comments in cdk.tf.json (checkov#4634), so the reviewed suppressions
+(catalogs/gate/suppressions.yaml) are attached to their constructs by the synth, in each resource's
+`"//"` metadata, and the gate applies them itself per resource + check + scan mode after checkov ran.
+A global `--skip-check` is never used: it would hide every future resource as well.
 
-CLI: boi gate --out cdktf.out [--suppressions gate/suppressions.yaml] [--sarif path]
-              [--json] [--report path] [--terraform]        (also: python -m boi.gate)
+CLI: boi gate --out cdktf.out [--sarif path] [--json] [--report path] [--terraform]   (also: python -m boi.gate)
 Exit codes: 0 passed, 1 gate failed (findings, stale suppressions, terraform errors),
             2 bad input or tool error (malformed suppressions, required_version, checkov crash).
 """
@@ -13,7 +13,6 @@ Exit codes: 0 passed, 1 gate failed (findings, stale suppressions, terraform err
 from __future__ import annotations
 
 import argparse
-import fnmatch
 import json
 import os
 import re
@@ -25,13 +24,13 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import yaml
+from boi_model.reviewed import suppressions_of
+from boi_model.synth import Synth, SynthError, load_out
 
 from boi import progress, terraform
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CHECKOV_PROJECT = REPO_ROOT / "tools" / "checkov"
-DEFAULT_SUPPRESSIONS = REPO_ROOT / "gate" / "suppressions.yaml"
 
 # Keeps checkov off the network: no platform policy mapping, no policy download, no PyPI
 # update check. Checked with strace: with these set checkov opens no network connection at all;
@@ -45,10 +44,6 @@ CHECKOV_OFFLINE_ENV = {
 # An API key would switch checkov to platform mode (network); uv settings of the app's
 # environment would make `uv run --project tools/checkov` pick the wrong venv.
 _ENV_TO_DROP = ("BC_API_KEY", "PRISMA_API_URL", "VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT")
-
-SUPPRESSION_FIELDS = ("stack", "resource", "check", "reason")
-_CHECK_ID = re.compile(r"^CKV2?_[A-Z0-9]+_\d+$")
-_RESOURCE_ADDRESS = re.compile(r"^(data\.)?[a-z][a-z0-9_]*\.[A-Za-z_][A-Za-z0-9_-]*$")
 
 
 class GateError(Exception):
@@ -69,18 +64,6 @@ class CheckRecord:
     result: str  # PASSED or FAILED
     file: str
     line: int | None = None
-
-
-@dataclass(frozen=True)
-class Suppression:
-    index: int  # position in the file, for messages
-    stack: str
-    resource: str
-    check: str
-    reason: str
-
-    def describe(self) -> str:
-        return f"entry {self.index} ({self.stack} {self.resource} {self.check})"
 
 
 @dataclass(frozen=True)
@@ -144,66 +127,23 @@ class GateResult:
         }
 
 
-# ---------------------------------------------------------------- suppressions file
+# ---------------------------------------------------------------- suppressions attached by the synth
+
+Mode = str  # "synth" (checkov on cdk.tf.json) or "plan" (checkov on `terraform show -json`)
+# (stack, resource address) -> check id -> {reason, modes, entry}
+Attached = dict[tuple[str, str], dict[str, dict]]
 
 
-def load_suppressions(path: Path) -> list[Suppression]:
-    """Read and validate the suppressions file; every problem is reported at once."""
-    path = Path(path)
-    if not path.is_file():
-        raise GateError(f"--suppressions {path}: file not found (an empty list `[]` means no suppressions)")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as err:
-        raise GateError(f"{path}: not valid YAML: {err}") from err
-    if data is None:
-        return []
-    if not isinstance(data, list):
-        raise GateError(
-            f"{path}: top level is a {type(data).__name__}; expected a list of "
-            "{stack, resource, check, reason} entries"
-        )
-    problems: list[str] = []
-    suppressions: list[Suppression] = []
-    seen: dict[tuple[str, str, str], int] = {}
-    for index, entry in enumerate(data):
-        where = f"{path}: entry {index}"
-        if not isinstance(entry, dict):
-            problems.append(f"{where}: is {entry!r}; expected a mapping with keys {', '.join(SUPPRESSION_FIELDS)}")
-            continue
-        unknown = sorted(set(entry) - set(SUPPRESSION_FIELDS))
-        for key in unknown:
-            problems.append(f"{where}: unknown field {key!r}; allowed fields: {', '.join(SUPPRESSION_FIELDS)}")
-        values = {}
-        for name in SUPPRESSION_FIELDS:
-            value = entry.get(name)
-            if value is None or (isinstance(value, str) and not value.strip()):
-                hint = " (every suppression needs a reason a reviewer can read)" if name == "reason" else ""
-                problems.append(f"{where}: field {name!r} is missing or empty (value {value!r}){hint}")
-            elif not isinstance(value, str):
-                problems.append(f"{where}: field {name!r} = {value!r} is a {type(value).__name__}; expected text")
-            else:
-                values[name] = value.strip()
-        if "check" in values and not _CHECK_ID.match(values["check"]):
-            problems.append(
-                f"{where}: field 'check' = {values['check']!r} is not a checkov check id "
-                "(allowed: CKV_<PROVIDER>_<n> or CKV2_<PROVIDER>_<n>, e.g. CKV_AWS_18)"
-            )
-        if "resource" in values and not _RESOURCE_ADDRESS.match(values["resource"]):
-            problems.append(
-                f"{where}: field 'resource' = {values['resource']!r} is not a Terraform resource address "
-                "(allowed: <type>.<name>, e.g. aws_s3_bucket.access_logs)"
-            )
-        if len(values) == len(SUPPRESSION_FIELDS) and not unknown:
-            key = (values["stack"], values["resource"], values["check"])
-            if key in seen:
-                problems.append(f"{where}: duplicates entry {seen[key]} ({' '.join(key)})")
-                continue
-            seen[key] = index
-            suppressions.append(Suppression(index=index, **values))
-    if problems:
-        raise GateError("invalid suppressions file:\n  " + "\n  ".join(problems))
-    return suppressions
+def attached_suppressions(synth: Synth) -> Attached:
+    """The reviewed suppressions the synth wrote into each resource's (and data source's) metadata."""
+    attached: Attached = {}
+    for stack, doc in synth.items():
+        for block, prefix in (("resource", ""), ("data", "data.")):
+            for rtype, named in (doc.get(block) or {}).items():
+                for name, body in named.items():
+                    if found := suppressions_of(body):
+                        attached[(stack, f"{prefix}{rtype}.{name}")] = found
+    return attached
 
 
 # ---------------------------------------------------------------- stacks
@@ -365,45 +305,50 @@ def parse_checkov_output(output: dict | list, stacks: dict[str, Path], seconds: 
 # ---------------------------------------------------------------- verdict
 
 
-def apply_suppressions(report: CheckovReport, suppressions: list[Suppression], stacks: Sequence[str]) -> GateResult:
-    """Pure: checkov records + reviewed suppressions -> verdict. Each entry covers one resource+check."""
+def apply_suppressions(
+    report: CheckovReport, attached: Attached, stacks: Sequence[str], mode: Mode = "synth"
+) -> GateResult:
+    """Pure: checkov records + the suppressions attached to the resources -> verdict.
 
-    # `stack` may be a glob (boi-*-platform) so one reviewed entry covers every environment.
-    def matches(s: Suppression, stack: str, resource: str, check: str) -> bool:
-        return fnmatch.fnmatchcase(stack, s.stack) and s.resource == resource and s.check == check
-
-    used: set[int] = set()
+    A suppression covers its own resource and check, and only in the modes its entry lists. One
+    that covers this mode but whose check did not fail here is stale: the entry is too broad or
+    the finding is gone."""
     summaries = {name: StackSummary() for name in stacks}
     failures: list[CheckRecord] = []
     suppressed: list[SuppressedRecord] = []
+    used: set[tuple[str, str, str]] = set()
     for record in report.records:
         summary = summaries.setdefault(record.stack, StackSummary())
         if record.result == "PASSED":
             summary.passed += 1
             continue
-        match = next((s for s in suppressions if matches(s, record.stack, record.resource, record.check_id)), None)
-        if match is None:
+        entry = attached.get((record.stack, record.resource), {}).get(record.check_id)
+        if entry is None or mode not in entry.get("modes", ()):
             summary.failed += 1
             failures.append(record)
         else:
             summary.suppressed += 1
-            used.add(match.index)
-            suppressed.append(SuppressedRecord(record, match.reason))
+            used.add((record.stack, record.resource, record.check_id))
+            suppressed.append(SuppressedRecord(record, entry["reason"]))
     stale = []
-    for s in suppressions:
-        if s.index in used:
+    ran = {(r.stack, r.resource, r.check_id) for r in report.records}
+    scanned = {(r.stack, r.resource) for r in report.records}
+    for (stack, address), checks in sorted(attached.items()):
+        if stack not in summaries:
             continue
-        in_stacks = [name for name in summaries if fnmatch.fnmatchcase(name, s.stack)]
-        records = [r for r in report.records if r.stack in in_stacks]
-        if not in_stacks:
-            why = f"stack {s.stack!r} is not in the output (stacks: {', '.join(sorted(summaries))})"
-        elif any(r.resource == s.resource and r.check_id == s.check for r in records):
-            why = "the check passes now; delete the entry"
-        elif any(r.resource == s.resource for r in records):
-            why = f"checkov ran no {s.check} on this resource"
-        else:
-            why = f"no resource {s.resource!r} in stack {s.stack!r}"
-        stale.append(f"stale suppression {s.describe()}: {why}")
+        for check, entry in sorted(checks.items()):
+            if mode not in entry.get("modes", ()) or (stack, address, check) in used:
+                continue
+            if (stack, address, check) in ran:
+                why = "the check passes here"
+            elif (stack, address) in scanned:
+                why = f"checkov ran no {check} on this resource"
+            else:
+                why = "checkov reported nothing for this resource"
+            stale.append(
+                f"stale suppression {entry.get('entry', '?')!r} on {stack} {address} {check} ({mode} mode): {why}; "
+                "narrow the entry's path, checks or modes in catalogs/gate/suppressions.yaml"
+            )
     return GateResult(
         stacks=summaries,
         failures=failures,
@@ -471,16 +416,22 @@ def to_sarif(result: GateResult) -> dict:
 # ---------------------------------------------------------------- run
 
 
+def load_synth(out_dir: Path) -> Synth:
+    try:
+        return load_out(out_dir)
+    except SynthError as err:
+        raise GateError(str(err)) from err
+
+
 def run_gate(
     out_dir: Path,
-    suppressions_file: Path = DEFAULT_SUPPRESSIONS,
     *,
     sarif: Path | None = None,
     terraform_validate: bool = False,
 ) -> GateResult:
-    """checkov + suppressions over <out_dir>/stacks/*; with terraform_validate also
+    """checkov + the attached suppressions over <out_dir>/stacks/*; with terraform_validate also
     init+validate every stack (after checkov, stacks in parallel) when Terraform is available."""
-    suppressions = load_suppressions(suppressions_file)
+    attached = attached_suppressions(load_synth(out_dir))
     stacks = find_stacks(out_dir)
     refuse_required_version(stacks)
 
@@ -502,7 +453,7 @@ def run_gate(
                 raise GateError(str(err)) from err
             tf_seconds = time.monotonic() - started
 
-    result = apply_suppressions(report, suppressions, list(stacks))
+    result = apply_suppressions(report, attached, list(stacks))
     result.terraform, result.terraform_skipped, result.terraform_seconds = tf_results, tf_skipped, tf_seconds
     if sarif is not None:
         Path(sarif).parent.mkdir(parents=True, exist_ok=True)
@@ -552,7 +503,6 @@ def format_summary(result: GateResult) -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("cdktf.out"), help="synth output folder (default cdktf.out)")
-    parser.add_argument("--suppressions", type=Path, default=DEFAULT_SUPPRESSIONS, help="reviewed suppressions YAML")
     parser.add_argument("--sarif", type=Path, help="also write a SARIF 2.1.0 log here (make check: <out>/gate/)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON instead of the summary")
     parser.add_argument("--report", type=Path, help="also write the result as JSON here (make check: <out>/gate/)")
@@ -561,7 +511,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        result = run_gate(args.out, args.suppressions, sarif=args.sarif, terraform_validate=args.terraform)
+        result = run_gate(args.out, sarif=args.sarif, terraform_validate=args.terraform)
     except GateError as err:
         print(f"gate error: {err}", file=sys.stderr)
         return 2

@@ -1,8 +1,7 @@
 """Terraform plans of the synthesized stacks: make them, summarize them, scan them with checkov.
 
     boi plan run  --out cdktf.out [--plans DIR]         # make plan
-    boi plan scan --plans cdktf.out/plans [--suppressions gate/suppressions.yaml]
-                  [--sarif F] [--json]
+    boi plan scan --plans cdktf.out/plans [--out cdktf.out] [--sarif F] [--json]
     boi plan summary --plans cdktf.out/plans [--json]
 
 `run` needs the Terraform CLI (with the provider mirror, see boi.terraform) and AWS credentials,
@@ -14,8 +13,9 @@ embedded endpoint, a stack that reads another stack's outputs (terraform_remote_
 once that stack has been applied there (its state bucket must exist), as `boi.e2e` does.
 
 `scan` is the gate over plan files: checkov `--framework terraform_plan`, run and parsed with the
-gate's own functions (`boi.gate`), with the same reviewed suppressions, so resolved values
-(a bucket name, a key id) that the JSON only holds as references are checked too.
+gate's own functions (`boi.gate`), with the reviewed suppressions the synth attached to the
+resources (entries whose modes include `plan`), so resolved values (a bucket name, a key id) that
+the JSON only holds as references are checked too.
 
 `summary` counts create/update/delete/replace per stack (what `boi review --plans` shows).
 
@@ -26,7 +26,6 @@ scan: as the gate (0 passed, 1 failed, 2 bad input or tool error); summary: 0, o
 from __future__ import annotations
 
 import argparse
-import fnmatch
 import json
 import os
 import shutil
@@ -101,14 +100,12 @@ def summarize_plan_dir(plans_dir: Path) -> dict[str, dict[str, int]]:
 # ---------------------------------------------------------------- checkov over plans
 
 
-def scan_plans(
-    plans_dir: Path, suppressions_file: Path = gate.DEFAULT_SUPPRESSIONS, *, sarif: Path | None = None
-) -> gate.GateResult:
+def scan_plans(plans_dir: Path, out_dir: Path, *, sarif: Path | None = None) -> gate.GateResult:
     """checkov --framework terraform_plan over <plans>/<stack>.json, through the gate's functions.
 
     Each plan is copied to <scratch>/<stack>/tfplan.json so the gate's parser maps a finding to its
     stack by folder, as it does for cdk.tf.json."""
-    suppressions = gate.load_suppressions(suppressions_file)
+    attached = gate.attached_suppressions(gate.load_synth(out_dir))
     try:
         files = plan_files(plans_dir)
     except PlanError as err:
@@ -132,10 +129,9 @@ def scan_plans(
         except json.JSONDecodeError as err:
             raise gate.GateError(f"checkov printed no JSON report: {proc.stdout[:500]!r}") from err
         report = gate.parse_checkov_output(output, stacks, time.monotonic() - started)
-    # Plans may cover only some stacks (one failed, or one environment): entries for stacks that
-    # were not planned are not stale here; the gate over cdk.tf.json checks them.
-    planned = [s for s in suppressions if any(fnmatch.fnmatchcase(name, s.stack) for name in stacks)]
-    result = gate.apply_suppressions(report, planned, list(stacks))
+    # Plans may cover only some stacks (one failed, or not applied yet): suppressions of stacks that
+    # were not planned are not stale here.
+    result = gate.apply_suppressions(report, attached, list(stacks), mode="plan")
     if sarif is not None:
         Path(sarif).parent.mkdir(parents=True, exist_ok=True)
         Path(sarif).write_text(json.dumps(gate.to_sarif(result), indent=2) + "\n")
@@ -250,7 +246,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     run_cmd.add_argument("--plans", type=Path, help="where to write <stack>.json (default <out>/plans)")
     scan_cmd = sub.add_parser("scan", help="checkov --framework terraform_plan over the plan files")
     scan_cmd.add_argument("--plans", type=Path, required=True)
-    scan_cmd.add_argument("--suppressions", type=Path, default=gate.DEFAULT_SUPPRESSIONS)
+    scan_cmd.add_argument("--out", type=Path, default=Path("cdktf.out"), help="the synth the plans were made from")
     scan_cmd.add_argument("--sarif", type=Path)
     scan_cmd.add_argument("--json", action="store_true")
     summary_cmd = sub.add_parser("summary", help="create/update/delete/replace counts per stack")
@@ -275,7 +271,7 @@ def run(args: argparse.Namespace) -> int:
         return 1 if failed else 0
     if args.plan_command == "scan":
         try:
-            result = scan_plans(args.plans, args.suppressions, sarif=args.sarif)
+            result = scan_plans(args.plans, args.out, sarif=args.sarif)
         except gate.GateError as err:
             print(f"gate error: {err}", file=sys.stderr)
             return 2

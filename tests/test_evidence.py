@@ -103,7 +103,7 @@ def test_bad_date_and_missing_synth_exit_2(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_pack_from_synth_without_proofs_or_lint(synth_env, tmp_path):
+def test_pack_from_synth_without_proofs(synth_env, tmp_path):
     out, stacks = synth_env("dev")
     target, sections = evidence.build_pack(
         out,
@@ -111,7 +111,6 @@ def test_pack_from_synth_without_proofs_or_lint(synth_env, tmp_path):
         DAY,
         run_gate=False,
         proofs=tmp_path / "no-proofs.json",
-        accepted=tmp_path / "no-accepted.yaml",
     )
     assert target == tmp_path / "evidence" / "2026-12-01"
     for stack in stacks:
@@ -123,7 +122,8 @@ def test_pack_from_synth_without_proofs_or_lint(synth_env, tmp_path):
     assert manifest["date"] == "2026-12-01" and manifest["environment"] == "dev"
     assert manifest["sections"]["iam_proofs"]["status"] == "absent"
     assert "not found" in manifest["sections"]["iam_proofs"]["note"]
-    assert manifest["sections"]["lint"]["status"] == "absent"
+    assert manifest["sections"]["lint"]["verdict"] == "passed", manifest["sections"]["lint"]
+    assert (target / "lint" / "accepted_findings.yaml").is_file() and (target / "lint" / "suppressions.yaml").is_file()
     assert manifest["sections"]["gate"]["status"] == "skipped"
     assert str(tmp_path) not in (target / "MANIFEST.json").read_text(), "machine paths in the manifest"
     assert evidence.verify(target) == []
@@ -143,9 +143,7 @@ def test_proofs_are_included_and_a_rerun_replaces_the_pack(synth_env, tmp_path):
     dest = tmp_path / "evidence"
     (dest / DAY.isoformat()).mkdir(parents=True)
     (dest / DAY.isoformat() / "stale.txt").write_text("from an earlier run\n")
-    target, sections = evidence.build_pack(
-        out, dest, DAY, run_gate=False, proofs=proofs, accepted=tmp_path / "none.yaml"
-    )
+    target, sections = evidence.build_pack(out, dest, DAY, run_gate=False, proofs=proofs)
     assert not (target / "stale.txt").exists()
     assert (target / "iam-proofs" / "iam-proofs.json").read_bytes() == proofs.read_bytes()
     assert sections["iam_proofs"]["summary"] == {"passed": 12, "failed": 0}
@@ -157,9 +155,7 @@ def test_proofs_are_included_and_a_rerun_replaces_the_pack(synth_env, tmp_path):
 @pytest.mark.skipif(not (ROOT / "tools" / "checkov" / ".venv").is_dir(), reason="checkov not installed (make setup)")
 def test_pack_runs_the_gate(synth_env, tmp_path):
     out, _ = synth_env("dev")
-    target, sections = evidence.build_pack(
-        out, tmp_path / "evidence", DAY, proofs=tmp_path / "none.json", accepted=tmp_path / "none.yaml"
-    )
+    target, sections = evidence.build_pack(out, tmp_path / "evidence", DAY, proofs=tmp_path / "none.json")
     assert sections["gate"]["status"] == "included", sections["gate"]
     gate = json.loads((target / "gate" / "gate.json").read_text())
     assert isinstance(gate, dict)

@@ -1,10 +1,11 @@
-"""The checkov gate: suppressions file, verdict, refusal of required_version, CLI and SARIF.
+"""The checkov gate: suppressions attached by the synth, verdict, refusal of required_version, CLI, SARIF.
 
 checkov runs once per session (module fixture, ~5 s); every suppression variant is applied to
 that same raw report, because applying suppressions is the gate's own pure step.
 """
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -15,80 +16,28 @@ FIXTURE_OUT = Path(__file__).parent / "fixtures" / "gate" / "out"
 STORAGE_STACK = FIXTURE_OUT / "stacks" / "storage" / "cdk.tf.json"
 
 
-def write(tmp_path: Path, text: str, name: str = "suppressions.yaml") -> Path:
-    path = tmp_path / name
-    path.write_text(text)
-    return path
+def entry(reason: str = "accepted for the test", modes=("synth",), name: str = "test/entry") -> dict:
+    return {"reason": reason, "modes": list(modes), "entry": name}
 
 
-def entry_yaml(stack: str, resource: str, check: str, reason: str = "accepted for the test") -> str:
-    return f"- stack: {stack}\n  resource: {resource}\n  check: {check}\n  reason: {reason}\n"
-
-
-# ---------------------------------------------------------------- suppressions file (no checkov)
-
-
-def test_committed_suppressions_file_loads():
-    assert isinstance(gate.load_suppressions(gate.DEFAULT_SUPPRESSIONS), list)
-
-
-def test_valid_entry_loads(tmp_path):
-    [s] = gate.load_suppressions(write(tmp_path, entry_yaml("storage", "aws_s3_bucket.docs", "CKV_AWS_18", "why")))
-    assert (s.index, s.stack, s.resource, s.check, s.reason) == (
-        0,
-        "storage",
-        "aws_s3_bucket.docs",
-        "CKV_AWS_18",
-        "why",
-    )
-
-
-def test_yaml_syntax_error_is_reported(tmp_path):
-    with pytest.raises(gate.GateError, match="not valid YAML"):
-        gate.load_suppressions(write(tmp_path, "- stack: [unclosed\n"))
-
-
-def test_top_level_must_be_a_list(tmp_path):
-    with pytest.raises(gate.GateError, match="top level is a dict; expected a list"):
-        gate.load_suppressions(write(tmp_path, "stack: storage\n"))
-
-
-@pytest.mark.parametrize("reason_line", ["", "  reason:\n", "  reason: '   '\n"])
-def test_suppression_without_reason_fails(tmp_path, reason_line):
-    text = "- stack: storage\n  resource: aws_s3_bucket.docs\n  check: CKV_AWS_18\n" + reason_line
-    with pytest.raises(gate.GateError) as err:
-        gate.load_suppressions(write(tmp_path, text))
-    assert "entry 0: field 'reason' is missing or empty" in str(err.value)
-
-
-def test_bad_fields_are_named_with_value_and_allowed_form(tmp_path):
-    text = entry_yaml("storage", "aws_s3_bucket.docs", "CKV_AWS_18") + entry_yaml(
-        "storage", "aws_s3_bucket.docs", "S3_ENCRYPTION"
-    )
-    text += "- stack: storage\n  resource: bucket docs\n  check: CKV_AWS_21\n  reason: r\n  reson: typo\n"
-    text += "- just a string\n"
-    with pytest.raises(gate.GateError) as err:
-        gate.load_suppressions(write(tmp_path, text))
-    message = str(err.value)
-    assert "entry 1: field 'check' = 'S3_ENCRYPTION' is not a checkov check id" in message
-    assert "CKV_AWS_18" in message  # the allowed form is shown
-    assert "entry 2: unknown field 'reson'" in message
-    assert "entry 2: field 'resource' = 'bucket docs' is not a Terraform resource address" in message
-    assert "entry 3: is 'just a string'" in message
-
-
-def test_duplicate_entries_fail(tmp_path):
-    text = entry_yaml("storage", "aws_s3_bucket.docs", "CKV_AWS_18") * 2
-    with pytest.raises(gate.GateError, match="entry 1: duplicates entry 0"):
-        gate.load_suppressions(write(tmp_path, text))
-
-
-def test_missing_suppressions_file_fails(tmp_path):
-    with pytest.raises(gate.GateError, match="file not found"):
-        gate.load_suppressions(tmp_path / "nope.yaml")
-
-
-# ---------------------------------------------------------------- stacks and parsing (no checkov)
+def with_attached(tmp_path: Path, attached: gate.Attached) -> Path:
+    """A copy of the fixture output whose resources carry the suppressions, as the synth writes them."""
+    out = tmp_path / "out"
+    shutil.copytree(FIXTURE_OUT, out)
+    for (stack, address), checks in attached.items():
+        file = out / "stacks" / stack / "cdk.tf.json"
+        doc = json.loads(file.read_text())
+        block, (rtype, name) = (
+            ("data", address.split(".")[1:])
+            if address.startswith("data.")
+            else (
+                "resource",
+                address.split("."),
+            )
+        )
+        doc[block][rtype][name].setdefault("//", {})["boi_suppress"] = checks
+        file.write_text(json.dumps(doc))
+    return out
 
 
 def test_out_dir_without_stacks_fails(tmp_path):
@@ -107,7 +56,7 @@ def test_required_version_is_refused_before_checkov(tmp_path, monkeypatch, capsy
         raise AssertionError("checkov must not run on a stack that sets required_version")
 
     monkeypatch.setattr(gate, "run_checkov", must_not_run)
-    code = gate.main(["--out", str(tmp_path / "out"), "--suppressions", str(gate.DEFAULT_SUPPRESSIONS)])
+    code = gate.main(["--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert code == 2
     assert "stack 'pinned'" in err and "terraform.required_version = '>= 1.5'" in err and "#7454" in err
@@ -154,7 +103,7 @@ def test_parse_checkov_output_maps_stack_and_full_address():
 
 def test_parsing_errors_fail_the_gate():
     report = gate.CheckovReport(records=[], parsing_errors=["/x/cdk.tf.json"], version="3.3.30", seconds=0)
-    result = gate.apply_suppressions(report, [], ["x"])
+    result = gate.apply_suppressions(report, {}, ["x"])
     assert not result.ok
     assert "could not parse /x/cdk.tf.json" in gate.format_summary(result)
 
@@ -173,9 +122,12 @@ def cached_checkov(monkeypatch, checkov_report):
     return checkov_report
 
 
-def suppress_all(report: gate.CheckovReport, reason: str = "accepted for the test") -> str:
-    failed = sorted({(r.stack, r.resource, r.check_id) for r in report.records if r.result == "FAILED"})
-    return "".join(entry_yaml(*key, reason) for key in failed)
+def suppress_all(report: gate.CheckovReport, reason: str = "accepted for the test", modes=("synth",)) -> dict:
+    attached: gate.Attached = {}
+    for r in report.records:
+        if r.result == "FAILED":
+            attached.setdefault((r.stack, r.resource), {})[r.check_id] = entry(reason, modes)
+    return attached
 
 
 @pytest.mark.slow
@@ -192,7 +144,7 @@ def test_checkov_finds_the_unencrypted_bucket(checkov_report):
 
 @pytest.mark.slow
 def test_unsuppressed_failure_fails_and_is_listed(cached_checkov):
-    result = gate.apply_suppressions(cached_checkov, [], ["keys", "storage"])
+    result = gate.apply_suppressions(cached_checkov, {}, ["keys", "storage"])
     assert not result.ok
     summary = gate.format_summary(result)
     assert "storage  aws_s3_bucket.docs  CKV_AWS_145  Ensure that S3 buckets are encrypted with KMS" in summary
@@ -200,53 +152,70 @@ def test_unsuppressed_failure_fails_and_is_listed(cached_checkov):
 
 
 @pytest.mark.slow
-def test_matching_suppressions_pass_and_are_reported(tmp_path, cached_checkov):
-    suppressions = gate.load_suppressions(write(tmp_path, suppress_all(cached_checkov, "fixture bucket")))
-    result = gate.apply_suppressions(cached_checkov, suppressions, ["keys", "storage"])
+def test_matching_suppressions_pass_and_are_reported(cached_checkov):
+    attached = suppress_all(cached_checkov, "fixture bucket")
+    result = gate.apply_suppressions(cached_checkov, attached, ["keys", "storage"])
     assert result.ok, gate.format_summary(result)
     assert result.stacks["storage"].failed == 0
-    assert result.stacks["storage"].suppressed == len([s for s in suppressions if s.stack == "storage"])
+    assert result.stacks["storage"].suppressed == sum(len(c) for (s, _), c in attached.items() if s == "storage")
     assert "storage  aws_s3_bucket.docs  CKV_AWS_145  reason: fixture bucket" in gate.format_summary(result)
 
 
 @pytest.mark.slow
-def test_suppression_covers_only_its_own_resource(tmp_path, cached_checkov):
+def test_suppression_covers_only_its_own_resource(cached_checkov):
     # CKV2_AWS_64 fails on both KMS keys; suppressing it for one must leave the other failing.
-    text = suppress_all(cached_checkov).replace(entry_yaml("keys", "aws_kms_key.audit", "CKV2_AWS_64"), "")
-    result = gate.apply_suppressions(cached_checkov, gate.load_suppressions(write(tmp_path, text)), [])
+    attached = suppress_all(cached_checkov)
+    del attached[("keys", "aws_kms_key.audit")]["CKV2_AWS_64"]
+    result = gate.apply_suppressions(cached_checkov, attached, [])
     assert [(r.stack, r.resource, r.check_id) for r in result.failures] == [
         ("keys", "aws_kms_key.audit", "CKV2_AWS_64")
     ]
 
 
 @pytest.mark.slow
+def test_a_suppression_covers_only_its_modes(cached_checkov):
+    plan_only = suppress_all(cached_checkov, modes=("plan",))
+    synth = gate.apply_suppressions(cached_checkov, plan_only, ["keys", "storage"], mode="synth")
+    assert synth.failures and not synth.suppressed and not synth.stale  # plan entries are not judged in synth mode
+    plan = gate.apply_suppressions(cached_checkov, plan_only, ["keys", "storage"], mode="plan")
+    assert plan.ok, gate.format_summary(plan)
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(
-    ("entry", "why"),
+    ("address", "check", "why"),
     [
-        (entry_yaml("keys", "aws_kms_key.audit", "CKV_AWS_7"), "the check passes now"),
-        (entry_yaml("gone", "aws_s3_bucket.docs", "CKV_AWS_18"), "stack 'gone' is not in the output"),
-        (entry_yaml("storage", "aws_s3_bucket.old", "CKV_AWS_18"), "no resource 'aws_s3_bucket.old'"),
+        ("aws_kms_key.audit", "CKV_AWS_7", "the check passes here"),
+        ("aws_kms_key.audit", "CKV_AWS_999", "checkov ran no CKV_AWS_999 on this resource"),
+        ("aws_s3_bucket.old", "CKV_AWS_18", "checkov reported nothing for this resource"),
     ],
 )
-def test_stale_suppression_fails(tmp_path, cached_checkov, entry, why):
-    text = suppress_all(cached_checkov) + entry
-    suppressions = gate.load_suppressions(write(tmp_path, text))
-    result = gate.apply_suppressions(cached_checkov, suppressions, ["keys", "storage"])
+def test_stale_suppression_fails(cached_checkov, address, check, why):
+    attached = suppress_all(cached_checkov)
+    stack = "keys" if "kms" in address else "storage"
+    attached.setdefault((stack, address), {})[check] = entry(name="too/broad")
+    result = gate.apply_suppressions(cached_checkov, attached, ["keys", "storage"])
     assert not result.ok
     assert result.failures == []
     [message] = result.stale
-    assert f"entry {len(suppressions) - 1}" in message and why in message
+    assert "'too/broad'" in message and address in message and why in message
+
+
+@pytest.mark.slow
+def test_suppressions_of_stacks_not_scanned_are_not_judged(cached_checkov):
+    attached = suppress_all(cached_checkov)
+    attached[("other", "aws_s3_bucket.x")] = {"CKV_AWS_18": entry()}
+    assert gate.apply_suppressions(cached_checkov, attached, ["keys", "storage"]).ok
 
 
 @pytest.mark.slow
 def test_cli_exit_codes_json_and_sarif(tmp_path, cached_checkov, capsys):
-    none = write(tmp_path, "[]\n", "none.yaml")
-    assert gate.main(["--out", str(FIXTURE_OUT), "--suppressions", str(none)]) == 1
+    assert gate.main(["--out", str(FIXTURE_OUT)]) == 1
     assert "GATE FAILED" in capsys.readouterr().out
 
-    full = write(tmp_path, suppress_all(cached_checkov, "fixture"), "full.yaml")
+    out = with_attached(tmp_path, suppress_all(cached_checkov, "fixture"))
     sarif_path = tmp_path / "gate.sarif"
-    code = gate.main(["--out", str(FIXTURE_OUT), "--suppressions", str(full), "--sarif", str(sarif_path), "--json"])
+    code = gate.main(["--out", str(out), "--sarif", str(sarif_path), "--json"])
     assert code == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["ok"] is True and printed["failures"] == []
@@ -259,17 +228,6 @@ def test_cli_exit_codes_json_and_sarif(tmp_path, cached_checkov, capsys):
 @pytest.mark.slow
 def test_terraform_skip_is_loud(tmp_path, cached_checkov, monkeypatch, capsys):
     monkeypatch.setattr(gate.terraform, "terraform_available", lambda: "no Terraform CLI (test)")
-    full = write(tmp_path, suppress_all(cached_checkov), "full.yaml")
-    assert gate.main(["--out", str(FIXTURE_OUT), "--suppressions", str(full), "--terraform"]) == 0
+    out = with_attached(tmp_path, suppress_all(cached_checkov))
+    assert gate.main(["--out", str(out), "--terraform"]) == 0
     assert "terraform validate SKIPPED: no Terraform CLI (test)" in capsys.readouterr().out
-
-
-@pytest.mark.slow
-def test_stack_glob_covers_every_environment_and_can_go_stale(tmp_path, cached_checkov):
-    text = suppress_all(cached_checkov).replace("- stack: storage\n", "- stack: stor*\n")
-    result = gate.apply_suppressions(cached_checkov, gate.load_suppressions(write(tmp_path, text)), [])
-    assert result.ok, gate.format_summary(result)
-
-    stale = entry_yaml("boi-*-platform", "aws_s3_bucket.docs", "CKV_AWS_18")
-    result = gate.apply_suppressions(cached_checkov, gate.load_suppressions(write(tmp_path, text + stale)), [])
-    assert not result.ok and "stack 'boi-*-platform' is not in the output" in result.stale[0]

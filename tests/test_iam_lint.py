@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from boi_iam.extract import extract_policies
 from boi_iam.lint import apply_accepted, lint_policy_set
 
 pytestmark = pytest.mark.slow
-ACCEPTED = Path(__file__).resolve().parent / "iam_accepted_findings.yaml"
 
 
 def test_no_unreviewed_lint_findings(dev):
@@ -17,7 +14,7 @@ def test_no_unreviewed_lint_findings(dev):
     policies = extract_policies(dev, account_id=s.account_id, region=s.region)
     assert len(policies.policies) >= 60 and policies.warnings == ()
     findings = lint_policy_set(policies)
-    unreviewed = apply_accepted(findings, ACCEPTED)
+    unreviewed = apply_accepted(findings, dev)
     assert unreviewed == [], "\n".join(str(f) for f in unreviewed)
 
 
@@ -32,5 +29,24 @@ def test_a_new_wildcard_grant_is_an_unreviewed_finding(dev):
         "Statement": [{"Sid": "Oops", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
     }
     added = lint_policy(doc, kind="identity", owner=str(role.identity[0].owner))
-    unreviewed = apply_accepted(lint_policy_set(policies) + added, ACCEPTED)
+    unreviewed = apply_accepted(lint_policy_set(policies) + added, dev)
     assert unreviewed and all(f.sid == "Oops" for f in unreviewed), unreviewed
+
+
+def test_an_acceptance_that_matches_no_finding_is_stale(dev):
+    import copy
+
+    s = dev.environment()
+    mutated = copy.deepcopy(dict(dev))
+    grants = next(
+        body
+        for stack in mutated.values()
+        for name, body in (stack.get("resource", {}).get("aws_iam_role_policy") or {}).items()
+        if "authentication_execution" in name
+    )
+    grants["//"].setdefault("boi_accept", {})["NoSuchSid"] = {
+        "boi:RESOURCE_STAR": {"reason": "reviewed long ago", "entry": "stale/entry sid NoSuchSid"}
+    }
+    policies = extract_policies(mutated, account_id=s.account_id, region=s.region)
+    with pytest.raises(ValueError, match="stale/entry sid NoSuchSid boi:RESOURCE_STAR"):
+        apply_accepted(lint_policy_set(policies), mutated)

@@ -439,18 +439,20 @@ def test_endpoint_override_uses_local_state_and_the_endpoint():
 def test_scan_plans_runs_checkov_on_plan_files_with_suppressions(tmp_path):
     from boi import gate, plan
 
-    suppressions = tmp_path / "suppressions.yaml"
-    suppressions.write_text(
-        "- stack: boi-test-*\n  resource: aws_kms_key.k\n  check: CKV_AWS_7\n"
-        "  reason: test fixture, rotation is judged by the review\n"
-        "- stack: boi-test-platform\n  resource: aws_s3_bucket.other\n  check: CKV_AWS_21\n"
-        "  reason: a stack that was not planned, so not stale in a plan scan\n"
-    )
+    # The synth the plans came from, with the suppressions the synth attached (plan mode and not).
+    reviewed = {"reason": "test fixture, rotation is judged by the review", "entry": "keys/k"}
+    synth = {
+        "resource": {
+            "aws_kms_key": {"k": {"//": {"boi_suppress": {"CKV_AWS_7": {**reviewed, "modes": ["plan"]}}}}},
+            "aws_s3_bucket": {"logs": {"//": {"boi_suppress": {"CKV_AWS_21": {**reviewed, "modes": ["synth"]}}}}},
+        }
+    }
+    out = _write_synth(tmp_path / "out", {STACK: synth, "boi-test-platform": {"resource": {}}})
     sarif = tmp_path / "plan.sarif"
-    result = plan.scan_plans(PLANS, suppressions, sarif=sarif)
+    result = plan.scan_plans(PLANS, out, sarif=sarif)
     assert isinstance(result, gate.GateResult) and not result.ok
     failed = {(r.resource, r.check_id) for r in result.failures}
-    assert ("aws_s3_bucket.logs", "CKV_AWS_21") in failed  # versioning, resolved from the plan
+    assert ("aws_s3_bucket.logs", "CKV_AWS_21") in failed  # versioning, resolved; its entry covers synth only
     assert [(s.record.resource, s.record.check_id) for s in result.suppressed] == [("aws_kms_key.k", "CKV_AWS_7")]
     assert result.stacks[STACK].failed == len(result.failures)
     assert result.stale == []

@@ -61,11 +61,9 @@ def mutate(data, path: str, value):
         ("colour", "blue", ["colour: unknown field", "blue"]),
         ("retention.archive_days", 365, ["retention.archive_days", "1825"]),
         ("fincen.environment", "staging", ["fincen.environment", "'sandbox' or 'production'", "staging"]),
-        (
-            "artifacts.images.fincen_worker",
-            "repo/worker:latest",
-            ["artifacts.images: fincen_worker", "repo/worker:latest", "digest"],
-        ),
+        ("artifacts.fincen-worker", "repo/worker:latest", ["artifacts.fincen-worker", "repo/worker:latest", "digest"]),
+        ("artifacts.document", "https://x/y.zip", ["artifacts.document", "s3://<bucket>/<key> package"]),
+        ("environment", "Prod!", ["environment", "Prod!"]),
     ],
 )
 def test_bad_settings_name_field_value_and_what_is_allowed(dev_data, path, value, expected):
@@ -111,3 +109,37 @@ def test_cli_exits_2_and_writes_nothing(tmp_path, dev_data):
 def test_log_retention_must_be_a_cloudwatch_value(dev_data):
     found = problems(mutate(dev_data, "retention.log_days", 730))
     assert "retention.log_days" in found[0] and "731" in found[0] and "730" in found[0]
+
+
+def test_artifacts_are_checked_against_the_declared_services(dev_data):
+    data = mutate(mutate(dev_data, "artifacts.fincen-worker", KeyError), "artifacts.billing", "s3://b/k.zip")
+    found = problems(data)
+    assert found == [
+        "artifacts.fincen-worker: missing; service fincen-worker (fargate) needs an image pinned by digest "
+        "(<registry>/<repository>@sha256:<digest>)",
+        "artifacts.billing: no service of that name (declared: authentication, beneficial-owner, document, "
+        "fincen-worker, reporting-company)",
+    ]
+
+
+def test_a_missing_artifact_fails_the_synth_naming_service_and_file(tmp_path, dev_data):
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "dev.yaml").write_text(yaml.safe_dump(mutate(dev_data, "artifacts.document", KeyError)))
+    env = {**os.environ, "BOI_ENV": "dev", "BOI_OUT_DIR": str(tmp_path / "out"), "BOI_CONFIG_DIR": str(config)}
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "main.py")], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 2
+    assert f"{config / 'dev.yaml'}: 1 problem(s)" in result.stderr
+    assert (
+        "artifacts.document: missing; service document (lambda) needs an s3://<bucket>/<key> package" in result.stderr
+    )
+    assert "Traceback" not in result.stderr and not (tmp_path / "out").exists()
+
+
+def test_any_config_file_that_validates_is_an_environment(tmp_path, dev_data):
+    data = {**copy.deepcopy(dev_data), "environment": "staging"}
+    (tmp_path / "staging.yaml").write_text(yaml.safe_dump(data))
+    settings = load_settings("staging", tmp_path)
+    assert settings.prefix == "boi-staging"

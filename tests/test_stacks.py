@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from app.services import ALL as SERVICES
 from tests.matchers import assert_props, differences, only, policy, resources
 
 pytestmark = pytest.mark.slow
@@ -188,7 +189,7 @@ def test_tls_policies_are_set_explicitly(platform):
 
 def test_containers_are_hardened(platform):
     definitions = resources(platform, "aws_ecs_task_definition")
-    assert len(definitions) == 3
+    assert len(definitions) == sum(sv.runtime == "fargate" for sv in SERVICES)
     for name, task in definitions.items():
         (container,) = json.loads(task["container_definitions"])
         assert_props(container, {"readonlyRootFilesystem": True, "privileged": False, "user": "10001:10001"}, name)
@@ -197,7 +198,7 @@ def test_containers_are_hardened(platform):
 
 def test_lambdas_are_traced_bounded_and_in_the_vpc(platform):
     functions = resources(platform, "aws_lambda_function")
-    assert len(functions) == 2
+    assert len(functions) == sum(sv.runtime == "lambda" for sv in SERVICES)
     for name, fn in functions.items():
         assert_props(fn, {"tracing_config": {"mode": "Active"}}, name)
         assert fn["reserved_concurrent_executions"] > 0
@@ -205,18 +206,27 @@ def test_lambdas_are_traced_bounded_and_in_the_vpc(platform):
         assert fn["kms_key_arn"] and fn["code_signing_config_arn"]
 
 
-def test_filing_queue_has_a_dead_letter_queue_and_an_alarm(platform):
+@pytest.mark.parametrize("spec", [q for sv in SERVICES for q in sv.queues], ids=lambda q: q.name)
+def test_every_declared_queue_has_a_dead_letter_queue_an_alarm_and_a_tls_policy(platform, spec):
     queues = resources(platform, "aws_sqs_queue")
-    filing = next(q for q in queues.values() if q["name"] == "boi-dev-filing")
-    redrive = json.loads(filing["redrive_policy"])
-    assert redrive["maxReceiveCount"] == 5 and "filing_dlq" in redrive["deadLetterTargetArn"]
+    queue = next(q for q in queues.values() if q["name"] == f"boi-dev-{spec.name}")
+    redrive = json.loads(queue["redrive_policy"])
+    assert redrive["maxReceiveCount"] == spec.max_receives and f"{spec.id}_dlq" in redrive["deadLetterTargetArn"]
     assert all(q.get("kms_master_key_id") for q in queues.values())
-    _, alarm = only(platform, "aws_cloudwatch_metric_alarm", "dlq_depth")
+    _, alarm = only(platform, "aws_cloudwatch_metric_alarm", f"{spec.id}_dlq_depth")
     assert_props(
         alarm,
-        {"alarm_name": "boi-dev-filing-dlq-not-empty", "threshold": 0, "comparison_operator": "GreaterThanThreshold"},
+        {
+            "alarm_name": f"boi-dev-{spec.name}-dlq-not-empty",
+            "threshold": 0,
+            "comparison_operator": "GreaterThanThreshold",
+        },
     )
-    assert alarm["alarm_actions"] and "filing_dlq" in alarm["dimensions"]["QueueName"]
+    assert alarm["alarm_actions"] and f"{spec.id}_dlq" in alarm["dimensions"]["QueueName"]
+    for suffix in ("queue_policy", "dlq_policy"):
+        _, policy = only(platform, "aws_sqs_queue_policy", f"{spec.id}_{suffix}")
+        assert json.loads(policy["policy"])["Statement"][0]["Sid"] == "DenyInsecureTransport"
+        assert policy["//"]["reasons"]["DenyInsecureTransport"]
 
 
 def test_cognito_requires_mfa_and_short_tokens(platform):

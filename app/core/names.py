@@ -51,12 +51,12 @@ def human_role(s: Settings, role: str) -> str:
     return f"{s.prefix}-{role}"
 
 
-def filing_queue(s: Settings) -> str:
-    return f"{s.prefix}-filing"
+def queue(s: Settings, name: str) -> str:
+    return f"{s.prefix}-{name}"
 
 
-def filing_dlq(s: Settings) -> str:
-    return f"{s.prefix}-filing-dlq"
+def dlq(s: Settings, name: str) -> str:
+    return f"{s.prefix}-{name}-dlq"
 
 
 def log_group_prefix(s: Settings) -> str:

@@ -6,6 +6,7 @@ from boi_iam.grants import Grant
 
 from app.core import names
 from app.core.assets import asset, key_asset
+from app.services import ALL as SERVICES
 from app.settings import Settings
 
 
@@ -15,7 +16,9 @@ def grant_people(s: Settings, humans: dict, keys) -> None:
     documents_key = key_asset(s, keys.key("documents"))
     queues = [
         asset(s, "sqs_queue", f"{q} queue", f"arn:aws:sqs:{region}:{acct}:{q}")
-        for q in (names.filing_queue(s), names.filing_dlq(s))
+        for service in SERVICES
+        for spec in service.queues
+        for q in (names.queue(s, spec.name), names.dlq(s, spec.name))
     ]
     platform_logs = asset(
         s, "log_group", "platform log groups", f"arn:aws:logs:{region}:{acct}:log-group:{names.log_group_prefix(s)}/*"

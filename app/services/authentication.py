@@ -5,6 +5,7 @@ SERVICE = Service(
     runtime="lambda",
     description="Sign-up, sign-in and session bookkeeping on top of Cognito",
     route="auth",
+    exposure="public",  # sign-up and sign-in come before any token
     needs=(
         Need("sessions_table", "read_write", "keep sessions and idempotency keys"),
         Need(

@@ -1,11 +1,20 @@
-from app.services.spec import Need, Service
+from app.services.spec import Need, Queue, Service
 
 SERVICE = Service(
     name="fincen-worker",
     runtime="fargate",
     description="Takes filings from the queue, submits BOIRs to the FinCEN API, stores transcripts",
+    exposure="internal",
     database=True,
     egress_internet_https=True,
+    environment={"FINCEN_ENDPOINT": "settings:fincen.endpoint"},
+    queues=(
+        Queue(
+            "filing",
+            "filings waiting to be submitted to FinCEN",
+            routed_events=("reporting-company", "FilingRequested"),
+        ),
+    ),
     secrets={"FINCEN_CLIENT": "fincen_secret"},
     needs=(
         Need("filing_queue", "consume", "receive filings to submit; failures retry, then land in the DLQ"),

@@ -142,19 +142,30 @@ class LocalBackend(_Strict):
     type: Literal["local"]
 
 
-class Artifacts(_Strict):
-    """Images and code packages are built elsewhere; the platform only deploys them."""
+ARTIFACT_KINDS = {
+    "fargate": (
+        "an image pinned by digest (<registry>/<repository>@sha256:<digest>)",
+        r"[^@\s]+/[^@\s]+@sha256:[0-9a-f]{64}",
+    ),
+    "lambda": ("an s3://<bucket>/<key> package", r"s3://[a-z0-9.-]+/\S+"),
+}
 
-    images: dict[Literal["reporting_company", "beneficial_owner", "fincen_worker"], str]
-    lambda_packages: dict[Literal["authentication", "document"], str]
 
-    @field_validator("images")
-    @classmethod
-    def _pinned(cls, value: dict[str, str]) -> dict[str, str]:
-        for name, image in value.items():
-            if "@sha256:" not in image:
-                raise ValueError(f"{name}: image {image!r} must be pinned by digest (…@sha256:<digest>)")
-        return value
+def artifact_problems(artifacts: dict[str, str], services) -> list[str]:
+    """Each declared service has exactly one artifact of its runtime's kind; nothing else is listed.
+    Images and code packages are built elsewhere; the platform only deploys them."""
+    declared = {service.name: service for service in services}
+    problems = []
+    for name, service in declared.items():
+        kind, pattern = ARTIFACT_KINDS[service.runtime]
+        value = artifacts.get(name)
+        if value is None:
+            problems.append(f"artifacts.{name}: missing; service {name} ({service.runtime}) needs {kind}")
+        elif not re.fullmatch(pattern, value):
+            problems.append(f"artifacts.{name}: {value!r} is not {kind}")
+    for name in sorted(set(artifacts) - set(declared)):
+        problems.append(f"artifacts.{name}: no service of that name (declared: {', '.join(sorted(declared))})")
+    return problems
 
 
 _WORKFLOW = r"^\.github/workflows/[A-Za-z0-9_.-]+\.ya?ml$"
@@ -229,7 +240,7 @@ class LocalEndpoint(_Strict):
 
 
 class Settings(_Strict):
-    environment: Literal["local", "dev", "prod"]
+    environment: str = Field(pattern=r"^[a-z][a-z0-9-]{1,15}$", description="the config file's name")
     account_id: str = Field(pattern=r"^\d{12}$", description="12-digit AWS account id")
     region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
     allowed_regions: list[str] = Field(min_length=1)
@@ -241,7 +252,7 @@ class Settings(_Strict):
     alerts: Alerts
     fincen: Fincen
     backend: S3Backend | LocalBackend = Field(discriminator="type")
-    artifacts: Artifacts
+    artifacts: dict[str, str] = Field(description="service name -> its image (fargate) or package (lambda)")
     cicd: Cicd
     access: Access
     local: LocalEndpoint | None = None
@@ -250,14 +261,13 @@ class Settings(_Strict):
     def _consistency(self) -> Settings:
         if self.region not in self.allowed_regions:
             raise ValueError(f"region {self.region!r} is not in allowed_regions {self.allowed_regions}")
-        if self.environment == "local" and self.backend.type != "local":
-            raise ValueError("the local environment uses the local backend")
-        if self.environment != "local" and self.backend.type != "s3":
-            raise ValueError(f"environment {self.environment} needs the s3 backend (locking and encryption)")
-        if self.environment == "prod" and self.fincen.environment != "production":
-            raise ValueError("prod must use the FinCEN production endpoint")
-        if self.local is not None and self.environment != "local":
-            raise ValueError("the local: section is only allowed in the local environment")
+        if (self.local is not None) != (self.backend.type == "local"):
+            raise ValueError(
+                "the local: section (an embedded AWS endpoint) and the local backend go together; "
+                "an environment on AWS needs the s3 backend (locking and encryption)"
+            )
+        if self.local is not None and self.fincen.environment == "production":
+            raise ValueError("an environment on an embedded AWS endpoint must not use the FinCEN production endpoint")
         return self
 
     @property
@@ -280,7 +290,7 @@ class Settings(_Strict):
                 "rotation_days": dict(self.keys.rotation_days),
                 "schedule_from": self.keys.schedule_from.isoformat(),
             },
-            "lambda_packages": dict(self.artifacts.lambda_packages),
+            "lambda_packages": {n: a for n, a in sorted(self.artifacts.items()) if a.startswith("s3://")},
             "backend": self.backend.type,
             "local_skip_services": list(self.local.skip_services) if self.local else [],
         }
@@ -305,10 +315,16 @@ def _format(error: dict) -> str:
 def parse_settings(data: object, source: str = "<settings>") -> Settings:
     if not isinstance(data, dict):
         raise SettingsError(source, [f"(top level): expected a mapping of settings, got {type(data).__name__}"])
+    from app.services import ALL as services
+
     try:
-        return Settings.model_validate(data)
+        settings = Settings.model_validate(data)
     except ValidationError as exc:
         raise SettingsError(source, [_format(e) for e in exc.errors()]) from None
+    problems = artifact_problems(settings.artifacts, services)
+    if problems:
+        raise SettingsError(source, problems)
+    return settings
 
 
 def load_settings(env: str, config_dir: Path = CONFIG_DIR) -> Settings:

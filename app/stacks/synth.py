@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from pathlib import Path
 
+from boi_model.reviewed import ReviewedExceptions, attach
+
 from app.node import use_bundled_node
 from app.settings import Settings, load_settings
+
+CATALOGS = Path(__file__).resolve().parents[2] / "catalogs"
+
+
+def load_reviewed(catalogs: Path = CATALOGS) -> ReviewedExceptions:
+    """The reviewed checkov suppressions and accepted lint findings (CatalogError when malformed)."""
+    return ReviewedExceptions.load(catalogs / "gate" / "suppressions.yaml", catalogs / "iam" / "accepted_findings.yaml")
+
+
+def attach_reviewed(outdir: Path, reviewed: ReviewedExceptions) -> None:
+    """Write the reviewed exceptions into the metadata of the constructs they name."""
+    for file in sorted(Path(outdir).glob("stacks/*/cdk.tf.json")):
+        doc = json.loads(file.read_text())
+        if attach(doc, reviewed):
+            file.write_text(json.dumps(doc, indent=2))
 
 
 def build_app(settings: Settings, outdir: str):
@@ -28,11 +46,13 @@ def synth(env: str, outdir: str = "cdktf.out", config_dir: Path | None = None) -
     (`stacks/`, `manifest.json`): a failure leaves the previous output untouched and never a
     half-written one. Other folders of the output (the gate's, the review's, the plans) are kept."""
     settings = load_settings(env, config_dir) if config_dir else load_settings(env)
+    reviewed = load_reviewed()
     target = Path(outdir).resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".synth-", dir=target.parent))
     try:
         build_app(settings, str(scratch)).synth()
+        attach_reviewed(scratch, reviewed)
         swap_in(scratch, target)
     finally:
         if scratch.exists():

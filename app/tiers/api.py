@@ -61,6 +61,18 @@ ACCESS_LOG_FORMAT = {
 }
 
 
+def rule_priorities(routes: list[str]) -> dict[str, int]:
+    """A listener-rule priority per route that does not move when another service is added (routes
+    are disjoint path prefixes, so their order does not matter)."""
+    found: dict[int, str] = {}
+    for route in routes:
+        priority = 1 + int(hashlib.sha256(route.encode()).hexdigest()[:8], 16) % 49_999
+        if priority in found:
+            raise ValueError(f"routes {found[priority]!r} and {route!r} hash to one listener priority; rename one")
+        found[priority] = route
+    return {route: priority for priority, route in found.items()}
+
+
 class Api(Construct):
     def __init__(
         self,
@@ -123,7 +135,7 @@ class Api(Construct):
             proxy = ApiGatewayResource(
                 self, f"{service.route}_proxy", rest_api_id=self.rest_api.id, parent_id=top.id, path_part="{proxy+}"
             )
-            public = service.name == "authentication"
+            public = service.exposure == "public"
             for n, res in (("root", top), ("proxy", proxy)):
                 method = ApiGatewayMethod(
                     self,
@@ -361,8 +373,11 @@ class Api(Construct):
                 ]
             ),
         )
-        for priority, service in enumerate((sv for sv in services if sv.runtime == "fargate" and sv.route), start=10):
-            sid = service.name.replace("-", "_")
+        routed = [sv for sv in services if sv.runtime == "fargate" and sv.route]
+        priorities = rule_priorities([sv.route for sv in routed])
+        for service in routed:
+            priority = priorities[service.route]
+            sid = service.id
             group = LbTargetGroup(
                 self,
                 f"{sid}_targets",

@@ -16,6 +16,7 @@ from cdktn_provider_aws.ecs_cluster import EcsCluster
 from cdktn_provider_aws.ecs_service import EcsService
 from cdktn_provider_aws.ecs_task_definition import EcsTaskDefinition
 from cdktn_provider_aws.lambda_code_signing_config import LambdaCodeSigningConfig
+from cdktn_provider_aws.lambda_event_source_mapping import LambdaEventSourceMapping
 from cdktn_provider_aws.lambda_function import LambdaFunction
 from cdktn_provider_aws.security_group import SecurityGroup
 from cdktn_provider_aws.signer_signing_profile import SignerSigningProfile
@@ -29,12 +30,6 @@ from app.core.assets import asset, platform_role
 from app.core.blocks import blocks
 from app.services.spec import Service, event_source
 from app.settings import Settings
-
-IMAGE_KEYS = {
-    "reporting-company": "reporting_company",
-    "beneficial-owner": "beneficial_owner",
-    "fincen-worker": "fincen_worker",
-}
 
 
 def protect(registry, s: Settings) -> None:
@@ -260,7 +255,8 @@ class Compute(Construct):
             f"ECS pulls the {service.name} image, writes its logs and injects its secrets",
         )
         execution.grant(Grant(execution.principal, self._account, "ecr_login", "log in to ECR to pull the image"))
-        repo_name = s.artifacts.images[IMAGE_KEYS[service.name]].split("/", 1)[1].split("@")[0]
+        image = s.artifacts[service.name]
+        repo_name = image.split("/", 1)[1].split("@")[0]
         repo = asset(
             s,
             "ecr_repository",
@@ -301,15 +297,13 @@ class Compute(Construct):
             )
         container = {
             "name": service.name,
-            "image": s.artifacts.images[IMAGE_KEYS[service.name]],
+            "image": image,
             "essential": True,
             "readonlyRootFilesystem": True,
             "privileged": False,
             "user": "10001:10001",
             "portMappings": [{"containerPort": service.port, "protocol": "tcp"}] if service.route else [],
-            "environment": [{"name": "FINCEN_ENDPOINT", "value": s.fincen.endpoint}]
-            if service.name == "fincen-worker"
-            else [],
+            "environment": [{"name": k, "value": v} for k, v in sorted(service.environment_values(s).items())],
             "secrets": secrets,
             "linuxParameters": {"capabilities": {"drop": ["ALL"]}, "initProcessEnabled": True},
             "mountPoints": [{"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False}],
@@ -439,7 +433,7 @@ class Compute(Construct):
                 sid="EncryptDeadLetters",
             )
         )
-        bucket, _, key = s.artifacts.lambda_packages[service.name].removeprefix("s3://").partition("/")
+        bucket, _, key = s.artifacts[service.name].removeprefix("s3://").partition("/")
         if self._code_signing is None and not s.skips("lambda_code_signing"):
             self._code_signing = self._signing_config()
         self.functions[service.name] = LambdaFunction(
@@ -460,9 +454,20 @@ class Compute(Construct):
             dead_letter_config={"target_arn": dlq.arn},
             code_signing_config_arn=self._code_signing.arn if self._code_signing else None,
             logging_config={"log_format": "JSON", "log_group": logs.name},
-            environment={"variables": {"BOI_ENV": s.environment}},
+            environment={"variables": {"BOI_ENV": s.environment, **service.environment_values(s)}},
             vpc_config={
                 "subnet_ids": self.network.subnet_ids("app"),
                 "security_group_ids": [self.security_groups[service.name].id],
             },
         )
+        # A function that consumes one of its own queues is invoked by Lambda's poller.
+        for queue in service.queues:
+            if any(n.asset == f"{queue.id}_queue" and n.operation == "consume" for n in service.needs):
+                LambdaEventSourceMapping(
+                    self,
+                    f"{service.id}_{queue.id}_source",
+                    event_source_arn=self.assets[f"{queue.id}_queue"].arn,
+                    function_name=self.functions[service.name].arn,
+                    batch_size=10,
+                    function_response_types=["ReportBatchItemFailures"],
+                )

@@ -6,7 +6,7 @@ import json
 
 from boi_audit.documents_protection import DocumentsBucketProtection
 from boi_iam.resource_policy import ResourcePolicy, deny_insecure_transport
-from boi_iam.role import lazy_json
+from boi_iam.role import lazy_json, policy_reasons
 from cdktn import TerraformResourceLifecycle
 from cdktn_provider_aws.backup_plan import BackupPlan
 from cdktn_provider_aws.backup_selection import BackupSelection
@@ -223,9 +223,17 @@ class Data(Construct):
                     "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}},
                 },
             ],
+            reasons={
+                "DenyOldTls": "TLS older than 1.2 is refused for PII documents",
+                "DenyWrongKey": "uploads encrypted with any key but the documents key are refused",
+                "DenyUnencryptedUploads": "uploads without SSE-KMS are refused",
+            },
         )
-        S3BucketPolicy(
-            self, "documents_policy", bucket=self.documents.id, policy=lazy_json(self.documents_policy.render)
+        policy_reasons(
+            S3BucketPolicy(
+                self, "documents_policy", bucket=self.documents.id, policy=lazy_json(self.documents_policy.render)
+            ),
+            self.documents_policy,
         )
 
         self.database_sg = SecurityGroup(
@@ -313,23 +321,17 @@ class Data(Construct):
         secret_arn = self.fincen_secret.arn
         self.fincen_secret_policy = ResourcePolicy(
             "FinCEN secret",
-            guards=[
-                {
-                    "Sid": "DenyInsecureTransport",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "secretsmanager:GetSecretValue",
-                    "Resource": "*",
-                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                },
-            ],
+            guards=[deny_insecure_transport("*", "secretsmanager:GetSecretValue")],
         )
-        SecretsmanagerSecretPolicy(
-            self,
-            "fincen_secret_policy",
-            secret_arn=secret_arn,
-            policy=lazy_json(self.fincen_secret_policy.render),
-            block_public_policy=True,
+        policy_reasons(
+            SecretsmanagerSecretPolicy(
+                self,
+                "fincen_secret_policy",
+                secret_arn=secret_arn,
+                policy=lazy_json(self.fincen_secret_policy.render),
+                block_public_policy=True,
+            ),
+            self.fincen_secret_policy,
         )
 
         # Macie classifies uploads and GuardDuty scans them for malware; the scanner's key use is

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from boi_iam.policy import Statement
 from boi_iam.resource_policy import ResourcePolicy, deny_insecure_transport
-from boi_iam.role import lazy_json
+from boi_iam.role import lazy_json, policy_reasons
 from cdktn_provider_aws.cloudfront_distribution import CloudfrontDistribution
 from cdktn_provider_aws.cloudfront_origin_access_control import CloudfrontOriginAccessControl
 from cdktn_provider_aws.cloudfront_response_headers_policy import CloudfrontResponseHeadersPolicy
@@ -43,7 +43,9 @@ class Edge(Construct):
         self.policy = ResourcePolicy(
             "web bucket", guards=[deny_insecure_transport([self.bucket.arn, f"{self.bucket.arn}/*"])]
         )
-        S3BucketPolicy(self, "web_policy", bucket=self.bucket.id, policy=lazy_json(self.policy.render))
+        policy_reasons(
+            S3BucketPolicy(self, "web_policy", bucket=self.bucket.id, policy=lazy_json(self.policy.render)), self.policy
+        )
         if s.skips("cloudfront"):
             return
         oac = CloudfrontOriginAccessControl(

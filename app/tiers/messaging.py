@@ -1,13 +1,14 @@
-"""Messaging tier: the filing queue with its dead-letter queue, and the domain event bus."""
+"""Messaging tier: the domain event bus, and the work queues the services declare."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 from boi_iam.grants import Grant, Principal, statements_for
-from boi_iam.resource_policy import ResourcePolicy
-from boi_iam.role import lazy_json
+from boi_iam.resource_policy import ResourcePolicy, deny_insecure_transport
+from boi_iam.role import lazy_json, policy_reasons
 from cdktn_provider_aws.cloudwatch_event_bus import CloudwatchEventBus
 from cdktn_provider_aws.cloudwatch_event_bus_policy import CloudwatchEventBusPolicy
 from cdktn_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
@@ -20,145 +21,139 @@ from constructs import Construct
 
 from app.core import names
 from app.core.assets import asset
+from app.services.spec import Queue, event_source
 from app.settings import Settings
-
-MAX_RECEIVES = 5
 
 
 class Messaging(Construct):
-    def __init__(self, scope: Construct, id: str, *, settings: Settings, foundation) -> None:
+    """The domain event bus, and every work queue the services declare (each with its dead-letter queue)."""
+
+    def __init__(self, scope: Construct, id: str, *, settings: Settings, foundation, services) -> None:
         super().__init__(scope, id)
         s = settings
-        key = foundation.key("messaging")
-        self.dlq = SqsQueue(
+        self.settings, self.foundation = s, foundation
+        self.key = foundation.key("messaging")
+        self.bus = CloudwatchEventBus(self, "domain_bus", name=names.domain_bus(s), kms_key_identifier=self.key.arn)
+        self.bus_policy = ResourcePolicy(
+            "domain bus",
+            reasons={"DenyOtherPublishers": "only the services granted put_events publish, each under its own source"},
+        )
+        bus_policy = CloudwatchEventBusPolicy(
+            self, "domain_bus_policy", event_bus_name=self.bus.name, policy=lazy_json(self._bus_policy)
+        )
+        policy_reasons(bus_policy, self.bus_policy)
+        self.assets = {"domain_bus": asset(s, "event_bus", "domain event bus", self.bus.arn)}
+        self.assets["domain_bus"].sink = self._bus_sink
+        self.queues: dict[str, SqsQueue] = {}
+        routed = False
+        for service in services:
+            for queue in service.queues:
+                routed |= self._queue(queue)
+        if routed:
+            self.key.allow_service(
+                "EventBridgeEncryptToQueue",
+                "events.amazonaws.com",
+                ("kms:GenerateDataKey", "kms:Decrypt"),
+                {"StringEquals": {"aws:SourceAccount": s.account_id}},
+                "EventBridge encrypts the events it delivers to encrypted work queues",
+            )
+
+    def _queue(self, spec: Queue) -> bool:
+        """One work queue with its DLQ, policies and alarm; True when events are routed to it."""
+        s = self.settings
+        dlq = SqsQueue(
             self,
-            "filing_dlq",
-            name=names.filing_dlq(s),
-            kms_master_key_id=key.arn,
+            f"{spec.id}_dlq",
+            name=names.dlq(s, spec.name),
+            kms_master_key_id=self.key.arn,
             kms_data_key_reuse_period_seconds=300,
             message_retention_seconds=14 * 86400,
         )
-        self.queue = SqsQueue(
+        queue = SqsQueue(
             self,
-            "filing_queue",
-            name=names.filing_queue(s),
-            kms_master_key_id=key.arn,
+            f"{spec.id}_queue",
+            name=names.queue(s, spec.name),
+            kms_master_key_id=self.key.arn,
             kms_data_key_reuse_period_seconds=300,
-            message_retention_seconds=4 * 86400,
-            visibility_timeout_seconds=300,
-            redrive_policy=json.dumps({"deadLetterTargetArn": self.dlq.arn, "maxReceiveCount": MAX_RECEIVES}),
+            message_retention_seconds=spec.retention_days * 86400,
+            visibility_timeout_seconds=spec.visibility_seconds,
+            redrive_policy=json.dumps({"deadLetterTargetArn": dlq.arn, "maxReceiveCount": spec.max_receives}),
         )
+        self.queues[spec.name] = queue
         if not s.skips("sqs_redrive_allow_policy"):
             SqsQueueRedriveAllowPolicy(
                 self,
-                "dlq_redrive_allow",
-                queue_url=self.dlq.url,
-                redrive_allow_policy=json.dumps({"redrivePermission": "byQueue", "sourceQueueArns": [self.queue.arn]}),
+                f"{spec.id}_dlq_redrive_allow",
+                queue_url=dlq.url,
+                redrive_allow_policy=json.dumps({"redrivePermission": "byQueue", "sourceQueueArns": [queue.arn]}),
             )
-        self.queue_policy = ResourcePolicy(
-            "filing queue",
-            guards=[
-                {
-                    "Sid": "DenyInsecureTransport",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "sqs:*",
-                    "Resource": self.queue.arn,
-                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                }
-            ],
+        policy = ResourcePolicy(f"{spec.name} queue", guards=[deny_insecure_transport(queue.arn, "sqs:*")])
+        policy_reasons(
+            SqsQueuePolicy(self, f"{spec.id}_queue_policy", queue_url=queue.url, policy=lazy_json(policy.render)),
+            policy,
         )
-        SqsQueuePolicy(
-            self, "filing_queue_policy", queue_url=self.queue.url, policy=lazy_json(self.queue_policy.render)
+        dlq_policy = ResourcePolicy(f"{spec.name} DLQ", guards=[deny_insecure_transport(dlq.arn, "sqs:*")])
+        policy_reasons(
+            SqsQueuePolicy(self, f"{spec.id}_dlq_policy", queue_url=dlq.url, policy=lazy_json(dlq_policy.render)),
+            dlq_policy,
         )
-        SqsQueuePolicy(
-            self,
-            "filing_dlq_policy",
-            queue_url=self.dlq.url,
-            policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "DenyInsecureTransport",
-                            "Effect": "Deny",
-                            "Principal": "*",
-                            "Action": "sqs:*",
-                            "Resource": self.dlq.arn,
-                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                        }
-                    ],
-                }
-            ),
-        )
+        topic = self.foundation.audit.alert_topic.arn
         CloudwatchMetricAlarm(
             self,
-            "dlq_depth",
-            alarm_name=f"{s.prefix}-filing-dlq-not-empty",
+            f"{spec.id}_dlq_depth",
+            alarm_name=f"{s.prefix}-{spec.name}-dlq-not-empty",
             namespace="AWS/SQS",
             metric_name="ApproximateNumberOfMessagesVisible",
-            dimensions={"QueueName": self.dlq.name},
+            dimensions={"QueueName": dlq.name},
             statistic="Maximum",
             period=300,
             evaluation_periods=1,
             threshold=0,
             comparison_operator="GreaterThanThreshold",
             treat_missing_data="notBreaching",
-            alarm_description="A filing failed five times and needs a person",
-            alarm_actions=[foundation.audit.alert_topic.arn],
-            ok_actions=[foundation.audit.alert_topic.arn],
+            alarm_description=f"A message of the {spec.name} queue failed {spec.max_receives} times and needs a person",
+            alarm_actions=[topic],
+            ok_actions=[topic],
         )
-
-        self.bus = CloudwatchEventBus(self, "domain_bus", name=names.domain_bus(s), kms_key_identifier=key.arn)
-        self.bus_policy = ResourcePolicy("domain bus")
-        CloudwatchEventBusPolicy(
-            self, "domain_bus_policy", event_bus_name=self.bus.name, policy=lazy_json(self._bus_policy)
+        self.assets[f"{spec.id}_queue"] = asset(
+            s, "sqs_queue", f"{spec.name} queue", queue.arn, sensitive=True, policy=policy
         )
+        self.assets[f"{spec.id}_dlq"] = asset(s, "sqs_queue", f"{spec.name} DLQ", dlq.arn, sensitive=True)
+        if spec.routed_events is None:
+            return False
+        publisher, detail_type = spec.routed_events
+        rule_id = re.sub(r"(?<!^)(?=[A-Z])", "_", detail_type).lower()
         rule = CloudwatchEventRule(
             self,
-            "filing_requested",
-            name=f"{s.prefix}-filing-requested",
+            rule_id,
+            name=f"{s.prefix}-{rule_id.replace('_', '-')}",
             event_bus_name=self.bus.name,
-            description="Filing requests go to the FinCEN worker's queue",
-            event_pattern=json.dumps({"source": ["boi.reporting-company"], "detail-type": ["FilingRequested"]}),
+            description=f"{detail_type} events go to the {spec.name} queue",
+            event_pattern=json.dumps({"source": [event_source(publisher)], "detail-type": [detail_type]}),
         )
         CloudwatchEventTarget(
             self,
-            "filing_requested_to_queue",
+            f"{rule_id}_to_queue",
             rule=rule.name,
             event_bus_name=self.bus.name,
-            arn=self.queue.arn,
-            target_id="filing-queue",
+            arn=queue.arn,
+            target_id=f"{spec.name}-queue",
         )
-        self.assets = {
-            "filing_queue": asset(
-                s, "sqs_queue", "filing queue", self.queue.arn, sensitive=True, policy=self.queue_policy
-            ),
-            "filing_dlq": asset(s, "sqs_queue", "filing DLQ", self.dlq.arn, sensitive=True),
-            "domain_bus": asset(s, "event_bus", "domain event bus", self.bus.arn),
-        }
-        self.assets["domain_bus"].sink = self._bus_sink
         # EventBridge is a service principal: only the queue policy can let it deliver, and only
         # for this one rule (confused-deputy guard through aws:SourceArn).
         events = Principal(name="EventBridge", service="events.amazonaws.com")
-        queue = self.assets["filing_queue"]
+        target = self.assets[f"{spec.id}_queue"]
         grant = Grant(
             events,
-            queue,
+            target,
             "send",
-            "deliver FilingRequested events",
-            sid="EventBridgeFilingRequested",
+            f"deliver {detail_type} events",
+            sid=f"EventBridge{detail_type}",
             source_arn=rule.arn,
         )
         for statement in statements_for(grant).resource:
-            queue.sink(grant, statement)
-        key.allow_service(
-            "EventBridgeEncryptToQueue",
-            "events.amazonaws.com",
-            ("kms:GenerateDataKey", "kms:Decrypt"),
-            {"StringEquals": {"aws:SourceAccount": s.account_id}},
-            "EventBridge encrypts events it delivers to the encrypted filing queue",
-        )
+            target.sink(grant, statement)
+        return True
 
     def _bus_sink(self, grant, statement) -> None:
         # One bus, several publishers: the Sid names the publishing role to stay unique.

@@ -26,7 +26,7 @@ class Platform(Construct):
         )
         self.network = Network(self, "network", settings=s, logs_key=foundation.key("logs"))
         self.data = Data(self, "data", settings=s, foundation=foundation, network=self.network)
-        self.messaging = Messaging(self, "messaging", settings=s, foundation=foundation)
+        self.messaging = Messaging(self, "messaging", settings=s, foundation=foundation, services=SERVICES)
         assets = {**self.data.assets, **self.messaging.assets}
         self.compute = Compute(
             self,

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from boi_model.policies import deny_insecure_transport
+
 
 @dataclass(frozen=True)
 class KeyUse:
@@ -17,17 +19,6 @@ class KeyUse:
     actions: tuple[str, ...]
     conditions: dict
     reason: str
-
-
-def _tls_only(resource_arns: list[str], sid: str = "DenyInsecureTransport") -> dict:
-    return {
-        "Sid": sid,
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": "s3:*",
-        "Resource": resource_arns,
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-    }
 
 
 # What would shorten, redirect or stop the archive without touching a single object.
@@ -84,7 +75,7 @@ def archive_bucket_policy(
     return {
         "Version": "2012-10-17",
         "Statement": [
-            _tls_only([bucket_arn, objects]),
+            deny_insecure_transport([bucket_arn, objects]),
             {
                 # Object Lock already blocks deleting locked versions; this also stops delete markers
                 # and (outside teardown environments) deleting the bucket or its policy, whoever asks.
@@ -140,7 +131,7 @@ def access_log_bucket_policy(
     return {
         "Version": "2012-10-17",
         "Statement": [
-            _tls_only([bucket_arn, f"{bucket_arn}/*"]),
+            deny_insecure_transport([bucket_arn, f"{bucket_arn}/*"]),
             *custodian_guard(bucket_arn, custodian_arns or []),
             {
                 "Sid": "S3ServerAccessLogsDelivery",
@@ -170,14 +161,7 @@ def alert_topic_policy(*, topic_arn: str, account_id: str) -> dict:
                 "Resource": topic_arn,
                 "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
             },
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "sns:Publish",
-                "Resource": topic_arn,
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            },
+            deny_insecure_transport(topic_arn, "sns:Publish"),
         ],
     }
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 from boi.review.model import CheckovDiff
@@ -24,20 +23,13 @@ def diff_gate(before, after) -> CheckovDiff:
     )
 
 
-def run_checkov_diff(base_out: Path, head_out: Path, base_suppressions: Path | None) -> CheckovDiff:
+def run_checkov_diff(base_out: Path, head_out: Path) -> CheckovDiff:
+    """The gate on both sides, each with the suppressions its own synth attached."""
     from boi import gate
 
-    empty = None
     try:
-        if base_suppressions is None or not base_suppressions.is_file():
-            empty = Path(tempfile.mkstemp(suffix=".yaml")[1])
-            empty.write_text("[]\n")
-            base_suppressions = empty
-        before = gate.run_gate(base_out, base_suppressions)
-        after = gate.run_gate(head_out, gate.DEFAULT_SUPPRESSIONS)
+        before = gate.run_gate(base_out)
+        after = gate.run_gate(head_out)
     except gate.GateError as err:
         return CheckovDiff(skipped=f"the gate could not run: {err}")
-    finally:
-        if empty is not None:
-            empty.unlink(missing_ok=True)
     return diff_gate(before, after)

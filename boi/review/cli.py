@@ -41,15 +41,13 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.before_dir:
             base_out, head_out = args.before_dir, args.after_dir
-            base_suppressions = None
         else:
             base_out, head_out, tree = synth_base_and_head(args.base, args.env, work)
-            base_suppressions = tree / "gate" / "suppressions.yaml"
         review = diff_synth(load_synth(base_out), load_synth(head_out))
         review.base = args.base or str(args.before_dir)
         review.head = "working tree" if not args.after_dir else str(args.after_dir)
         if not args.no_checkov:
-            review.checkov = run_checkov_diff(base_out, head_out, base_suppressions)
+            review.checkov = run_checkov_diff(base_out, head_out)
         if args.plans:
             from boi.plan import PlanError, summarize_plan_dir
 

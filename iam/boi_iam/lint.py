@@ -1,8 +1,9 @@
 """Lint every synthesized IAM policy: parliament, cloudsplaining, and two checks of our own.
 
 Issue codes are prefixed by their source: ``parliament:``, ``cloudsplaining:``, ``boi:``. Findings a
-human has reviewed live in a YAML file (``{owner, sid, issue, reason}`` entries) applied by
-``apply_accepted``; everything else fails ``python -m boi_iam.lint``.
+human has reviewed are attached to their policy owner's ``"//"`` metadata by the app's synth
+(``boi_model.reviewed``) and applied by ``apply_accepted``; everything else fails
+``python -m boi_iam.lint``.
 """
 
 from __future__ import annotations
@@ -11,12 +12,12 @@ import argparse
 import json
 import sys
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-import yaml
-from boi_model.synth import load_out
+from boi_model import meta
+from boi_model.reviewed import acceptance_for
+from boi_model.synth import Synth, as_synth, load_out
 
 from boi_iam import actiondb
 from boi_iam.extract import KINDS, extract_policies
@@ -193,64 +194,54 @@ def lint_policy_set(policy_set) -> list[Finding]:
     return sorted(findings)
 
 
-@dataclass(frozen=True)
-class Accepted:
-    owner: str
-    sid: str
-    issue: str
-    reason: str
-
-    def matches(self, finding: Finding) -> bool:
-        return (self.owner, self.sid, self.issue) == (finding.owner, finding.sid, finding.issue)
+def owner_resource(synth: Synth, owner: str):
+    """`stack:type.name[#attribute]` (a Finding's owner) -> the resource whose metadata reviews it."""
+    stack, _, address = owner.partition(":")
+    rtype, _, name = address.split("#", 1)[0].partition(".")
+    return synth.resource(stack, rtype, name)
 
 
-def load_accepted(path: str | Path) -> list[Accepted]:
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or []
-    entries = data.get("accepted", []) if isinstance(data, dict) else data
-    if not isinstance(entries, list):
-        raise ValueError(f"{path}: accepted: expected a list of entries, got {type(entries).__name__}")
-    accepted = []
-    for i, entry in enumerate(entries):
-        where = f"{path}: accepted[{i}]"
-        if not isinstance(entry, dict):
-            raise ValueError(f"{where}: expected a mapping with owner, sid, issue, reason, got {entry!r}")
-        unknown = sorted(set(entry) - {"owner", "sid", "issue", "reason"})
-        if unknown:
-            raise ValueError(f"{where}: unknown fields {unknown}; allowed: owner, sid, issue, reason")
-        for key in ("owner", "issue", "reason"):
-            if not isinstance(entry.get(key), str) or not entry[key].strip():
-                raise ValueError(f"{where}.{key}: a non-empty string is required, got {entry.get(key)!r}")
-        sid = entry.get("sid") or ""
-        accepted.append(Accepted(entry["owner"], str(sid), entry["issue"], entry["reason"].strip()))
-    return accepted
+def apply_accepted(findings: Sequence[Finding], synth: Mapping[str, dict]) -> list[Finding]:
+    """Findings that no reviewed acceptance attached to their owner covers.
 
-
-def apply_accepted(findings: Sequence[Finding], accepted_file: str | Path) -> list[Finding]:
-    """Findings not covered by the reviewed file. An entry matching nothing is an error (stale review)."""
-    accepted = load_accepted(accepted_file)
-    stale = [a for a in accepted if not any(a.matches(f) for f in findings)]
+    Raises ValueError on a stale review: an entry attached to some policy owner that accepts none
+    of the findings (its path, Sid or issues no longer fit; narrow or delete it)."""
+    synth = as_synth(synth)
+    used: set[str] = set()
+    open_findings = []
+    for finding in findings:
+        resource = owner_resource(synth, finding.owner)
+        hit = acceptance_for(resource.body, finding.sid, finding.issue) if resource else None
+        if hit is None:
+            open_findings.append(finding)
+        else:
+            used.add(f"{hit['entry']} {finding.issue}")
+    attached = {
+        f"{entry['entry']} {issue}"
+        for r in synth.resources()
+        for issues in ((r.body.get(meta.COMMENT) or {}).get(meta.ACCEPT) or {}).values()
+        for issue, entry in issues.items()
+    }
+    stale = sorted(attached - used)
     if stale:
-        listed = "; ".join(f"owner={a.owner} sid={a.sid!r} issue={a.issue}" for a in stale)
-        raise ValueError(f"{accepted_file}: accepted entries match no finding (remove them): {listed}")
-    return [f for f in findings if not any(a.matches(f) for a in accepted)]
+        raise ValueError("accepted findings that match no finding (narrow or delete them): " + "; ".join(stale))
+    return open_findings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m boi_iam.lint", description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="cdktf.out", help="synth output directory (holds stacks/*/cdk.tf.json)")
-    parser.add_argument("--accepted", help="reviewed YAML file of accepted findings")
     parser.add_argument("--account", required=True, help="12-digit account id for placeholder ARNs")
     parser.add_argument("--region", required=True)
     parser.add_argument("--partition", default="aws")
     args = parser.parse_args(argv)
 
-    policy_set = extract_policies(
-        load_out(args.out), account_id=args.account, region=args.region, partition=args.partition
-    )
+    synth = load_out(args.out)
+    policy_set = extract_policies(synth, account_id=args.account, region=args.region, partition=args.partition)
     for warning in policy_set.warnings:
         print(f"warning: {warning}")
     findings = lint_policy_set(policy_set)
-    open_findings = apply_accepted(findings, args.accepted) if args.accepted else findings
+    open_findings = apply_accepted(findings, synth)
     for f in open_findings:
         print(f"{f.owner} [{f.kind}] sid={f.sid or '-'} {f.issue}: {f.detail}")
     print(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from boi_model.policies import deny_insecure_transport
+
 from .grants import Grant
 from .policy import Statement, document
 
@@ -9,9 +11,10 @@ from .policy import Statement, document
 class ResourcePolicy:
     """Collects statements for one resource policy; rendered once every grant has been made."""
 
-    def __init__(self, name: str, guards: list[dict] | None = None) -> None:
+    def __init__(self, name: str, guards: list[dict] | None = None, reasons: dict[str, str] | None = None) -> None:
         self.name = name
         self._guards = list(guards or [])
+        self._guard_reasons = dict(reasons or {})
         self.statements: list[Statement] = []
 
     def sink(self, grant: Grant, statement: Statement) -> None:
@@ -30,16 +33,13 @@ class ResourcePolicy:
         return doc
 
     def reasons(self) -> dict[str, str]:
-        return {s.sid: s.reason for s in self.statements}
+        """Sid -> why, for the guards and the grants' statements (written into the `"//"` metadata)."""
+        guards = {g["Sid"]: GUARD_REASONS[g["Sid"]] for g in self._guards if g["Sid"] in GUARD_REASONS}
+        return {**guards, **self._guard_reasons, **{s.sid: s.reason for s in self.statements}}
 
 
-def deny_insecure_transport(resource_arns: list[str], actions: str = "s3:*") -> dict:
-    """TLS only, and TLS 1.2 or newer (S3 exposes the version as s3:TlsVersion)."""
-    return {
-        "Sid": "DenyInsecureTransport",
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": actions,
-        "Resource": resource_arns,
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-    }
+__all__ = ["GUARD_REASONS", "ResourcePolicy", "deny_insecure_transport"]
+
+GUARD_REASONS = {
+    "DenyInsecureTransport": "requests without TLS are refused, whoever sends them",
+}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import jsii
+from boi_model import meta
 from cdktn import IAnyProducer, IStringProducer, Lazy
 from cdktn_provider_aws.iam_role import IamRole
 from cdktn_provider_aws.iam_role_policy import IamRolePolicy
@@ -23,6 +24,16 @@ class _Producer:
 
     def produce(self, context) -> str:
         return self._produce()
+
+
+def note(resource, key: str, value) -> None:
+    """Write one `"//"` metadata entry (Terraform ignores `"//"`; the documents and proofs read it)."""
+    resource.add_override(f"{meta.COMMENT}.{key}", value)
+
+
+def policy_reasons(resource, policy) -> None:
+    """The Sid -> reason map of a resource policy, rendered at synth time into its resource's metadata."""
+    note(resource, meta.REASONS, Lazy.any_value(_AnyProducer(policy.reasons)))
 
 
 def lazy_json(produce) -> str:
@@ -73,7 +84,7 @@ class PlatformRole(Construct):
             path=path,
             tags={"purpose": purpose[:256]},
         )
-        self.role.add_override("//", {"purpose": purpose})
+        note(self.role, meta.PURPOSE, purpose)
         self._inline = inline_policy
         if inline_policy:
             policy = IamRolePolicy(
@@ -81,7 +92,7 @@ class PlatformRole(Construct):
             )
             # Reasons cannot live inside an IAM document; Terraform JSON ignores "//" keys, so the
             # generated docs read each statement's reason from here.
-            policy.add_override("//", {"reasons": Lazy.any_value(_AnyProducer(self._reasons))})
+            note(policy, meta.REASONS, Lazy.any_value(_AnyProducer(self._reasons)))
 
     def _document(self) -> dict:
         if not self._statements:
@@ -122,7 +133,7 @@ class PlatformRole(Construct):
         self.managed_policies[policy_arn] = reason
         idx = len(self.managed_policies)
         attachment = IamRolePolicyAttachment(self, f"managed{idx}", role=self.role.name, policy_arn=policy_arn)
-        attachment.add_override("//", {"reason": reason})
+        note(attachment, meta.REASON, reason)
 
     @property
     def statements(self) -> list[Statement]:

@@ -1,3 +1,5 @@
+import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -82,58 +84,68 @@ def test_bad_arguments_are_named():
         lint_policy("{}", kind="identity", owner=OWNER)
 
 
-ACCEPT = "sid: Read, issue: cloudsplaining:data_exfiltration"
 FINDING = Finding(OWNER, "identity", "Read", "cloudsplaining:data_exfiltration", "s3:GetObject")
 OTHER = Finding(OWNER, "identity", "Pass", "boi:RESOURCE_STAR", "iam:PassRole")
 
 
-def write(tmp_path, text):
-    path = tmp_path / "accepted.yaml"
-    path.write_text(text)
-    return path
+def accept(body: dict, sid: str, issue: str, entry: str = "reviewed/entry") -> None:
+    """Attach an acceptance the way the app's synth writes it into the owner's metadata."""
+    accepted = body.setdefault("//", {}).setdefault("boi_accept", {})
+    accepted.setdefault(sid, {})[issue] = {"reason": "reviewed for the test", "entry": f"{entry} sid {sid}"}
 
 
-def test_apply_accepted_removes_reviewed_findings(tmp_path):
-    path = write(tmp_path, f"accepted:\n- {{owner: '{OWNER}', {ACCEPT}, reason: intake reads uploads}}\n")
-    assert apply_accepted([FINDING, OTHER], path) == [OTHER]
+def synth_with(*acceptances: tuple[str, str]) -> dict:
+    role: dict = {}
+    for sid, issue in acceptances:
+        accept(role, sid, issue)
+    return {"app": {"resource": {"aws_iam_role": {"x": role}}}}
 
 
-@pytest.mark.parametrize(
-    ("entry", "message"),
-    [
-        (
-            f"{{owner: '{OWNER}', sid: Read, issue: cloudsplaining:data_exfiltration}}",
-            r"accepted\[0\]\.reason: a non-empty",
-        ),
-        (
-            f"{{owner: '{OWNER}', sid: Read, issue: cloudsplaining:data_exfiltration, reason: '  '}}",
-            r"\.reason",
-        ),
-        (
-            f"{{owner: '{OWNER}', sid: Gone, issue: boi:RESOURCE_STAR, reason: old}}",
-            "match no finding.*sid='Gone'",
-        ),
-        (f"{{owner: '{OWNER}', sid: Read, issue: x, reason: y, until: 2027}}", r"unknown fields \['until'\]"),
-    ],
-)
-def test_apply_accepted_rejects_bad_or_stale_entries(tmp_path, entry, message):
-    with pytest.raises(ValueError, match=message):
-        apply_accepted([FINDING, OTHER], write(tmp_path, f"accepted:\n- {entry}\n"))
+def test_apply_accepted_removes_reviewed_findings():
+    assert apply_accepted([FINDING, OTHER], synth_with(("Read", "cloudsplaining:data_exfiltration"))) == [OTHER]
+    assert apply_accepted([FINDING, OTHER], synth_with(("Re*", "cloudsplaining:data_exfiltration"))) == [OTHER]
+    assert apply_accepted([FINDING, OTHER], synth_with()) == [FINDING, OTHER]
+
+
+def test_apply_accepted_rejects_stale_acceptances():
+    stale = synth_with(("Read", "cloudsplaining:data_exfiltration"), ("Gone", "boi:RESOURCE_STAR"))
+    with pytest.raises(ValueError, match="match no finding.*reviewed/entry sid Gone boi:RESOURCE_STAR"):
+        apply_accepted([FINDING, OTHER], stale)
+
+
+REVIEWED = [
+    ("aws_iam_role", "intake", "ReadUploads", "cloudsplaining:data_exfiltration"),
+    ("aws_iam_role", "intake", "ReadUploads", "cloudsplaining:infrastructure_modification"),
+    ("aws_iam_role", "intake", "DecryptPii", "cloudsplaining:infrastructure_modification"),
+    ("aws_iam_policy", "ecr_pull", "Token", "cloudsplaining:credentials_exposure"),
+    ("aws_iam_role_policy", "intake_queue", "SendIntake", "cloudsplaining:infrastructure_modification"),
+]
+
+
+def reviewed_copy(tmp_path, extra=()) -> Path:
+    out = tmp_path / "out"
+    shutil.copytree(FIXTURES / "synth", out)
+    file = out / "stacks" / "app" / "cdk.tf.json"
+    doc = json.loads(file.read_text())
+    for rtype, name, sid, issue in [*REVIEWED, *extra]:
+        accept(doc["resource"][rtype][name], sid, issue)
+    file.write_text(json.dumps(doc))
+    return out
 
 
 def test_main_fails_on_unreviewed_and_passes_when_all_are_reviewed(tmp_path, capsys):
-    args = ["--out", str(FIXTURES / "synth"), "--account", "111122223333", "--region", "us-east-1"]
-    assert main(args) == 1
+    args = ["--account", "111122223333", "--region", "us-east-1"]
+    assert main(["--out", str(FIXTURES / "synth"), *args]) == 1
     out = capsys.readouterr().out
     assert "warning: app: cannot resolve ${aws_glue_job.x.arn}" in out
     assert "app:aws_iam_role_policy.intake_queue [identity] sid=Odd parliament:RESOURCE_MISMATCH" in out
 
-    assert main([*args, "--accepted", str(FIXTURES / "lint" / "accepted.yaml")]) == 1
+    assert main(["--out", str(reviewed_copy(tmp_path / "some")), *args]) == 1
     out = capsys.readouterr().out
     assert "5 accepted, 2 unreviewed" in out  # the deliberately odd statement stays open
 
-    full = (FIXTURES / "lint" / "accepted.yaml").read_text() + "".join(
-        f"  - owner: app:aws_iam_role_policy.intake_queue\n    sid: Odd\n    issue: {issue}\n    reason: fixture\n"
+    odd = [
+        ("aws_iam_role_policy", "intake_queue", "Odd", issue)
         for issue in ("parliament:RESOURCE_MISMATCH", "cloudsplaining:infrastructure_modification")
-    )
-    assert main([*args, "--accepted", str(write(tmp_path, full))]) == 0
+    ]
+    assert main(["--out", str(reviewed_copy(tmp_path / "all", odd)), *args]) == 0

@@ -229,3 +229,15 @@ def policy_differences(planned_doc, live_doc, wildcard: str = "\x00ANY\x00") -> 
     problems += [f"statement not in the plan: {_label(s)}" for s in unmatched_live if s.get("Sid") not in changed]
     problems += [f"planned statement missing: {_label(s)}" for s in missing if s.get("Sid") not in changed]
     return problems
+
+
+def deny_insecure_transport(resources: list[str] | str, actions: list[str] | str = "s3:*") -> dict:
+    """The one TLS-only statement of every resource policy: any request without TLS is denied."""
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": actions,
+        "Resource": resources,
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }

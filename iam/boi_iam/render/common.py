@@ -9,7 +9,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from boi_model import meta
 from boi_model.refs import Placeholders, Resolver, labels
+from boi_model.synth import as_synth
 
 from boi_iam import actiondb
 
@@ -23,9 +25,9 @@ class RenderError(ValueError):
 def statement_reason(synth: Mapping[str, dict], owner, sid: str | None) -> str | None:
     """The reason kept under ``"//"`` of the resource that owns a policy, for one statement id."""
     rtype, _, name = owner.address.partition(".")
-    body = ((synth.get(owner.stack, {}).get("resource") or {}).get(rtype) or {}).get(name) or {}
-    meta = body.get("//") if isinstance(body.get("//"), dict) else {}
-    reasons = meta.get("reasons") or meta.get("boi_kms_statement_reasons") or {}
+    found_resource = as_synth(synth).resource(owner.stack, rtype, name)
+    note = found_resource.meta if found_resource else {}
+    reasons = note.get(meta.REASONS) or note.get(meta.KMS_REASONS) or {}
     found = reasons.get(sid) if isinstance(reasons, dict) and sid else None
     return found if isinstance(found, str) and found.strip() else None
 
