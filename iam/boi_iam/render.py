@@ -1,13 +1,13 @@
 """Render ``docs/security/iam.md`` from the synthesized Terraform JSON (pure: no cdktn import).
 
 Everything in the document is read from the JSON (names, purposes, trust policies, statements, the
-reasons kept under ``"//"`` keys, boundaries, SCPs), from the reviewed catalog of AWS managed policies
-(``data/managed_policies.yaml``) and, when given, from the reviewed access matrix and the
+reasons kept under ``"//"`` keys, boundaries, SCPs), from the platform's reviewed catalog of AWS managed
+policies (``boi_iam.catalog.load_managed_policies``) and, when given, from the reviewed access matrix and the
 least-privilege rows. Nothing is described that the JSON does not hold: a missing purpose or reason is
 shown as "not recorded", never guessed. The output is deterministic (sorted, no timestamps).
 
     from boi_iam.render import render_iam_doc
-    text = render_iam_doc(synth, account_id="111122223333", region="us-east-1")
+    text = render_iam_doc(synth, account_id="111122223333", region="us-east-1", managed_policies=reviewed)
 """
 
 # Markdown table rows read best as one f-string each, so some lines are long.
@@ -17,18 +17,17 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from importlib import resources
 from typing import Any
 
-import yaml
 from boi_model import meta
+from boi_model.catalog import CatalogError
 from boi_model.refs import Placeholders, Resolver, labels
 from boi_model.synth import as_synth
 
 from boi_iam import actiondb
+from boi_iam.catalog import validate_access_matrix
 from boi_iam.extract import ExtractedPolicy, PolicySet, RoleView, extract_policies
 
-MANAGED_POLICIES_FILE = "data/managed_policies.yaml"
 _AWS_MANAGED = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/(.+)$")
 _ENV_PREFIX = re.compile(r"^(boi-[a-z0-9]+-)")
 NOT_RECORDED = "_not recorded in the JSON_"
@@ -48,48 +47,14 @@ class RenderError(ValueError):
 # ---- reviewed data -------------------------------------------------------------------------------
 
 
-def load_managed_policies(text: str | None = None) -> dict[str, dict]:
-    """The reviewed catalog of AWS managed policies, validated; ``text`` overrides the packaged file."""
-    if text is None:
-        text = resources.files("boi_iam").joinpath(MANAGED_POLICIES_FILE).read_text(encoding="utf-8")
-    data = yaml.safe_load(text) or {}
-    if not isinstance(data, dict):
-        raise RenderError(f"{MANAGED_POLICIES_FILE}: expected a mapping of policy name -> entry")
-    problems = []
-    for name, entry in sorted(data.items()):
-        where = f"{MANAGED_POLICIES_FILE}: {name}"
-        if not isinstance(entry, dict):
-            problems.append(f"{where}: expected a mapping with what, why, size")
-            continue
-        for field in ("what", "why"):
-            if not isinstance(entry.get(field), str) or not entry[field].strip():
-                problems.append(f"{where}.{field}: a non-empty text is required")
-        size = entry.get("size")
-        if isinstance(size, dict):
-            for field in ("statements", "action_entries"):
-                if not isinstance(size.get(field), int) or size[field] < 1:
-                    problems.append(f"{where}.size.{field}: expected a positive integer, got {size.get(field)!r}")
-            if not isinstance(size.get("source"), str):
-                problems.append(f"{where}.size.source: say where the size was measured")
-        elif size != "not measured offline":
-            problems.append(
-                f"{where}.size: expected {{statements, action_entries, source}} or the text "
-                f"'not measured offline', got {size!r}"
-            )
-    if problems:
-        raise RenderError("\n".join(problems))
-    return data
-
-
 def managed_policy_name(arn: str) -> str | None:
     """``arn:aws:iam::aws:policy/service-role/X`` -> ``service-role/X``; None for customer policies."""
     m = _AWS_MANAGED.match(arn)
     return m.group(1) if m else None
 
 
-def missing_managed_policies(policy_set: PolicySet, catalog: Mapping[str, dict] | None = None) -> list[str]:
+def missing_managed_policies(policy_set: PolicySet, catalog: Mapping[str, dict]) -> list[str]:
     """AWS managed policies attached in the synth but absent from the reviewed catalog."""
-    catalog = load_managed_policies() if catalog is None else catalog
     used = {managed_policy_name(a) for v in policy_set.roles() for a in v.managed_policy_arns}
     return sorted(n for n in used if n and n not in catalog)
 
@@ -104,63 +69,15 @@ def _size_text(size: Any) -> str:
     return ", ".join(parts) + (f" ({origin})" if origin else "")
 
 
-# ---- access matrix (tests/access_matrix.yaml) ----------------------------------------------------
+# ---- access matrix (boi_iam.catalog.AccessMatrix) ------------------------------------------------
 
 
 def check_access_matrix(matrix: Any) -> dict:
-    """Validate the reviewed matrix shape; every problem is reported at once, one line each."""
-    if not isinstance(matrix, dict):
-        raise RenderError(f"matrix: expected a mapping with operations, assets, allow; got {type(matrix).__name__}")
-    problems: list[str] = []
-    operations, assets, allow = (matrix.get(k) for k in ("operations", "assets", "allow"))
-    for key, value in (("operations", operations), ("assets", assets), ("allow", allow)):
-        if not isinstance(value, dict):
-            problems.append(f"matrix.{key}: expected a mapping, got {type(value).__name__}")
-    if problems:
-        raise RenderError("\n".join(problems))
-    for atype, ops in operations.items():
-        if not isinstance(ops, dict):
-            problems.append(f"matrix.operations.{atype}: expected a mapping of operation -> [actions]")
-            continue
-        for op, actions in ops.items():
-            if (
-                not isinstance(actions, list)
-                or not actions
-                or not all(isinstance(a, str) and a.count(":") == 1 for a in actions)
-            ):
-                problems.append(
-                    f"matrix.operations.{atype}.{op}: expected a non-empty list of 'service:Action', got {actions!r}"
-                )
-    for name, asset in assets.items():
-        if not isinstance(asset, dict) or not isinstance(asset.get("type"), str):
-            problems.append(f"matrix.assets.{name}: expected a mapping with a 'type'")
-        elif asset["type"] not in operations:
-            problems.append(
-                f"matrix.assets.{name}.type: {asset['type']!r} has no operations; known: {sorted(operations)}"
-            )
-    for principal, grants in allow.items():
-        if not isinstance(grants, dict):
-            problems.append(f"matrix.allow.{principal}: expected a mapping of asset -> [operations]")
-            continue
-        for asset_name, ops in grants.items():
-            asset = assets.get(asset_name)
-            if not isinstance(asset, dict):
-                problems.append(f"matrix.allow.{principal}.{asset_name}: unknown asset; known: {sorted(assets)}")
-                continue
-            known = operations.get(asset.get("type"), {})
-            if not isinstance(ops, list) or not ops:
-                problems.append(f"matrix.allow.{principal}.{asset_name}: expected a non-empty list of operations")
-                continue
-            for op in ops:
-                # "decrypt@s3" is the operation "decrypt" made through S3 (kms:ViaService).
-                if op.split("@")[0] not in known:
-                    problems.append(
-                        f"matrix.allow.{principal}.{asset_name}: operation {op!r} is not defined for type "
-                        f"{asset.get('type')!r}; defined: {sorted(known)}"
-                    )
-    if problems:
-        raise RenderError("\n".join(problems))
-    return matrix
+    """Validate the reviewed matrix (boi_iam.catalog.AccessMatrix); every problem at once, one line each."""
+    try:
+        return validate_access_matrix(matrix, "matrix")
+    except CatalogError as err:
+        raise RenderError(str(err)) from None
 
 
 def needed_actions(matrix: dict, principal: str) -> set[str] | None:
@@ -456,17 +373,21 @@ def role_kind(view: RoleView, boundary_name: str | None) -> str:
 
 
 class _Doc:
-    def __init__(self, synth, account_id, region, matrix, report_rows, partition, preface=()):
+    def __init__(self, synth, account_id, region, matrix, report_rows, partition, preface=(), managed_policies=None):
         self.preface = list(preface)
         self.synth = synth
         self.ps = extract_policies(synth, account_id=account_id, region=region, partition=partition)
         self.names = _Names(synth, account_id, region, partition)
-        self.catalog = load_managed_policies()
+        if managed_policies is None:
+            raise RenderError(
+                "managed_policies: the reviewed catalog (boi_iam.catalog.load_managed_policies) is required"
+            )
+        self.catalog = managed_policies
         missing = missing_managed_policies(self.ps, self.catalog)
         if missing:
             raise RenderError(
-                f"AWS managed policies attached in the synthesized JSON but not reviewed in "
-                f"boi_iam/{MANAGED_POLICIES_FILE}: {missing}; add each with what, why and size"
+                f"AWS managed policies attached in the synthesized JSON but not in the reviewed catalog of "
+                f"managed policies: {missing}; add each with what, why and size"
             )
         self.matrix = check_access_matrix(matrix) if matrix is not None else None
         self.rows = _check_rows(report_rows) if report_rows is not None else None
@@ -692,7 +613,7 @@ class _Doc:
         out += [
             "Their content is maintained by AWS and is not in the synthesized JSON: the identity statements "
             "and the access matrix below do not include what they grant. What each is, why it is accepted and "
-            f"its size come from the reviewed file `boi_iam/{MANAGED_POLICIES_FILE}`.",
+            "its size come from the reviewed catalog of AWS managed policies.",
             "",
             "| policy | attached to (reason) | what it is | why we accept it | size |",
             "|---|---|---|---|---|",
@@ -758,7 +679,7 @@ class _Doc:
         m = self.matrix
         roles = {principal_of(v.name): v.name for v in self.views}
         out = ["## Reviewed access expectations", "",
-               "From the reviewed access matrix (`tests/access_matrix.yaml`): what each principal is expected "
+               "From the reviewed access matrix: what each principal is expected "
                "to do. The simulator proofs check the synthesized policies against it.", "",
                "| principal | role | asset (type) | operations | actions |", "|---|---|---|---|---|"]  # fmt: skip
         for principal in sorted(m["allow"]):
@@ -873,7 +794,9 @@ def render_iam_doc(
     report_rows: list[dict] | None = None,
     partition: str = "aws",
     preface: list[str] = (),
+    managed_policies: Mapping[str, dict] | None = None,
 ) -> str:
     """Markdown for docs/security/iam.md. Raises ValueError (RenderError) on input it cannot render truthfully.
-    `preface`: Markdown lines that open the document (the privileged-access section the app proves)."""
-    return _Doc(synth, account_id, region, matrix, report_rows, partition, preface).render()
+    `preface`: Markdown lines that open the document (the privileged-access section the app proves).
+    `managed_policies`: the platform's reviewed AWS managed policies (boi_iam.catalog.load_managed_policies)."""
+    return _Doc(synth, account_id, region, matrix, report_rows, partition, preface, managed_policies).render()
