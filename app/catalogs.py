@@ -4,6 +4,7 @@ problem (file, path inside it, what is allowed) and exit 2."""
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from pathlib import Path
 
@@ -12,7 +13,8 @@ from boi_kms.catalog import KmsCatalog, load_kms_catalog
 from boi_model.catalog import CatalogError
 from boi_model.reviewed import ReviewedExceptions
 
-CATALOGS = Path(__file__).resolve().parents[1] / "catalogs"
+# BOI_CATALOGS_DIR points the synth at another catalogs folder (the tests use it for broken catalogs).
+CATALOGS = Path(os.environ.get("BOI_CATALOGS_DIR") or Path(__file__).resolve().parents[1] / "catalogs")
 
 
 @cache

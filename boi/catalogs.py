@@ -1,6 +1,6 @@
 """The platform's catalogs (`catalogs/`) as the tooling reads them, and their JSON Schemas.
 
-    python -m boi.catalogs check      # every catalog against its model; stale schemas; exit 2 on a bad catalog
+    python -m boi.catalogs check      # every catalog against its model; stale schemas (exit 1); bad catalog: exit 2
     python -m boi.catalogs schemas    # write catalogs/schemas/<folder>.<name>.schema.json from the models
 
 Each catalog has a pydantic model in the component that consumes it (boi_kms.catalog, boi_audit.catalog,
@@ -11,6 +11,7 @@ from those models (editors can validate with them) and a test fails when one is 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from functools import cache
 from pathlib import Path
@@ -24,8 +25,9 @@ from boi_model.synth import Environment
 from pydantic import BaseModel
 
 ROOT = Path(__file__).resolve().parent.parent
-CATALOGS = ROOT / "catalogs"
-SCHEMAS = CATALOGS / "schemas"
+# BOI_CATALOGS_DIR: read another catalogs folder (as the synth does); the schemas are always the repository's.
+CATALOGS = Path(os.environ.get("BOI_CATALOGS_DIR") or ROOT / "catalogs")
+SCHEMAS = ROOT / "catalogs" / "schemas"
 REGENERATE = "uv run --frozen python -m boi.catalogs schemas"
 
 # catalog file (relative to catalogs/) -> its model
@@ -109,6 +111,10 @@ def write_schemas(folder: Path = SCHEMAS) -> list[Path]:
     return written
 
 
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def stale_schemas(folder: Path = SCHEMAS) -> list[str]:
     """One line per committed schema that differs from its model (or is missing, or has no model)."""
     out = []
@@ -116,12 +122,12 @@ def stale_schemas(folder: Path = SCHEMAS) -> list[str]:
     for name, text in expected.items():
         path = folder / name
         if not path.is_file():
-            out.append(f"{path.relative_to(ROOT)}: missing; run `{REGENERATE}`")
+            out.append(f"{_shown(path)}: missing; run `{REGENERATE}`")
         elif path.read_text() != text:
-            out.append(f"{path.relative_to(ROOT)}: stale (its model changed); run `{REGENERATE}` and commit it")
+            out.append(f"{_shown(path)}: stale (its model changed); run `{REGENERATE}` and commit it")
     for path in sorted(folder.glob("*.schema.json")):
         if path.name not in expected:
-            out.append(f"{path.relative_to(ROOT)}: no catalog has this schema; run `{REGENERATE}`")
+            out.append(f"{_shown(path)}: no catalog has this schema; run `{REGENERATE}`")
     return out
 
 
@@ -131,15 +137,16 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__.splitlines()[0],
         formatter_class=argparse.RawTextHelpFormatter,
     )
+    parser.add_argument("--catalogs", type=Path, default=CATALOGS, help="the catalogs folder (default: %(default)s)")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("check", help="validate every catalog and compare the committed schemas with the models")
     sub.add_parser("schemas", help="write catalogs/schemas/*.schema.json from the models")
     args = parser.parse_args(argv)
     if args.command == "schemas":
         written = write_schemas()
-        print(f"{len(schemas())} schemas in {SCHEMAS.relative_to(ROOT)} ({len(written)} written)")
+        print(f"{len(schemas())} schemas in {_shown(SCHEMAS)} ({len(written)} written)")
         return 0
-    bad = problems()
+    bad = problems(args.catalogs)
     for line in bad:
         print(f"error: catalog {line}", file=sys.stderr)
     stale = stale_schemas()
