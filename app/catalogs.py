@@ -17,20 +17,29 @@ from boi_model.reviewed import ReviewedExceptions
 CATALOGS = Path(os.environ.get("BOI_CATALOGS_DIR") or Path(__file__).resolve().parents[1] / "catalogs")
 
 
+def shown(root: Path) -> Path:
+    """The folder as error lines name it: relative to the working directory when under it."""
+    try:
+        return root.relative_to(Path.cwd())
+    except ValueError:
+        return root
+
+
 @cache
 def kms(root: Path = CATALOGS) -> KmsCatalog:
     """Key classes, secret material, compromise runbook, field-level encryption (catalogs/kms/)."""
-    return load_kms_catalog(root / "kms")
+    return load_kms_catalog(shown(root) / "kms")
 
 
 @cache
 def audit(root: Path = CATALOGS) -> Catalog:
     """Config rules, CIS alarms, Security Hub standards, paging rules, controls (catalogs/audit/)."""
-    return load_catalog(root / "audit")
+    return load_catalog(shown(root) / "audit")
 
 
 def reviewed(root: Path = CATALOGS) -> ReviewedExceptions:
     """Checkov suppressions and accepted IAM lint findings (catalogs/gate/, catalogs/iam/)."""
+    root = shown(root)
     return ReviewedExceptions.load(root / "gate" / "suppressions.yaml", root / "iam" / "accepted_findings.yaml")
 
 

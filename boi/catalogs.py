@@ -46,19 +46,27 @@ def schema_name(catalog: str) -> str:
     return catalog.removesuffix(".yaml").replace("/", ".") + ".schema.json"
 
 
+def shown(path: Path) -> Path:
+    """A path as error lines name it: relative to the working directory when under it."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
 @cache
 def kms(root: Path = CATALOGS) -> kms_catalog.KmsCatalog:
-    return kms_catalog.load_kms_catalog(root / "kms")
+    return kms_catalog.load_kms_catalog(shown(root) / "kms")
 
 
 @cache
 def audit(root: Path = CATALOGS) -> audit_catalog.Catalog:
-    return audit_catalog.load_catalog(root / "audit")
+    return audit_catalog.load_catalog(shown(root) / "audit")
 
 
 @cache
 def managed_policies(root: Path = CATALOGS) -> dict[str, dict]:
-    return iam_catalog.load_managed_policies(root / "iam" / "managed_policies.yaml")
+    return iam_catalog.load_managed_policies(shown(root) / "iam" / "managed_policies.yaml")
 
 
 ACCESS_MATRIX = CATALOGS / "iam" / "access_matrix.yaml"
@@ -67,12 +75,13 @@ ACCESS_MATRIX = CATALOGS / "iam" / "access_matrix.yaml"
 def access_matrix(env: Environment, path: Path = ACCESS_MATRIX) -> dict:
     """The reviewed access matrix with the environment's names ({env}, {account}, {region}) filled in."""
     placeholders = {"env": env.name, "account": env.account_id, "region": env.region}
-    return iam_catalog.load_access_matrix(path, placeholders)
+    return iam_catalog.load_access_matrix(shown(path), placeholders)
 
 
 def problems(root: Path = CATALOGS) -> list[str]:
     """Every problem of every catalog (schema and cross-checks), one line each."""
     found: list[str] = []
+    root = shown(root)
     for name, model in MODELS.items():
         try:
             load(model, root / name)
