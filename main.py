@@ -31,7 +31,7 @@ if __name__ == "__main__":
         print(f"error: settings {exc}", file=sys.stderr)
         sys.exit(2)
     except CatalogError as exc:
-        print(f"error: catalog {exc}", file=sys.stderr)
+        print("\n".join(f"error: catalog {line}" for line in str(exc).splitlines()), file=sys.stderr)
         sys.exit(2)
     except (ServiceError, GrantError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -49,6 +49,9 @@ COMMANDS: dict[str, Command] = {
     "e2e": Command("boi.e2e", "apply the local environment to an embedded AWS, audit it, destroy it"),
     "bench": Command("boi.bench", "cold synth, gate and unit-test timings, several runs"),
     "release": Command("boi.release", "component release rules (check) and releases.json (record)"),
+    "catalogs": Command(
+        "boi.catalogs", "validate catalogs/ against their models (check); export their schemas", passthrough=True
+    ),
 }
 _ALIASES = {alias: name for name, command in COMMANDS.items() for alias in command.aliases}
 
@@ -104,7 +107,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     selected = _selected(argv)
     command = COMMANDS.get(selected or "")
     if command is not None and command.passthrough and argv and argv[0] == selected:
-        return importlib.import_module(command.module).main(argv[1:]) or 0
+        try:
+            return importlib.import_module(command.module).main(argv[1:]) or 0
+        except SystemExit as exc:  # its own parser: --help (0) or a usage error (2)
+            if exc.code is None or isinstance(exc.code, int):
+                return exc.code or 0
+            print(exc.code, file=sys.stderr)
+            return 1
     parser = build_parser(selected if command is not None else None)
     try:
         args, unknown = parser.parse_known_args(argv)

@@ -27,17 +27,11 @@ def load_out(out: Path) -> Synth:
         raise SystemExit(f"error: {exc}") from None
 
 
-MATRIX = ROOT / "tests" / "access_matrix.yaml"
-
-
 def load_access_matrix(env: Environment) -> dict:
-    """The reviewed access matrix with the environment's names filled in."""
-    import yaml
+    """The reviewed access matrix (catalogs/iam/access_matrix.yaml) with the environment's names filled in."""
+    from boi import catalogs
 
-    text = MATRIX.read_text()
-    for name, value in (("env", env.name), ("account", env.account_id), ("region", env.region)):
-        text = text.replace("{" + name + "}", value)
-    return yaml.safe_load(text)
+    return catalogs.access_matrix(env)
 
 
 _PRIVILEGES: dict[str, object] = {}
@@ -64,17 +58,15 @@ def privileges_of(synth: dict[str, dict], env: Environment, *, simulator=None, e
 
 
 def render_all(synth: dict[str, dict], privileges=None) -> dict[str, str]:
-    from boi_audit.catalog import load_catalog
     from boi_audit.render import render_audit_plan, render_encryption_standards
     from boi_iam.extract import extract_policies
     from boi_iam.render import least_privilege_rows, render_iam_doc
-    from boi_kms.classes import resolve_classes
     from boi_kms.render import render_kms_doc
 
+    from boi import catalogs
     from boi.privileges import render_privileged_access
 
     env = Synth(synth).environment()
-    classes = resolve_classes(dict(env.detail("keys", "rotation_days", default={})))
     matrix = load_access_matrix(env)
     policies = extract_policies(synth, account_id=env.account_id, region=env.region)
     result = privileges if privileges is not None else privileges_of(synth, env)
@@ -91,9 +83,10 @@ def render_all(synth: dict[str, dict], privileges=None) -> dict[str, str]:
             matrix=matrix,
             report_rows=least_privilege_rows(policies, matrix),
             preface=render_privileged_access(result),
+            managed_policies=catalogs.managed_policies(),
         ),
-        "kms.md": render_kms_doc(synth, classes, date.fromisoformat(env.detail("keys", "schedule_from"))),
-        "audit-plan.md": render_audit_plan(synth, load_catalog()),
+        "kms.md": render_kms_doc(synth, catalogs.kms(), date.fromisoformat(env.detail("keys", "schedule_from"))),
+        "audit-plan.md": render_audit_plan(synth, catalogs.audit()),
         "encryption-standards.md": render_encryption_standards(synth),
     }
 

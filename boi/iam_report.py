@@ -1,6 +1,6 @@
 """Least-privilege report per role, from the synthesized JSON (and the reviewed access matrix).
 
-    boi iam-report --out cdktf.out [--matrix tests/access_matrix.yaml] [--json]      (make iam-report)
+    boi iam-report --out cdktf.out [--matrix catalogs/iam/access_matrix.yaml] [--json]      (make iam-report)
 
 For each role: the actions its identity policies grant (wildcards expanded against the IAM action
 data), its `Resource: "*"` statements with their reasons, the condition keys it uses, and the ratio
@@ -18,26 +18,22 @@ import sys
 import textwrap
 from pathlib import Path
 
-import yaml
-
 
 class ReportInputError(Exception):
     """The out directory, the environment or the matrix cannot be used."""
 
 
 def load_matrix(path: Path) -> dict:
-    from boi_iam.render import RenderError, check_access_matrix
+    """A reviewed access matrix, checked against boi_iam.catalog.AccessMatrix (placeholders left as written)."""
+    from boi_iam.catalog import load_access_matrix
+    from boi_model.catalog import CatalogError
 
     if not path.is_file():
         raise ReportInputError(f"--matrix: {path} does not exist")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ReportInputError(f"--matrix: {path} is not valid YAML: {exc}") from exc
-    try:
-        return check_access_matrix(data)
-    except RenderError as exc:
-        raise ReportInputError(f"--matrix: {path}:\n{exc}") from exc
+        return load_access_matrix(path)
+    except CatalogError as exc:
+        raise ReportInputError(f"--matrix:\n{exc}") from exc
 
 
 def build(out: Path, matrix_path: Path | None) -> dict:
@@ -109,7 +105,7 @@ def _wrap(label: str, items: list[str], width: int = 100) -> list[str]:
 
 
 def format_text(data: dict) -> str:
-    matrix = data["matrix"] or "none (ratios are n/a; pass --matrix tests/access_matrix.yaml)"
+    matrix = data["matrix"] or "none (ratios are n/a; pass --matrix catalogs/iam/access_matrix.yaml)"
     lines = [
         f"IAM least-privilege report: boi-{data['environment']} "
         f"(account {data['account_id']}, {data['region']}); matrix: {matrix}",
@@ -173,7 +169,7 @@ def format_text(data: dict) -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("cdktf.out"), help="synth output directory")
-    parser.add_argument("--matrix", type=Path, help="reviewed access matrix (tests/access_matrix.yaml)")
+    parser.add_argument("--matrix", type=Path, help="reviewed access matrix (catalogs/iam/access_matrix.yaml)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
 
 

@@ -60,6 +60,7 @@ def test_every_make_target_has_a_command():
         "e2e",
         "bench",
         "release",
+        "catalogs",
     }
     assert "check" in cli.COMMANDS["gate"].aliases
 
@@ -107,6 +108,7 @@ def test_version_is_the_package_version(tmp_path):
         (["evidence", "--date"], "usage: boi evidence"),
         (["review", "--before-dir", "x"], "usage: boi review"),
         (["rotation-report", "--bogus"], "usage: boi-kms-rotation-report"),
+        (["catalogs", "frobnicate"], "usage: python -m boi.catalogs"),
     ],
     ids=lambda v: " ".join(v) if isinstance(v, list) else "",
 )

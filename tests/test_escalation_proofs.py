@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
+from boi_iam.render import RenderError, check_access_matrix
 
 from boi.privileges import PrivilegesError, load_privileges, prove
 from boi.proofs import load_matrix
@@ -147,8 +148,25 @@ def test_bad_privileges_entries_are_named(dev):
             load_privileges(bad, roles)
         return str(err.value)
 
-    assert "trusted_base.ghost: no such role" in problems(lambda p: p["trusted_base"].update(ghost={"control": "x"}))
-    assert "compensating control" in problems(lambda p: p["trusted_base"]["break-glass"].pop("control"))
-    assert "known path kinds" in problems(lambda p: p["accepted_paths"][0].update(kinds=["teleport"]))
+    ghost = {"why": "w", "control": "x", "reviewer": "r"}
+    assert "trusted_base.ghost: no such role" in problems(lambda p: p["trusted_base"].update(ghost=ghost))
     assert "accepted_paths[0].principal" in problems(lambda p: p["accepted_paths"][0].update(principal="nobody"))
     assert "holders.mystery: unknown outcome class" in problems(lambda p: p["holders"].update(mystery={}))
+
+
+def test_the_shape_of_the_privileges_section_is_checked_with_the_matrix(dev):
+    matrix = load_matrix(dev.environment())
+
+    def problems(mutate) -> str:
+        bad = copy.deepcopy(matrix)
+        mutate(bad["privileges"])
+        with pytest.raises(RenderError) as err:
+            check_access_matrix(bad)
+        return str(err.value)
+
+    assert "privileges.trusted_base.break-glass.control: Field required" in problems(
+        lambda p: p["trusted_base"]["break-glass"].pop("control")
+    )
+    assert "privileges.accepted_paths.0.kinds.0: Input should be 'assume-role'" in problems(
+        lambda p: p["accepted_paths"][0].update(kinds=["teleport"])
+    )

@@ -1,6 +1,6 @@
 """IAM proofs: the simulator's verdicts on the synthesized policies match the reviewed matrix.
 
-Both directions: every allow in tests/access_matrix.yaml is allowed, and every other operation of
+Both directions: every allow in catalogs/iam/access_matrix.yaml is allowed, and every other operation of
 every role on every sensitive asset is denied. The simulator (iam-simulate, AGPL) runs as one Node
 process for the whole session, a test-time tool only.
 """

@@ -115,7 +115,7 @@ def test_bad_inputs_exit_2_with_one_clear_message(capsys, tmp_path, matrix_file)
     bad.write_text(yaml.safe_dump({**MATRIX, "allow": {"intake-task": {"no-such-asset": ["read"]}}}))
     assert main(["--out", str(FIXTURE_OUT), "--matrix", str(bad)]) == 2
     err = capsys.readouterr().err
-    assert "--matrix" in err and "matrix.allow.intake-task.no-such-asset: unknown asset" in err
+    assert "--matrix" in err and f"{bad}: allow.intake-task.no-such-asset: unknown asset; allowed: " in err
 
     assert main(["--out", str(FIXTURE_OUT), "--matrix", str(tmp_path / "absent.yaml")]) == 2
     assert "absent.yaml does not exist" in capsys.readouterr().err
@@ -135,9 +135,12 @@ def test_fresh_dev_synth_reports_every_role_and_every_managed_policy_is_reviewed
     from boi_iam.extract import extract_policies
     from boi_iam.render import missing_managed_policies
 
+    from boi import catalogs
+
     out_dir, synth = synth_env("dev")
     policy_set = extract_policies(synth, account_id="111122223333", region="us-east-1")
-    assert missing_managed_policies(policy_set) == [], "add them to iam/boi_iam/data/managed_policies.yaml"
+    missing = missing_managed_policies(policy_set, catalogs.managed_policies())
+    assert missing == [], "add them to catalogs/iam/managed_policies.yaml"
     assert main(["--out", str(out_dir), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert {r["role"] for r in data["roles"]} == {v.name for v in policy_set.roles()}

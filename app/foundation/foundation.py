@@ -8,6 +8,7 @@ from boi_kms.classes import resolve_classes
 from boi_kms.key_ring import KeyRing
 from constructs import Construct
 
+from app import catalogs
 from app.core import names
 from app.core.assets import Registry
 from app.foundation.governance import Governance
@@ -34,6 +35,7 @@ def audit_settings(s: Settings) -> AuditSettings:
         prevent_destroy=s.keys.prevent_destroy,
         skip=skip,
         custodian_arns=[names.role_arn(s, names.foundation_deployer(s))],
+        catalog=catalogs.audit(),
     )
 
 
@@ -43,7 +45,7 @@ class Foundation(Construct):
         s = self.settings = settings
         self.registry = registry
         self.governance = Governance(self, "governance", settings=s, registry=registry)
-        classes = resolve_classes(dict(s.keys.rotation_days))
+        classes = resolve_classes(dict(s.keys.rotation_days), catalog=catalogs.kms().classes)
         self.keys = KeyRing(
             self,
             "keys",

@@ -99,9 +99,9 @@ class Keys(_Strict):
     @field_validator("rotation_days")
     @classmethod
     def _periods(cls, value: dict[str, int]) -> dict[str, int]:
-        from boi_kms.classes import load_key_classes
+        from app import catalogs
 
-        known = sorted(load_key_classes())
+        known = sorted(catalogs.kms().classes)
         for name, days in value.items():
             if name not in known:
                 raise ValueError(f"unknown key class {name!r}; allowed: {known}")

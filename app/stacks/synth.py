@@ -9,15 +9,15 @@ from pathlib import Path
 
 from boi_model.reviewed import ReviewedExceptions, attach
 
+from app import catalogs
+from app.catalogs import CATALOGS
 from app.node import use_bundled_node
 from app.settings import Settings, load_settings
 
-CATALOGS = Path(__file__).resolve().parents[2] / "catalogs"
 
-
-def load_reviewed(catalogs: Path = CATALOGS) -> ReviewedExceptions:
+def load_reviewed(root: Path = CATALOGS) -> ReviewedExceptions:
     """The reviewed checkov suppressions and accepted lint findings (CatalogError when malformed)."""
-    return ReviewedExceptions.load(catalogs / "gate" / "suppressions.yaml", catalogs / "iam" / "accepted_findings.yaml")
+    return catalogs.reviewed(root)
 
 
 def attach_reviewed(outdir: Path, reviewed: ReviewedExceptions) -> None:
@@ -44,9 +44,10 @@ def build_app(settings: Settings, outdir: str):
 def synth(env: str, outdir: str = "cdktf.out", config_dir: Path | None = None) -> Path:
     """Validate settings, synthesize into a scratch folder, then swap in what the synth wrote
     (`stacks/`, `manifest.json`): a failure leaves the previous output untouched and never a
-    half-written one. Other folders of the output (the gate's, the review's, the plans) are kept."""
+    half-written one. Other folders of the output (the gate's, the review's, the plans) are kept.
+    The catalogs are read first: settings name key classes of catalogs/kms."""
+    reviewed = catalogs.load_all()
     settings = load_settings(env, config_dir) if config_dir else load_settings(env)
-    reviewed = load_reviewed()
     target = Path(outdir).resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".synth-", dir=target.parent))

@@ -5,4 +5,4 @@ The pure core (catalog, settings, guard, policies, queries, checks, render) impo
 live in boi_audit.baseline and boi_audit.documents_protection.
 """
 
-__version__ = "0.1.0"
+__version__ = "1.0.0"

@@ -1,18 +1,37 @@
-"""Loads and validates the data catalogs in boi_audit/data (pure: no cdktn import)."""
+"""The audit catalogs a platform passes in: their models (the schema), the loader of a catalog folder and
+the values the constructs and renderers read (pure: no cdktn import).
+
+A catalog folder holds five files, each checked against its model (`boi_model.catalog.load`: one line per
+problem naming the file, the path inside it and what is allowed), then cross-checked (every
+`implemented_by` reference names an entry of the other files):
+
+- `config_rules.yaml` (`ConfigRulesCatalog`): managed Config rules with their mappings, Guard rules;
+- `cis_alarms.yaml` (`CisAlarmsCatalog`): the alarm recipe and the CIS metric filters;
+- `standards.yaml` (`StandardsCatalog`): Security Hub standards and the controls disabled in them;
+- `event_rules.yaml` (`EventRulesCatalog`): EventBridge rules that page at once;
+- `controls.yaml` (`ControlsCatalog`): the control catalog with evidence and review cadences.
+
+The component ships a complete example folder (`EXAMPLE`, used by its tests and as documentation); a
+platform keeps its own folder and passes `load_catalog(<folder>)` as `AuditSettings(catalog=...)` and to
+the renderers.
+"""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
-import yaml
+from boi_model.catalog import CatalogError, Strict, read_yaml, validate
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from boi_audit.errors import ConfigError
+from boi_audit.guard import GUARD_BUILDERS
 
+EXAMPLE = Path(__file__).resolve().parent / "example"
 REVIEW_CADENCES = ("daily", "weekly", "quarterly", "yearly")
-_IMPL_PREFIXES = ("config_rule:", "guard_rule:", "cis_alarm:", "event_rule:", "standard:")
-_ADDRESS = re.compile(r"^aws_[a-z0-9_]+\.[A-Za-z0-9_-]+$")
+SERVICES = ("securityhub", "guardduty", "macie", "accessanalyzer", "athena", "guard_rules")
+IMPLEMENTED_BY = r"^(aws_[a-z0-9_]+\.[A-Za-z0-9_-]+|(config_rule|guard_rule|cis_alarm|event_rule|standard):.+)$"
 
 
 @dataclass(frozen=True)
@@ -125,128 +144,301 @@ class Catalog:
         return [s.id for s in self.standards if s.default]
 
 
-def _read(name: str) -> dict:
-    text = resources.files("boi_audit").joinpath("data", name).read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+Text = Annotated[str, StringConstraints(min_length=1)]
+Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+Cadence = Literal[REVIEW_CADENCES]  # type: ignore[valid-type]
 
 
-def _require(entry: dict, keys: tuple[str, ...], where: str) -> None:
-    for key in keys:
-        if key not in entry or entry[key] in (None, ""):
-            raise ConfigError(f"{where}.{key}", entry.get(key), "a non-empty value")
+class Mappings(Strict):
+    cis_aws_v3: Text = Field(description='CIS AWS Foundations v3.0 recommendation, "-" when none')
+    fsbp: Text = Field(description='Security Hub control id, "-" when none')
+    nist_800_53_r5: list[Text] = Field(description="related NIST SP 800-53 rev 5 controls")
 
 
-def parse_catalog(raw: dict[str, dict]) -> Catalog:
-    """Build a Catalog from the raw YAML documents keyed by file stem; validates cross references."""
-    rules, guard_rules, filters, standards, event_rules, controls = [], [], [], [], [], []
-    for i, r in enumerate(raw["config_rules"]["rules"]):
-        where = f"config_rules.rules[{i}]"
-        _require(r, ("identifier", "name", "why", "mappings"), where)
-        if not r.get("deploy") and not r.get("covered_by"):
-            raise ConfigError(f"{where}.covered_by", None, "the control that covers a rule we do not deploy")
-        rules.append(
-            ConfigRule(
-                identifier=r["identifier"],
-                name=r["name"],
-                deploy=bool(r.get("deploy")),
-                parameters={k: str(v) for k, v in (r.get("parameters") or {}).items()},
-                why=r["why"],
-                mappings=r["mappings"],
-                reason_deployed=r.get("reason_deployed", ""),
-                covered_by=r.get("covered_by", ""),
-                scope_tag=r.get("scope_tag"),
-            )
-        )
-    for i, g in enumerate(raw["config_rules"].get("guard_rules", [])):
-        _require(g, ("name", "resource_type", "input", "why", "mappings"), f"config_rules.guard_rules[{i}]")
-        guard_rules.append(GuardRule(**g))
-    for i, f in enumerate(raw["cis_alarms"]["filters"]):
-        _require(f, ("id", "name", "watches", "pattern"), f"cis_alarms.filters[{i}]")
-        filters.append(
-            CisFilter(
-                id=str(f["id"]),
-                name=f["name"],
-                watches=f["watches"],
-                pattern=f["pattern"],
-                security_hub=f.get("security_hub", "-"),
-                nist_800_53_r5=list(f.get("nist_800_53_r5", [])),
-            )
-        )
-    for i, s in enumerate(raw["standards"]["standards"]):
-        where = f"standards.standards[{i}]"
-        _require(s, ("id", "title", "arn_template"), where)
-        if "::standards/" not in s["arn_template"]:
-            raise ConfigError(
-                f"{where}.arn_template",
-                s["arn_template"],
-                "arn:{partition}:securityhub:{region}::standards/...",
-            )
-        disabled = []
-        for j, d in enumerate(s.get("disabled_controls") or []):
-            _require(d, ("control_id", "reason"), f"{where}.disabled_controls[{j}]")
-            disabled.append(DisabledControl(d["control_id"], " ".join(d["reason"].split())))
-        standards.append(Standard(s["id"], s["title"], s["arn_template"], bool(s.get("default")), disabled))
-    for i, e in enumerate(raw["event_rules"]["rules"]):
-        _require(e, ("name", "why", "pattern"), f"event_rules.rules[{i}]")
-        event_rules.append(EventRule(e["name"], e["why"], e["pattern"], e.get("requires", "")))
-    for i, c in enumerate(raw["controls"]["controls"]):
-        where = f"controls.controls[{i}]"
-        _require(c, ("id", "title", "frameworks", "implemented_by", "evidence", "review"), where)
-        if c["review"] not in REVIEW_CADENCES:
-            raise ConfigError(f"{where}.review", c["review"], f"one of {list(REVIEW_CADENCES)}")
-        for j, impl in enumerate(c["implemented_by"]):
-            if not (impl.startswith(_IMPL_PREFIXES) or _ADDRESS.match(impl)):
-                raise ConfigError(
-                    f"{where}.implemented_by[{j}]",
-                    impl,
-                    f"a Terraform address <type>.<id> or one of the prefixes {list(_IMPL_PREFIXES)}",
-                )
-        controls.append(
-            Control(
-                c["id"],
-                c["title"],
-                c["frameworks"],
-                list(c["implemented_by"]),
-                c["evidence"],
-                c["review"],
-                c.get("service", ""),
-            )
-        )
-    catalog = Catalog(
-        rules,
-        guard_rules,
-        raw["cis_alarms"]["alarm"],
-        filters,
-        standards,
-        event_rules,
-        controls,
-        raw["controls"].get("reviews", {}),
+class ScopeTag(Strict):
+    key: Text
+    value: Text
+
+
+class ConfigRuleEntry(Strict):
+    identifier: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9_]+$")] = Field(
+        description="AWS managed rule source identifier"
     )
-    _check_references(catalog)
-    return catalog
+    name: Name
+    deploy: Annotated[bool, Field(strict=True)]
+    reason_deployed: str = Field(default="", description="why the rule is deployed (gap or custom parameter)")
+    covered_by: str = Field(default="", description="what covers a rule that is not deployed")
+    parameters: dict[str, str] = Field(
+        default_factory=dict, description="input parameters (strings); {log_retention_days} is filled in"
+    )
+    scope_tag: ScopeTag | None = None
+    why: Text
+    mappings: Mappings
+
+    @model_validator(mode="after")
+    def _not_deployed_needs_cover(self) -> ConfigRuleEntry:
+        if not self.deploy and not self.covered_by.strip():
+            raise ValueError("covered_by: a rule with deploy: false needs the control that covers it (allowed: text)")
+        return self
 
 
-def _check_references(catalog: Catalog) -> None:
-    """Prefixed implemented_by entries must name something the catalog knows."""
+class GuardRuleEntry(Strict):
+    name: str = Field(description="a Guard rule the component builds")
+    resource_type: Annotated[str, StringConstraints(pattern=r"^AWS::[A-Za-z0-9]+::[A-Za-z0-9]+$")]
+    input: Text
+    why: Text
+    mappings: Mappings
+
+    @field_validator("name")
+    @classmethod
+    def _built_by_the_component(cls, name: str) -> str:
+        if name not in GUARD_BUILDERS:
+            raise ValueError(f"no Guard rule {name!r} in boi_audit.guard; allowed: {', '.join(GUARD_BUILDERS)}")
+        return name
+
+
+class ConfigRulesCatalog(Strict):
+    """config_rules.yaml"""
+
+    rules: list[ConfigRuleEntry] = Field(min_length=1)
+    guard_rules: list[GuardRuleEntry] = Field(default_factory=list)
+
+    @field_validator("rules")
+    @classmethod
+    def _unique(cls, rules: list[ConfigRuleEntry]) -> list[ConfigRuleEntry]:
+        _no_duplicates([r.identifier for r in rules], "rule identifiers")
+        return rules
+
+
+class AlarmRecipe(Strict):
+    namespace: Text
+    statistic: Literal["Sum", "Average", "Maximum", "Minimum", "SampleCount"]
+    period_seconds: Annotated[int, Field(strict=True, ge=10)]
+    evaluation_periods: Annotated[int, Field(strict=True, ge=1)]
+    threshold: Annotated[int, Field(strict=True, ge=0)]
+    comparison_operator: Literal[
+        "GreaterThanOrEqualToThreshold",
+        "GreaterThanThreshold",
+        "LessThanThreshold",
+        "LessThanOrEqualToThreshold",
+    ]
+    routing: Text
+
+
+class CisFilterEntry(Strict):
+    id: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+$")] = Field(description="CIS recommendation, e.g. '4.1'")
+    name: Name
+    watches: Text
+    pattern: Text = Field(description="CloudWatch Logs filter pattern")
+    security_hub: Text = "-"
+    nist_800_53_r5: list[Text] = Field(default_factory=list)
+
+
+class CisAlarmsCatalog(Strict):
+    """cis_alarms.yaml"""
+
+    alarm: AlarmRecipe
+    filters: list[CisFilterEntry] = Field(min_length=1)
+
+    @field_validator("filters")
+    @classmethod
+    def _unique(cls, filters: list[CisFilterEntry]) -> list[CisFilterEntry]:
+        _no_duplicates([f.id for f in filters], "filter ids")
+        return filters
+
+
+class DisabledControlEntry(Strict):
+    control_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]+\.\d+$")]
+    reason: Text = Field(description="why an auditor can accept the control being off")
+
+
+class StandardEntry(Strict):
+    id: Name
+    title: Text
+    arn_template: Annotated[
+        str, StringConstraints(pattern=r"^arn:\{partition\}:securityhub:(\{region\})?::standards/.+")
+    ] = Field(description="arn:{partition}:securityhub:{region}::standards/...")
+    default: Annotated[bool, Field(strict=True)] = False
+    disabled_controls: list[DisabledControlEntry] = Field(default_factory=list)
+
+
+class StandardsCatalog(Strict):
+    """standards.yaml"""
+
+    standards: list[StandardEntry] = Field(min_length=1)
+
+
+class EventRuleEntry(Strict):
+    name: Name
+    why: Text
+    requires: Literal["", "break_glass_role_arn"] = Field(
+        default="", description="the constructor input without which the rule is left out"
+    )
+    pattern: dict[str, Any] = Field(min_length=1, description="EventBridge event pattern")
+
+
+class EventRulesCatalog(Strict):
+    """event_rules.yaml"""
+
+    rules: list[EventRuleEntry] = Field(min_length=1)
+
+
+class Frameworks(Strict):
+    cis_aws_v3: Text
+    fsbp: Text
+    nist_800_53_r5: list[Text]
+    bsa: Text = Field(default="-", description="a retention benchmark or other local obligation")
+
+
+class Evidence(Strict):
+    where: Text
+    retention: Text = Field(description="archive, log_group or free text")
+
+
+class ControlEntry(Strict):
+    id: Annotated[str, StringConstraints(pattern=r"^[A-Z]+-\d+$")]
+    title: Text
+    service: Literal[("", *SERVICES)] = Field(  # type: ignore[valid-type]
+        default="", description="a skippable service: the control is not created or checked when it is skipped"
+    )
+    frameworks: Frameworks
+    implemented_by: list[Annotated[str, StringConstraints(pattern=IMPLEMENTED_BY)]] = Field(
+        min_length=1,
+        description="<terraform type>.<logical id>, or config_rule:, guard_rule:, cis_alarm:, event_rule:, standard:",
+    )
+    evidence: Evidence
+    review: Cadence
+
+
+class ControlsCatalog(Strict):
+    """controls.yaml"""
+
+    controls: list[ControlEntry] = Field(min_length=1)
+    reviews: dict[Cadence, Text] = Field(default_factory=dict, description="what each review cadence covers")
+
+    @field_validator("controls")
+    @classmethod
+    def _unique(cls, controls: list[ControlEntry]) -> list[ControlEntry]:
+        _no_duplicates([c.id for c in controls], "control ids")
+        return controls
+
+
+def _no_duplicates(values: list[str], what: str) -> None:
+    seen = [v for i, v in enumerate(values) if v in values[:i]]
+    if seen:
+        raise ValueError(f"duplicate {what} {sorted(set(seen))}; allowed: each once")
+
+
+MODELS: dict[str, type[Strict]] = {
+    "config_rules": ConfigRulesCatalog,
+    "cis_alarms": CisAlarmsCatalog,
+    "standards": StandardsCatalog,
+    "event_rules": EventRulesCatalog,
+    "controls": ControlsCatalog,
+}
+CATALOG_FILES = tuple(MODELS)
+
+
+def parse_catalog(raw: dict[str, Any], folder: str | Path = "") -> Catalog:
+    """Validate the documents (file stem -> parsed YAML) against their models, cross-check the
+    references between them and build the Catalog; CatalogError with every problem, one line each."""
+    source = {name: str(Path(folder) / f"{name}.yaml") if folder else f"{name}.yaml" for name in MODELS}
+    models: dict[str, Any] = {}
+    problems: list[str] = []
+    for name, model in MODELS.items():
+        try:
+            models[name] = validate(model, raw.get(name), source[name])
+        except CatalogError as err:
+            problems += str(err).splitlines()
+    if problems:
+        raise CatalogError("\n".join(problems))
+    rules, cis, standards, events, controls = (models[n] for n in MODELS)
     known = {
-        "config_rule": {r.identifier for r in catalog.rules},
-        "guard_rule": {g.name for g in catalog.guard_rules},
-        "cis_alarm": {f.id for f in catalog.cis_filters},
-        "event_rule": {e.name for e in catalog.event_rules},
-        "standard": {s.id for s in catalog.standards},
+        "config_rule": ("config_rules", {r.identifier for r in rules.rules}),
+        "guard_rule": ("config_rules", {g.name for g in rules.guard_rules}),
+        "cis_alarm": ("cis_alarms", {f.id for f in cis.filters}),
+        "event_rule": ("event_rules", {e.name for e in events.rules}),
+        "standard": ("standards", {s.id for s in standards.standards}),
     }
-    for c in catalog.controls:
-        for impl in c.implemented_by:
+    for i, c in enumerate(controls.controls):
+        for j, impl in enumerate(c.implemented_by):
             kind, _, name = impl.partition(":")
-            if kind in known and name not in known[kind]:
-                raise ConfigError(f"controls[{c.id}].implemented_by", impl, f"{kind}: one of {sorted(known[kind])}")
-    ids = [c.id for c in catalog.controls]
-    if len(ids) != len(set(ids)):
-        raise ConfigError("controls[].id", ids, "unique control ids")
+            if kind in known and name not in known[kind][1]:
+                file, names = known[kind]
+                problems.append(
+                    f"{source['controls']}: controls.{i}.implemented_by.{j}: {impl!r} is not in {file}.yaml; "
+                    f"allowed: {', '.join(f'{kind}:{n}' for n in sorted(names))}"
+                )
+    unreviewed = sorted({c.review for c in controls.controls} - set(controls.reviews))
+    if controls.reviews and unreviewed:
+        problems.append(
+            f"{source['controls']}: reviews: no text for the cadences {unreviewed}; allowed: {list(REVIEW_CADENCES)}"
+        )
+    if problems:
+        raise CatalogError("\n".join(problems))
+    return Catalog(
+        rules=[
+            ConfigRule(
+                identifier=r.identifier,
+                name=r.name,
+                deploy=r.deploy,
+                parameters=dict(r.parameters),
+                why=r.why,
+                mappings=r.mappings.model_dump(),
+                reason_deployed=r.reason_deployed,
+                covered_by=r.covered_by,
+                scope_tag=r.scope_tag.model_dump() if r.scope_tag else None,
+            )
+            for r in rules.rules
+        ],
+        guard_rules=[
+            GuardRule(g.name, g.resource_type, g.input, g.why, g.mappings.model_dump()) for g in rules.guard_rules
+        ],
+        alarm=cis.alarm.model_dump(),
+        cis_filters=[
+            CisFilter(f.id, f.name, f.watches, f.pattern, f.security_hub, list(f.nist_800_53_r5)) for f in cis.filters
+        ],
+        standards=[
+            Standard(
+                s.id,
+                s.title,
+                s.arn_template,
+                s.default,
+                [DisabledControl(d.control_id, " ".join(d.reason.split())) for d in s.disabled_controls],
+            )
+            for s in standards.standards
+        ],
+        event_rules=[EventRule(e.name, e.why, e.pattern, e.requires) for e in events.rules],
+        controls=[
+            Control(
+                c.id,
+                c.title,
+                c.frameworks.model_dump(),
+                list(c.implemented_by),
+                c.evidence.model_dump(),
+                c.review,
+                c.service,
+            )
+            for c in controls.controls
+        ],
+        reviews=dict(controls.reviews),
+    )
 
 
-CATALOG_FILES = ("config_rules", "cis_alarms", "standards", "event_rules", "controls")
+def load_catalog(folder: str | Path) -> Catalog:
+    """The five files of an audit catalog folder, validated and cross-checked."""
+    folder = Path(folder)
+    raw, problems = {}, []
+    for name in MODELS:
+        try:
+            raw[name] = read_yaml(folder / f"{name}.yaml")
+        except CatalogError as err:
+            problems.append(str(err))
+    if problems:
+        raise CatalogError("\n".join(problems))
+    return parse_catalog(raw, folder)
 
 
-def load_catalog() -> Catalog:
-    return parse_catalog({name: _read(f"{name}.yaml") for name in CATALOG_FILES})
+def example() -> Catalog:
+    """The example catalog shipped with the component (its tests and documentation use it)."""
+    return load_catalog(EXAMPLE)

@@ -425,7 +425,7 @@ def render_encryption_standards(synth: dict[str, dict]) -> str:
         "",
         "## Field level",
         "",
-        "Fields that hold owner PII inside records are encrypted by the application with envelope encryption "
+        "Fields that hold PII inside records are encrypted by the application with envelope encryption "
         "under the key classes and rotation periods of the key management standard (`docs/security/kms.md`, "
         "rendered by boi-kms).",
         "",

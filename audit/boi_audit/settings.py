@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from boi_audit.catalog import Catalog, load_catalog
+from boi_audit.catalog import Catalog
 from boi_audit.errors import ConfigError
 
 # Plan minimums: five years of WORM archive (BSA 31 CFR 1010.430(d) as benchmark), one year searchable.
@@ -38,11 +38,17 @@ class AuditSettings:
     # encryption or logging (the deployer of the audit baseline). Empty: nobody is singled out.
     custodian_arns: list[str] = field(default_factory=list)
     skip: set[str] = field(default_factory=set)
+    # The platform's control catalog (boi_audit.catalog.load_catalog(<folder>)); required.
     catalog: Catalog | None = None
 
     def __post_init__(self) -> None:
-        if self.catalog is None:
-            self.catalog = load_catalog()
+        if not isinstance(self.catalog, Catalog):
+            raise ConfigError(
+                "audit.catalog",
+                self.catalog,
+                "the platform's audit catalog: boi_audit.catalog.load_catalog(<folder>) "
+                "(boi_audit.catalog.example() is the component's example)",
+            )
         if self.standards is None:
             self.standards = self.catalog.default_standard_ids
         if self.config_rule_ids is None:
@@ -103,7 +109,7 @@ class AuditSettings:
                 raise ConfigError(
                     f"audit.config_rule_ids[{i}]",
                     rid,
-                    f"a rule in config_rules.yaml: {sorted(r.identifier for r in self.catalog.rules)}",
+                    f"a rule of the catalog's config_rules.yaml: {sorted(r.identifier for r in self.catalog.rules)}",
                 ) from None
 
     @property

@@ -26,6 +26,7 @@ class FakeKey:
 @pytest.fixture(scope="module")
 def synth():
     from boi_audit.baseline import AuditBaseline
+    from boi_audit.catalog import example
     from boi_audit.documents_protection import DocumentsBucketProtection
     from boi_audit.settings import AuditSettings
     from cdktn import TerraformStack, Testing
@@ -41,6 +42,7 @@ def synth():
         alert_emails=["sec@example.com", "oncall@example.com"],
         pii_bucket_arns=["arn:aws:s3:::boi-docs"],
         pii_bucket_names=["boi-docs"],
+        catalog=example(),
     )
     logs, alerts = FakeKey("logs"), FakeKey("alerts")
     baseline = AuditBaseline(
@@ -183,10 +185,10 @@ def test_security_services_and_rules(synth):
 
 
 def test_synth_is_consistent_with_catalog_and_renders(synth):
-    from boi_audit.catalog import load_catalog
+    from boi_audit.catalog import example
     from boi_audit.checks import check_catalog
     from boi_audit.render import render_audit_plan
 
-    catalog = load_catalog()
+    catalog = example()
     assert check_catalog({"t": synth["json"]}, catalog) == []
     assert "5 years (Object Lock COMPLIANCE" in render_audit_plan({"t": synth["json"]}, catalog)

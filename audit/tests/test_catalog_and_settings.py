@@ -1,4 +1,4 @@
-"""Pure tests: catalogs, settings validation, Guard policy inputs (no cdktn import)."""
+"""Pure tests: the catalog models on the example catalog, settings validation, Guard policy inputs (no cdktn)."""
 
 import copy
 import subprocess
@@ -6,25 +6,25 @@ import sys
 
 import pytest
 import yaml
-from boi_audit import catalog as catalog_mod
-from boi_audit.catalog import CATALOG_FILES, load_catalog, parse_catalog
+from boi_audit.catalog import CATALOG_FILES, EXAMPLE, example, load_catalog, parse_catalog
 from boi_audit.errors import ConfigError
 from boi_audit.guard import bucket_key_policy, guard_policies, kms_rotation_policy
 from boi_audit.settings import AuditSettings
+from boi_model.catalog import CatalogError
 
 
 @pytest.fixture(scope="module")
 def catalog():
-    return load_catalog()
+    return example()
 
 
 @pytest.fixture(scope="module")
 def raw():
-    return {name: catalog_mod._read(f"{name}.yaml") for name in CATALOG_FILES}
+    return {name: yaml.safe_load((EXAMPLE / f"{name}.yaml").read_text()) for name in CATALOG_FILES}
 
 
 def settings(**kw):
-    base = dict(name_prefix="boi-dev", account_id="123456789012", region="us-east-1")
+    base = dict(name_prefix="boi-dev", account_id="123456789012", region="us-east-1", catalog=example())
     base.update(kw)
     return AuditSettings(**base)
 
@@ -81,27 +81,84 @@ def test_every_control_has_evidence_and_a_known_cadence(catalog):
 def test_catalog_rejects_unknown_reference(raw):
     bad = copy.deepcopy(raw)
     bad["controls"]["controls"][0]["implemented_by"] = ["config_rule:NOT_A_RULE"]
-    with pytest.raises(ConfigError, match="NOT_A_RULE"):
-        parse_catalog(bad)
+    with pytest.raises(CatalogError) as err:
+        parse_catalog(bad, "cat")
+    assert str(err.value).startswith(
+        "cat/controls.yaml: controls.0.implemented_by.0: 'config_rule:NOT_A_RULE' is not in config_rules.yaml; "
+        "allowed: config_rule:BACKUP_RECOVERY_POINT_MANUAL_DELETION_DISABLED, "
+    )
 
 
-def test_catalog_rejects_unknown_cadence_and_bad_address(raw):
+@pytest.mark.parametrize(
+    ("file", "mutate", "line"),
+    [
+        (
+            "controls",
+            lambda d: d["controls"][0].update(review="monthly"),
+            "controls.yaml: controls.0.review: Input should be 'daily', 'weekly', 'quarterly' or 'yearly' "
+            "(got 'monthly')",
+        ),
+        (
+            "controls",
+            lambda d: d["controls"][0].update(implemented_by=["cloudtrail"]),
+            "controls.yaml: controls.0.implemented_by.0: String should match pattern",
+        ),
+        (
+            "controls",
+            lambda d: d["controls"].append(d["controls"][0]),
+            "controls.yaml: controls: Value error, duplicate control ids ['AUD-01']; allowed: each once",
+        ),
+        (
+            "config_rules",
+            lambda d: next(r for r in d["rules"] if not r["deploy"]).pop("covered_by"),
+            "config_rules.yaml: rules.13: Value error, covered_by: a rule with deploy: false needs the control",
+        ),
+        (
+            "config_rules",
+            lambda d: d["rules"][0].update(deploy="yes"),
+            "config_rules.yaml: rules.0.deploy: Input should be a valid boolean (got 'yes')",
+        ),
+        (
+            "config_rules",
+            lambda d: d["guard_rules"][0].update(name="made-up"),
+            "config_rules.yaml: guard_rules.0.name: Value error, no Guard rule 'made-up' in boi_audit.guard; allowed: "
+            "kms-rotation-period, pii-buckets-use-expected-key, database-uses-database-key",
+        ),
+        (
+            "standards",
+            lambda d: d["standards"][0].update(arn_template="arn:aws:securityhub:::ruleset/x"),
+            "standards.yaml: standards.0.arn_template: String should match pattern",
+        ),
+        (
+            "event_rules",
+            lambda d: d["rules"][0].update(requires="root_user"),
+            "event_rules.yaml: rules.0.requires: Input should be '' or 'break_glass_role_arn' (got 'root_user')",
+        ),
+        (
+            "cis_alarms",
+            lambda d: d["alarm"].update(colour="red"),
+            "cis_alarms.yaml: alarm.colour: Extra inputs are not permitted; allowed fields: namespace, statistic, "
+            "period_seconds, evaluation_periods, threshold, comparison_operator, routing (got 'red')",
+        ),
+    ],
+)
+def test_bad_catalog_entries_are_named_with_file_path_and_what_is_allowed(raw, file, mutate, line):
     bad = copy.deepcopy(raw)
-    bad["controls"]["controls"][0]["review"] = "monthly"
-    with pytest.raises(ConfigError, match=r"controls\.controls\[0\]\.review.*monthly"):
+    mutate(bad[file])
+    with pytest.raises(CatalogError) as err:
         parse_catalog(bad)
-    bad = copy.deepcopy(raw)
-    bad["controls"]["controls"][0]["implemented_by"] = ["cloudtrail"]
-    with pytest.raises(ConfigError, match="implemented_by"):
-        parse_catalog(bad)
+    assert line in str(err.value)
 
 
-def test_catalog_requires_covered_by_for_rules_not_deployed(raw):
-    bad = copy.deepcopy(raw)
-    rule = next(r for r in bad["config_rules"]["rules"] if not r["deploy"])
-    del rule["covered_by"]
-    with pytest.raises(ConfigError, match="covered_by"):
-        parse_catalog(bad)
+def test_a_catalog_folder_reports_every_missing_file(tmp_path):
+    with pytest.raises(CatalogError) as err:
+        load_catalog(tmp_path)
+    assert str(err.value).splitlines() == [f"{tmp_path / n}.yaml: catalog file not found" for n in CATALOG_FILES]
+
+
+def test_settings_need_the_platform_catalog():
+    with pytest.raises(ConfigError, match="audit.catalog: got None"):
+        AuditSettings(name_prefix="boi-dev", account_id="123456789012", region="us-east-1")
 
 
 def test_data_files_are_plain_yaml(raw):

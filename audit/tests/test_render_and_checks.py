@@ -4,17 +4,17 @@ import copy
 import json
 
 import pytest
-from boi_audit.catalog import load_catalog
+from boi_audit.catalog import example
 from boi_audit.checks import check_catalog
 from boi_audit.render import render_audit_plan, render_encryption_standards
 
 
 @pytest.fixture(scope="module")
 def catalog():
-    return load_catalog()
+    return example()
 
 
-_CATALOG = load_catalog()
+_CATALOG = example()
 
 
 def _fixture() -> dict:

@@ -1,14 +1,17 @@
 """A standalone CDK Terrain app that uses only the boi-kms component: two keys and one grant.
 
-    pip install dist/boi_kms-0.1.0-py3-none-any.whl    # after `make wheels`; pulls cdktn and the provider
+    pip install dist/boi_kms-1.0.0-py3-none-any.whl    # after `make wheels`; pulls cdktn and the provider
     python main.py                                    # writes cdktf.out/stacks/kms-example/cdk.tf.json
 
-Nothing here imports the BOI platform app (boi, modules, services) or the other components.
+Nothing here imports the BOI platform app (boi, modules, services) or the other components. The key
+classes come from the component's example catalog; an application keeps its own key_classes.yaml (same
+schema, boi_kms.catalog.KeyClassesCatalog) and loads it with load_key_classes(<file>).
 """
 
 from __future__ import annotations
 
 from boi_kms import policy as P
+from boi_kms.catalog import EXAMPLE, load_key_classes
 from boi_kms.classes import resolve_classes
 from boi_kms.key_ring import KeyRing
 from cdktn import App, TerraformStack
@@ -24,7 +27,8 @@ APP_ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/document-reader"
 def build(app: App, stack_id: str = "kms-example") -> TerraformStack:
     stack = TerraformStack(app, stack_id)
     AwsProvider(stack, "aws", region=REGION, allowed_account_ids=[ACCOUNT_ID])
-    catalog = resolve_classes({"documents": 180})  # per-environment rotation override, validated
+    classes = load_key_classes(EXAMPLE / "key_classes.yaml")  # validated against the catalog model
+    catalog = resolve_classes({"documents": 180}, catalog=classes)  # per-environment rotation override, validated
     ring = KeyRing(
         stack,
         "keys",

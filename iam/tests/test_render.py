@@ -4,39 +4,26 @@ import re
 from pathlib import Path
 
 import pytest
+from boi_iam.catalog import EXAMPLE, ManagedPoliciesCatalog, load_access_matrix, load_managed_policies
 from boi_iam.extract import extract_policies
 from boi_iam.render import (
     NOT_RECORDED,
     RenderError,
     check_access_matrix,
     least_privilege_rows,
-    load_managed_policies,
     missing_managed_policies,
     needed_actions,
     principal_of,
     render_iam_doc,
 )
+from boi_model.catalog import CatalogError, validate
 from boi_model.synth import load_out
 
 FIXTURE = Path(__file__).parent / "fixtures" / "render"
 ACCT, REGION = "111122223333", "us-east-1"
 
-MATRIX = {
-    "operations": {
-        "bucket-prefix": {"read": ["s3:GetObject", "s3:GetObjectVersion"], "write": ["s3:PutObject"]},
-        "queue": {"send": ["sqs:SendMessage"]},
-        "key": {"decrypt": ["kms:Decrypt"]},
-    },
-    "assets": {
-        "documents-uploads": {"type": "bucket-prefix", "sensitive": True},
-        "filing-queue": {"type": "queue"},
-        "pii-key": {"type": "key"},
-    },
-    "allow": {
-        "intake-task": {"documents-uploads": ["read"], "filing-queue": ["send"], "pii-key": ["decrypt"]},
-        "ghost-service": {"filing-queue": ["send"]},
-    },
-}
+MATRIX = load_access_matrix(EXAMPLE / "access_matrix.yaml")
+MANAGED = load_managed_policies(EXAMPLE / "managed_policies.yaml")
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +33,7 @@ def synth():
 
 @pytest.fixture(scope="module")
 def doc(synth):
-    return render_iam_doc(synth, account_id=ACCT, region=REGION)
+    return render_iam_doc(synth, account_id=ACCT, region=REGION, managed_policies=MANAGED)
 
 
 def section(text: str, heading: str) -> str:
@@ -145,32 +132,37 @@ def test_an_unreviewed_managed_policy_fails_the_render(synth):
     attachments["extra"] = {"role": "${aws_iam_role.intake_task.name}",
                             "policy_arn": "arn:aws:iam::aws:policy/AmazonS3FullAccess"}  # fmt: skip
     ps = extract_policies(changed, account_id=ACCT, region=REGION)
-    assert missing_managed_policies(ps) == ["AmazonS3FullAccess"]
-    with pytest.raises(
-        RenderError, match=r"not reviewed in boi_iam/data/managed_policies.yaml: \['AmazonS3FullAccess'\]"
-    ):
-        render_iam_doc(changed, account_id=ACCT, region=REGION)
+    assert missing_managed_policies(ps, MANAGED) == ["AmazonS3FullAccess"]
+    with pytest.raises(RenderError, match=r"not in the reviewed catalog of managed policies: \['AmazonS3FullAccess'\]"):
+        render_iam_doc(changed, account_id=ACCT, region=REGION, managed_policies=MANAGED)
 
 
-def test_every_policy_the_platform_attaches_today_is_reviewed_with_a_size():
-    catalog = load_managed_policies()
-    for name in ("PowerUserAccess", "SecurityAudit", "ReadOnlyAccess", "AdministratorAccess",
-                 "service-role/AmazonRDSEnhancedMonitoringRole",
-                 "service-role/AmazonAPIGatewayPushToCloudWatchLogs",
-                 "service-role/AWS_ConfigRole"):  # fmt: skip
-        assert name in catalog
-        assert catalog[name]["size"] == "not measured offline" or catalog[name]["size"]["statements"] >= 1
+def test_the_render_needs_the_reviewed_catalog(synth):
+    with pytest.raises(RenderError, match="managed_policies: the reviewed catalog"):
+        render_iam_doc(synth, account_id=ACCT, region=REGION)
 
 
 def test_catalog_validation_names_the_entry_and_accepts_not_measured():
-    ok = load_managed_policies("X:\n  what: a\n  why: b\n  size: not measured offline\n")
-    assert ok["X"]["size"] == "not measured offline"
-    with pytest.raises(RenderError) as err:
-        load_managed_policies("X:\n  what: a\n  why: ''\n  size: {statements: 0, action_entries: 3}\n")
+    ok = validate(
+        ManagedPoliciesCatalog,
+        {"managed_policies": {"X": {"what": "a", "why": "b", "size": "not measured offline"}}},
+        "m.yaml",
+    )
+    assert ok.managed_policies["X"].size == "not measured offline"
+    bad = {"managed_policies": {"X": {"what": "a", "why": "", "size": {"statements": 0, "action_entries": 3}}}}
+    with pytest.raises(CatalogError) as err:
+        validate(ManagedPoliciesCatalog, bad, "m.yaml")
     message = str(err.value)
-    assert "X.why: a non-empty text is required" in message
-    assert "X.size.statements: expected a positive integer, got 0" in message
-    assert "X.size.source: say where the size was measured" in message
+    assert "m.yaml: managed_policies.X.why: String should have at least 1 character" in message
+    assert (
+        "m.yaml: managed_policies.X.size.MeasuredSize.statements: Input should be greater than or equal to 1 (got 0)"
+        in message
+    )
+    assert "m.yaml: managed_policies.X.size.MeasuredSize.source: Field required" in message
+    assert (
+        "m.yaml: managed_policies.X.size.literal['not measured offline']: Input should be 'not measured offline'"
+        in message
+    )
 
 
 def test_derived_access_matrix_rows(doc):
@@ -202,7 +194,7 @@ def test_guardrails_list_boundaries_scps_and_what_they_deny(doc):
 def test_no_scp_section_says_only_what_the_json_shows(synth):
     without = copy.deepcopy(synth)
     del without["boi-dev-foundation"]["resource"]["aws_organizations_policy"]
-    text = render_iam_doc(without, account_id=ACCT, region=REGION)
+    text = render_iam_doc(without, account_id=ACCT, region=REGION, managed_policies=MANAGED)
     assert "No SCP or RCP is in the JSON." in text
 
 
@@ -214,7 +206,9 @@ def test_reviewed_matrix_and_least_privilege_table(synth):
     assert (intake["granted"], intake["needed"], intake["ratio"]) == (6, 4, 1.5)
     assert intake["extra"] == ["logs:PutLogEvents", "xray:PutTraceSegments"] and intake["missing"] == []
     assert by_role["boi-dev-ci-deploy"]["ratio"] is None and by_role["boi-dev-ci-deploy"]["needed"] is None
-    text = render_iam_doc(synth, account_id=ACCT, region=REGION, matrix=MATRIX, report_rows=rows)
+    text = render_iam_doc(
+        synth, account_id=ACCT, region=REGION, managed_policies=MANAGED, matrix=MATRIX, report_rows=rows
+    )
     reviewed = section(text, "## Reviewed access expectations")
     assert "| ghost-service | **no such role in the JSON** |" in reviewed
     assert "| intake-task | `boi-dev-intake-task` | documents-uploads (bucket-prefix) | read |" in reviewed
@@ -232,12 +226,53 @@ def test_matrix_errors_are_reported_together():
     bad["allow"]["intake-task"]["missing-asset"] = ["read"]
     with pytest.raises(RenderError) as err:
         check_access_matrix(bad)
-    lines = str(err.value).splitlines()
-    assert any("matrix.assets.orphan.type: 'nope' has no operations" in line for line in lines)
-    assert any("operation 'delete' is not defined for type 'bucket-prefix'" in line for line in lines)
-    assert any("matrix.allow.intake-task.missing-asset: unknown asset" in line for line in lines)
-    with pytest.raises(RenderError, match="matrix: expected a mapping"):
+    assert str(err.value).splitlines() == [
+        "matrix: assets.orphan.type: 'nope' has no operations; allowed: bucket-prefix, key, queue",
+        "matrix: allow.intake-task.documents-uploads.0: operation 'delete' is not defined for type 'bucket-prefix'; "
+        "allowed: read, write",
+        "matrix: allow.intake-task.missing-asset: unknown asset; allowed: documents-uploads, filing-queue, orphan, "
+        "pii-key",
+    ]
+    with pytest.raises(RenderError, match=r"matrix: \(top level\): Input should be a valid dictionary"):
         check_access_matrix(["not", "a", "mapping"])
+
+
+@pytest.mark.parametrize(
+    ("mutate", "line"),
+    [
+        (
+            lambda m: m["assets"].update(x={"type": "kms_key"}),
+            "matrix: assets.x: Value error, an asset of type kms_key needs alias",
+        ),
+        (
+            lambda m: m["operations"]["queue"].update(send=["SendMessage"]),
+            "matrix: operations.queue.send.0: String should match pattern",
+        ),
+        (
+            lambda m: m["allow"]["intake-task"].update({"pii-key": []}),
+            "matrix: allow.intake-task.pii-key: List should have at least 1 item",
+        ),
+        (
+            lambda m: m["privileges"]["accepted_paths"][0].update(kinds=["teleport"]),
+            "matrix: privileges.accepted_paths.0.kinds.0: Input should be 'assume-role', 'pass-role'",
+        ),
+        (
+            lambda m: m["privileges"]["trusted_base"]["break-glass"].pop("control"),
+            "matrix: privileges.trusted_base.break-glass.control: Field required",
+        ),
+        (
+            lambda m: m.update(owners={}),
+            "matrix: owners: Extra inputs are not permitted; allowed fields: operations, assets, allow, privileges, "
+            "runtime_needs",
+        ),
+    ],
+)
+def test_matrix_structure_errors_name_the_path_and_what_is_allowed(mutate, line):
+    bad = copy.deepcopy(MATRIX)
+    mutate(bad)
+    with pytest.raises(RenderError) as err:
+        check_access_matrix(bad)
+    assert line in str(err.value)
 
 
 def test_needed_actions_and_principal_names():
@@ -251,13 +286,13 @@ def test_needed_actions_and_principal_names():
 
 def test_bad_rows_and_bad_input_fail_clearly(synth):
     with pytest.raises(RenderError, match=r"report_rows\[0\]: missing keys"):
-        render_iam_doc(synth, account_id=ACCT, region=REGION, report_rows=[{"role": "x"}])
+        render_iam_doc(synth, account_id=ACCT, region=REGION, managed_policies=MANAGED, report_rows=[{"role": "x"}])
     with pytest.raises(ValueError, match="account_id: expected a 12-digit account id"):
-        render_iam_doc(synth, account_id="123", region=REGION)
+        render_iam_doc(synth, account_id="123", region=REGION, managed_policies=MANAGED)
 
 
 def test_rendering_is_deterministic_and_has_no_timestamps(synth, doc):
-    again = render_iam_doc(copy.deepcopy(synth), account_id=ACCT, region=REGION)
+    again = render_iam_doc(copy.deepcopy(synth), account_id=ACCT, region=REGION, managed_policies=MANAGED)
     assert again == doc
     dates = set(re.findall(r"\b20\d\d-\d\d-\d\d\b", doc)) - {"2012-10-17"}  # the IAM policy language version
     assert not dates and not re.search(r"\b\d\d:\d\d:\d\d\b", doc)

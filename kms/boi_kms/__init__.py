@@ -1,3 +1,3 @@
 """BOI platform KMS component: key classes, key policies, key ring, rotation schedule and report."""
 
-__version__ = "0.1.0"
+__version__ = "1.0.0"

@@ -1,22 +1,16 @@
-"""Render docs/security/kms.md from synthesized Terraform JSON and the catalogs."""
+"""Render docs/security/kms.md from synthesized Terraform JSON and the platform's KMS catalog."""
 
 from __future__ import annotations
 
 import re
 from datetime import date
-from importlib import resources
 
-import yaml
 from boi_model import refs
 
-from boi_kms.classes import KeyClass
+from boi_kms.catalog import KmsCatalog
 from boi_kms.policy import effective_principals
-from boi_kms.schedule import load_secret_material, rotation_schedule
+from boi_kms.schedule import rotation_schedule
 from boi_kms.synth_reading import SynthKey, keys_from_synth
-
-
-def _load(name: str) -> dict:
-    return yaml.safe_load(resources.files("boi_kms").joinpath(f"data/{name}").read_text(encoding="utf-8"))
 
 
 def _readable(principal: str) -> str:
@@ -71,7 +65,10 @@ def _mermaid(keys: list[SynthKey]) -> list[str]:
     return lines
 
 
-def render_kms_doc(synth: dict[str, dict], classes: dict[str, KeyClass], today: date) -> str:
+def render_kms_doc(synth: dict[str, dict], catalog: KmsCatalog, today: date) -> str:
+    """Keys, rotation and policies from the synth; what each class protects, secrets, runbook and the
+    field-level standard from the catalog (`boi_kms.catalog.load_kms_catalog`)."""
+    classes = catalog.classes
     keys = keys_from_synth(synth)
     out: list[str] = [
         "# KMS keys, rotation and encryption standards",
@@ -142,7 +139,7 @@ def render_kms_doc(synth: dict[str, dict], classes: dict[str, KeyClass], today: 
         "| material | mechanism | rotated by | rotation | max age (days) | KMS key class |",
         "|---|---|---|---|---|---|",
     ]
-    for item in load_secret_material():
+    for item in catalog.secret_material:
         out.append(
             f"| {_cell(item.name)} | {_cell(item.mechanism)} | {_cell(item.rotated_by)} | "
             f"{_cell(item.rotation)} | {item.max_age_days if item.max_age_days is not None else '-'} | "
@@ -158,30 +155,30 @@ def render_kms_doc(synth: dict[str, dict], classes: dict[str, KeyClass], today: 
         "| data store | key class | on-demand rotation is enough when | new key and re-encryption when |",
         "|---|---|---|---|",
     ]
-    for entry in _load("compromise_runbook.yaml")["compromise_runbook"]:
+    for entry in catalog.compromise_runbook:
         out.append(
-            f"| {_cell(entry['store'])} | {entry['key_class']} | "
-            f"{_cell(entry['on_demand_rotation_enough_when'])} | {_cell(entry['new_key_needed_when'])} |"
+            f"| {_cell(entry.store)} | {entry.key_class} | "
+            f"{_cell(entry.on_demand_rotation_enough_when)} | {_cell(entry.new_key_needed_when)} |"
         )
-    standard = _load("field_encryption.yaml")["field_encryption"]
-    pii = classes.get(standard["key_class"])
-    context_keys = ", ".join(f"`{k}`" for k in pii.allowed_encryption_context_keys) if pii else "-"
-    caching = standard["data_key_caching"]
+    standard = catalog.field_encryption
+    field_class = classes.get(standard.key_class)
+    context_keys = ", ".join(f"`{k}`" for k in field_class.allowed_encryption_context_keys) if field_class else "-"
+    caching = standard.data_key_caching
     out += [
         "",
         "## Field-level PII encryption standard",
         "",
-        f"- Library: {standard['library']}.",
-        f"- Algorithm suite: `{standard['algorithm_suite']}` ({standard['algorithm_suite_why']}).",
-        f"- Commitment policy: `{standard['commitment_policy']}`.",
-        f"- Keyring: {standard['keyring']}.",
+        f"- Library: {standard.library}.",
+        f"- Algorithm suite: `{standard.algorithm_suite}` ({standard.algorithm_suite_why}).",
+        f"- Commitment policy: `{standard.commitment_policy}`.",
+        f"- Keyring: {standard.keyring}.",
         f"- Allowed encryption context keys (enforced by the key policy): {context_keys}.",
     ]
-    out += [f"- {rule}" for rule in standard["context_rules"]]
+    out += [f"- {rule}" for rule in standard.context_rules]
     out += [
-        f"- Data-key caching: {caching['use']}; at most {caching['max_age_seconds']} s, "
-        f"{caching['max_messages_encrypted']} messages and {caching['max_bytes_encrypted']} bytes per data "
-        f"key; {caching['scope']}.",
+        f"- Data-key caching: {caching.use}; at most {caching.max_age_seconds} s, "
+        f"{caching.max_messages_encrypted} messages and {caching.max_bytes_encrypted} bytes per data "
+        f"key; {caching.scope}.",
         "",
     ]
     return "\n".join(out)

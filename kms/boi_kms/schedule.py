@@ -1,12 +1,9 @@
-"""Rotation dates for KMS keys, and the catalog of non-KMS secret material."""
+"""Rotation dates for KMS keys."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from importlib import resources
-
-import yaml
 
 from boi_kms.classes import ROTATION_MAX_DAYS, ROTATION_MIN_DAYS
 from boi_kms.errors import ConfigError
@@ -18,17 +15,6 @@ class KeyRotation:
     class_name: str
     rotation_days: int
     next_rotations: tuple[date, ...]
-
-
-@dataclass(frozen=True)
-class SecretMaterial:
-    name: str
-    mechanism: str
-    rotated_by: str
-    rotation: str
-    max_age_days: int | None
-    key_class: str | None
-    notes: str
 
 
 def rotation_schedule(keys: list[dict], start: date, count: int = 3) -> list[KeyRotation]:
@@ -63,16 +49,4 @@ def rotation_schedule(keys: list[dict], start: date, count: int = 3) -> list[Key
             first = created + period * (elapsed_periods + 1)
         dates = tuple(first + period * n for n in range(count))
         result.append(KeyRotation(key["alias"], key["class"], days, dates))
-    return result
-
-
-def load_secret_material() -> list[SecretMaterial]:
-    text = resources.files("boi_kms").joinpath("data/secret_material.yaml").read_text(encoding="utf-8")
-    entries = yaml.safe_load(text)["secret_material"]
-    result = []
-    for i, entry in enumerate(entries):
-        try:
-            result.append(SecretMaterial(**entry))
-        except TypeError as error:
-            raise ConfigError(f"secret_material[{i}]", entry, f"fields of SecretMaterial ({error})") from None
     return result

@@ -5,6 +5,7 @@ from datetime import date
 
 import pytest
 from boi_kms import policy as P
+from boi_kms.catalog import example
 from boi_kms.classes import resolve_classes
 from boi_kms.errors import ConfigError
 
@@ -30,7 +31,7 @@ def built(tmp_path_factory):
     app = App(outdir=str(outdir))
     stack = TerraformStack(app, "security")
     AwsProvider(stack, "aws", region="us-east-1")
-    classes = resolve_classes({"logs": 400})
+    classes = resolve_classes({"logs": 400}, catalog=example().classes)
     ring = KeyRing(
         stack,
         "keys",
@@ -165,7 +166,7 @@ def test_statement_records(built):
 def test_rendered_doc_from_the_real_synth(built):
     from boi_kms.render import render_kms_doc
 
-    text = render_kms_doc({"security": built["synth"]}, built["classes"], date(2026, 1, 1))
+    text = render_kms_doc({"security": built["synth"]}, example(), date(2026, 1, 1))
     assert "aws_s3_bucket_server_side_encryption_configuration.documents_sse" in text
     assert "| DocsRead | aws_iam_role.document_service | Decrypt | s3.us-east-1.amazonaws.com |" in text
     assert "| 400 days | 2027-02-05," in text

@@ -4,7 +4,7 @@ import json
 
 import pytest
 from boi_kms import policy as P
-from boi_kms.classes import load_key_classes
+from boi_kms.catalog import example
 from boi_kms.errors import ConfigError
 from boi_kms.policy import KeyPolicy, check_separation_of_duties, confused_deputy_conditions
 
@@ -32,7 +32,7 @@ CRYPTO_OPERATIONS = {
 
 @pytest.fixture(scope="module")
 def classes():
-    return load_key_classes()
+    return example().classes
 
 
 def make_policy(classes, name="pii", **kwargs):
@@ -193,7 +193,7 @@ def test_malformed_role_arn(classes, arn):
 
 def test_malformed_admin_arn():
     with pytest.raises(ConfigError, match=r"administrator_role_arns\[1\]"):
-        make_policy(load_key_classes(), administrator_role_arns=(ADMIN, "arn:aws:iam::1:role/x"))
+        make_policy(example().classes, administrator_role_arns=(ADMIN, "arn:aws:iam::1:role/x"))
 
 
 @pytest.mark.parametrize("sid", ["Has-Dash", "", "KeyAdministration", "AllowAWSResourceGrants", "Writer"])

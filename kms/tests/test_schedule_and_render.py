@@ -1,14 +1,15 @@
-"""Rotation schedule, secret catalog, synth reading and the kms.md renderer (pure: no cdktn import)."""
+"""Rotation schedule, synth reading and the kms.md renderer on the example catalog (pure: no cdktn import)."""
 
 import json
+from dataclasses import replace
 from datetime import date
 
 import pytest
-from boi_kms.classes import load_key_classes
+from boi_kms.catalog import example
 from boi_kms.errors import ConfigError
 from boi_kms.render import render_kms_doc
 from boi_kms.rotation_report import plan_from_synth
-from boi_kms.schedule import load_secret_material, rotation_schedule
+from boi_kms.schedule import rotation_schedule
 from boi_kms.synth_reading import keys_from_synth
 
 
@@ -44,12 +45,10 @@ def test_schedule_input_errors(key, field):
 
 
 def test_secret_material_catalog():
-    items = {item.name: item for item in load_secret_material()}
-    assert items["RDS master password"].max_age_days == 7
-    assert items["FinCEN API client credentials"].max_age_days == 365
-    assert "2027-03-15" in items["Public TLS certificates"].rotation
+    items = {item.name: item for item in example().secret_material}
+    assert items["Database master password"].max_age_days == 7
+    assert items["IAM access keys"].key_class is None
     assert "OIDC" in items["IAM access keys"].mechanism
-    assert any("Cognito" in name for name in items)
 
 
 def _policy(sid, role):
@@ -142,27 +141,27 @@ def test_keys_from_synth_finds_alias_class_and_users_across_stacks():
 
 
 def test_render_is_derived_from_the_synth_and_deterministic():
-    classes = load_key_classes()
-    text = render_kms_doc(SYNTH, classes, date(2026, 1, 1))
-    assert text == render_kms_doc(SYNTH, classes, date(2026, 1, 1))
+    catalog = example()
+    text = render_kms_doc(SYNTH, catalog, date(2026, 1, 1))
+    assert text == render_kms_doc(SYNTH, catalog, date(2026, 1, 1))
     assert "```mermaid" in text
     assert "`alias/boi-dev-documents`" in text
     assert "2026-06-30, 2026-12-27, 2027-06-25" in text
     assert "aws_s3_bucket_server_side_encryption_configuration_documents_sse" in text  # mermaid edge
     assert "| DocsRead | aws_iam_role.document_service | Decrypt | s3.us-east-1.amazonaws.com |" in text
     assert "document service reads uploads" in text
-    assert "FinCEN API client credentials" in text
+    assert "Third-party API credentials" in text
     assert "AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384" in text
     assert "REQUIRE_ENCRYPT_REQUIRE_DECRYPT" in text
     assert "`tenant_id`" in text
-    assert "Identity documents in S3" in text
+    assert "Uploaded documents in S3" in text
 
 
 def test_render_follows_the_synth_not_the_catalog():
     changed = json.loads(json.dumps(SYNTH))
     key = changed["security"]["resource"]["aws_kms_key"]["keys_documents_1A2B"]
     key["rotation_period_in_days"] = 90
-    text = render_kms_doc(changed, load_key_classes(), date(2026, 1, 1))
+    text = render_kms_doc(changed, example(), date(2026, 1, 1))
     assert "| 90 days | 2026-04-01," in text
 
 
@@ -177,11 +176,8 @@ def test_plan_from_synth():
     }
 
 
-def test_runbook_covers_every_key_class():
-    from importlib import resources
-
-    import yaml
-
-    runbook = yaml.safe_load(resources.files("boi_kms").joinpath("data/compromise_runbook.yaml").read_text())
-    covered = {entry["key_class"] for entry in runbook["compromise_runbook"]}
-    assert covered == set(load_key_classes())
+def test_render_takes_the_catalog_from_the_caller():
+    catalog = example()
+    standard = catalog.field_encryption.model_copy(update={"library": "a vetted in-house library"})
+    text = render_kms_doc(SYNTH, replace(catalog, field_encryption=standard), date(2026, 1, 1))
+    assert "- Library: a vetted in-house library." in text

@@ -61,7 +61,7 @@ class AccessSections:
         m = self.matrix
         roles = {principal_of(v.name): v.name for v in self.views}
         out = ["## Reviewed access expectations", "",
-               "From the reviewed access matrix (`tests/access_matrix.yaml`): what each principal is expected "
+               "From the reviewed access matrix: what each principal is expected "
                "to do. The simulator proofs check the synthesized policies against it.", "",
                "| principal | role | asset (type) | operations | actions |", "|---|---|---|---|---|"]  # fmt: skip
         for principal in sorted(m["allow"]):

@@ -7,29 +7,28 @@ from __future__ import annotations
 from boi_iam.extract import ExtractedPolicy, RoleView, extract_policies
 from boi_iam.render.access import AccessSections
 from boi_iam.render.common import NOT_RECORDED, RenderError, _cell, _code, _Names, statement_reason
-from boi_iam.render.managed import (
-    MANAGED_POLICIES_FILE,
-    ManagedPolicySection,
-    load_managed_policies,
-    missing_managed_policies,
-)
+from boi_iam.render.managed import ManagedPolicySection, missing_managed_policies
 from boi_iam.render.matrix import _check_rows, check_access_matrix
 from boi_iam.render.policies import PolicyTables
 from boi_iam.render.roles import RolePages
 
 
 class _Doc(RolePages, PolicyTables, ManagedPolicySection, AccessSections):
-    def __init__(self, synth, account_id, region, matrix, report_rows, partition, preface=()):
+    def __init__(self, synth, account_id, region, matrix, report_rows, partition, preface=(), managed_policies=None):
         self.preface = list(preface)
         self.synth = synth
         self.ps = extract_policies(synth, account_id=account_id, region=region, partition=partition)
         self.names = _Names(synth, account_id, region, partition)
-        self.catalog = load_managed_policies()
+        if managed_policies is None:
+            raise RenderError(
+                "managed_policies: the reviewed catalog (boi_iam.catalog.load_managed_policies) is required"
+            )
+        self.catalog = managed_policies
         missing = missing_managed_policies(self.ps, self.catalog)
         if missing:
             raise RenderError(
-                f"AWS managed policies attached in the synthesized JSON but not reviewed in "
-                f"boi_iam/{MANAGED_POLICIES_FILE}: {missing}; add each with what, why and size"
+                f"AWS managed policies attached in the synthesized JSON but not in the reviewed catalog of "
+                f"managed policies: {missing}; add each with what, why and size"
             )
         self.matrix = check_access_matrix(matrix) if matrix is not None else None
         self.rows = _check_rows(report_rows) if report_rows is not None else None

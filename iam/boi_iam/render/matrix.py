@@ -1,4 +1,4 @@
-"""The reviewed access matrix (tests/access_matrix.yaml): its checks, the actions a principal needs,
+"""The reviewed access matrix (boi_iam.catalog.AccessMatrix): its checks, the actions a principal needs,
 and the least-privilege rows (granted against needed, per role)."""
 
 from __future__ import annotations
@@ -6,7 +6,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from boi_model.catalog import CatalogError
+
 from boi_iam import actiondb
+from boi_iam.catalog import validate_access_matrix
 from boi_iam.extract import PolicySet
 from boi_iam.render.common import RenderError
 
@@ -14,59 +17,11 @@ _ENV_PREFIX = re.compile(r"^(boi-[a-z0-9]+-)")
 
 
 def check_access_matrix(matrix: Any) -> dict:
-    """Validate the reviewed matrix shape; every problem is reported at once, one line each."""
-    if not isinstance(matrix, dict):
-        raise RenderError(f"matrix: expected a mapping with operations, assets, allow; got {type(matrix).__name__}")
-    problems: list[str] = []
-    operations, assets, allow = (matrix.get(k) for k in ("operations", "assets", "allow"))
-    for key, value in (("operations", operations), ("assets", assets), ("allow", allow)):
-        if not isinstance(value, dict):
-            problems.append(f"matrix.{key}: expected a mapping, got {type(value).__name__}")
-    if problems:
-        raise RenderError("\n".join(problems))
-    for atype, ops in operations.items():
-        if not isinstance(ops, dict):
-            problems.append(f"matrix.operations.{atype}: expected a mapping of operation -> [actions]")
-            continue
-        for op, actions in ops.items():
-            if (
-                not isinstance(actions, list)
-                or not actions
-                or not all(isinstance(a, str) and a.count(":") == 1 for a in actions)
-            ):
-                problems.append(
-                    f"matrix.operations.{atype}.{op}: expected a non-empty list of 'service:Action', got {actions!r}"
-                )
-    for name, asset in assets.items():
-        if not isinstance(asset, dict) or not isinstance(asset.get("type"), str):
-            problems.append(f"matrix.assets.{name}: expected a mapping with a 'type'")
-        elif asset["type"] not in operations:
-            problems.append(
-                f"matrix.assets.{name}.type: {asset['type']!r} has no operations; known: {sorted(operations)}"
-            )
-    for principal, grants in allow.items():
-        if not isinstance(grants, dict):
-            problems.append(f"matrix.allow.{principal}: expected a mapping of asset -> [operations]")
-            continue
-        for asset_name, ops in grants.items():
-            asset = assets.get(asset_name)
-            if not isinstance(asset, dict):
-                problems.append(f"matrix.allow.{principal}.{asset_name}: unknown asset; known: {sorted(assets)}")
-                continue
-            known = operations.get(asset.get("type"), {})
-            if not isinstance(ops, list) or not ops:
-                problems.append(f"matrix.allow.{principal}.{asset_name}: expected a non-empty list of operations")
-                continue
-            for op in ops:
-                # "decrypt@s3" is the operation "decrypt" made through S3 (kms:ViaService).
-                if op.split("@")[0] not in known:
-                    problems.append(
-                        f"matrix.allow.{principal}.{asset_name}: operation {op!r} is not defined for type "
-                        f"{asset.get('type')!r}; defined: {sorted(known)}"
-                    )
-    if problems:
-        raise RenderError("\n".join(problems))
-    return matrix
+    """Validate the reviewed matrix (boi_iam.catalog.AccessMatrix); every problem at once, one line each."""
+    try:
+        return validate_access_matrix(matrix, "matrix")
+    except CatalogError as err:
+        raise RenderError(str(err)) from None
 
 
 def needed_actions(matrix: dict, principal: str) -> set[str] | None:
