@@ -1,5 +1,4 @@
 import importlib.util
-import time
 from pathlib import Path
 
 import pytest
@@ -80,10 +79,8 @@ def test_bad_input_is_named(call, arg, error, message):
     assert message in str(e.value)
 
 
-def test_loading_is_cached_and_fast():
+def test_loading_is_cached():
+    # Its speed is measured by `make bench`, not asserted here (a loaded machine is not a slow loader).
     actiondb.load.cache_clear()
-    start = time.perf_counter()
     db = actiondb.load()
-    first = time.perf_counter() - start
     assert actiondb.load() is db
-    assert first < 1.0, f"loading the snapshot took {first:.2f}s"
