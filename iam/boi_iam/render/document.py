@@ -94,13 +94,15 @@ class _Doc(RolePages, PolicyTables, ManagedPolicySection, AccessSections):
         out += self.preface
         out += self.index()
         out += self.roles()
+        out += self.shared()
+        out += self.guardrails()
         out += self.managed()
-        out += self.access_matrix()
         if self.matrix is not None:
             out += self.reviewed_matrix()
-        out += self.guardrails()
+        out += self.access_matrix()
         if self.rows is not None:
             out += self.least_privilege()
+        out += self.addresses()
         if self.ps.warnings:
             out += ["## Extraction notes", ""]
             out += [f"- {_cell(w)}" for w in self.ps.warnings] + [""]
