@@ -1,4 +1,7 @@
-"""Write docs/security/*.md from the synthesized JSON, so the documents cannot drift.
+"""Write docs/security/<env>/*.md from the synthesized JSON, so the documents cannot drift.
+
+Each environment's documents live in their own folder and describe only that environment
+(the scope block at the top of each names it, with its account, Regions and synth hash).
 
 boi docs --out cdktf.out            # write          (also: python -m boi.docs)
 boi docs --out cdktf.out --check    # exit 1 if a committed document is stale
@@ -18,6 +21,11 @@ from boi.progress import step
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "security"
+
+
+def docs_dir(env_name: str) -> Path:
+    """Where the committed documents of one environment live."""
+    return DOCS / env_name
 
 
 def load_out(out: Path) -> Synth:
@@ -93,27 +101,27 @@ def render_all(synth: dict[str, dict], privileges=None) -> dict[str, str]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("cdktf.out"), help="synth output (stacks/*/cdk.tf.json)")
-    parser.add_argument("--docs", type=Path, default=DOCS, help="where the documents go (default docs/security)")
+    parser.add_argument(
+        "--docs", type=Path, default=None, help="where the documents go (default docs/security/<environment>)"
+    )
     parser.add_argument("--check", action="store_true", help="compare with the committed documents")
 
 
 def run(args: argparse.Namespace) -> int:
     synth = load_out(args.out)
-    with step(f"render docs/security for {synth.environment().name}"):
+    env = synth.environment().name
+    target = args.docs or docs_dir(env)
+    with step(f"render docs/security/{env}"):
         documents = render_all(synth)
-    stale = [
-        name
-        for name, text in documents.items()
-        if not (args.docs / name).is_file() or (args.docs / name).read_text() != text
-    ]
+    stale = [name for name, text in documents.items() if not (target / name).is_file() or (target / name).read_text() != text]
     if args.check:
         for name in stale:
-            print(f"stale: docs/security/{name} differs from what the synthesized JSON renders; run `make docs`")
+            print(f"stale: {target / name} differs from what the {env} synth renders; run `make synth docs ENV={env}`")
         return 1 if stale else 0
-    args.docs.mkdir(parents=True, exist_ok=True)
+    target.mkdir(parents=True, exist_ok=True)
     for name, text in documents.items():
-        (args.docs / name).write_text(text)
-    print(f"wrote {len(documents)} documents to {args.docs} ({len(stale)} changed)")
+        (target / name).write_text(text)
+    print(f"wrote {len(documents)} documents to {target} ({len(stale)} changed)")
     return 0
 
 

@@ -1,6 +1,6 @@
 """Permission boundaries and guard policies of every kind of principal, generated from the registry.
 
-Who stands where (docs/security/iam.md, "Privileged access"):
+Who stands where (docs/security/<env>/iam.md, "Privileged access"):
 - the trusted base, admin-equivalent by necessity: break-glass and the foundation deployer;
 - the platform deployer: the platform stack's resources and its workload roles, nothing above them;
 - people: read and operate; never protected data, identities, keys or the audit;

@@ -34,7 +34,7 @@ HUMAN_PURPOSES = {
 }
 
 MANAGED_POLICIES = {
-    # policy name: (roles, reason). Sizes are listed in docs/security/iam.md.
+    # policy name: (roles, reason). Sizes are listed in docs/security/<env>/iam.md.
     "PowerUserAccess": (
         ("platform-admin",),
         "operating some forty services; PII, identities, keys and the audit are denied by the boundary",

@@ -248,5 +248,5 @@ def test_encryption_standards_find_tls_and_keys():
     )
     assert "aws_db_instance.db | kms_key_id | aws_kms_key.database" in doc
     assert "aws_dynamodb_table.t | server_side_encryption.kms_key_arn | aws_kms_key.pii" in doc
-    assert "docs/security/kms.md" in doc
+    assert "[kms.md](kms.md)" in doc
     assert doc == render_encryption_standards(_fixture())
