@@ -113,7 +113,9 @@ def run(args: argparse.Namespace) -> int:
     target = args.docs or docs_dir(env)
     with step(f"render docs/security/{env}"):
         documents = render_all(synth)
-    stale = [name for name, text in documents.items() if not (target / name).is_file() or (target / name).read_text() != text]
+    stale = [
+        name for name, text in documents.items() if not (target / name).is_file() or (target / name).read_text() != text
+    ]
     if args.check:
         for name in stale:
             print(f"stale: {target / name} differs from what the {env} synth renders; run `make synth docs ENV={env}`")

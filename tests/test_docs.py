@@ -13,7 +13,9 @@ pytestmark = pytest.mark.slow
 
 
 def _stale(rendered: dict[str, str], folder: Path) -> list[str]:
-    return [name for name, text in rendered.items() if not (folder / name).is_file() or (folder / name).read_text() != text]
+    return [
+        name for name, text in rendered.items() if not (folder / name).is_file() or (folder / name).read_text() != text
+    ]
 
 
 def test_committed_dev_documents_are_fresh(dev, dev_privileges):

@@ -244,7 +244,7 @@ def render_audit_plan(synth: dict[str, dict], catalog: Catalog) -> str:
     subs = of_type(synth, "aws_securityhub_standards_subscription")
     for r in of_type(synth, "aws_securityhub_account"):
         out.append(
-            f"- Security Hub: default standards {'enabled' if r.body.get('enable_default_standards', True) else 'off'}, "
+            f"- Security Hub: default standards {_yes(r.body.get('enable_default_standards', True))}, "
             f"control findings {r.body.get('control_finding_generator')}"
         )
     for r in subs:
