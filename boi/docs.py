@@ -17,6 +17,7 @@ from pathlib import Path
 from boi_model.synth import Environment, Synth, SynthError
 from boi_model.synth import load_out as load_synth
 
+from boi import exceptions, not_covered
 from boi.progress import step
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,6 +84,10 @@ def render_all(synth: dict[str, dict], privileges=None) -> dict[str, str]:
             "error: the escalation proofs fail, so the privileged-access section cannot be written:\n  "
             + "\n  ".join(result.summary())
         )
+    env_info = Synth(synth).environment()
+    iam_rows = exceptions.register(synth, lambda r: r.type.startswith("aws_iam_"))
+    kms_rows = exceptions.register(synth, lambda r: r.type.startswith("aws_kms_"))
+    other_rows = exceptions.register(synth, lambda r: not r.type.startswith(("aws_iam_", "aws_kms_")))
     return {
         "iam.md": render_iam_doc(
             synth,
@@ -90,13 +95,29 @@ def render_all(synth: dict[str, dict], privileges=None) -> dict[str, str]:
             region=env.region,
             matrix=matrix,
             report_rows=least_privilege_rows(policies, matrix),
-            preface=render_privileged_access(result),
+            preface=[
+                *render_privileged_access(result),
+                *exceptions.section(iam_rows, not_covered=not_covered.iam(synth, env_info)),
+            ],
             managed_policies=catalogs.managed_policies(),
         ),
-        "kms.md": render_kms_doc(synth, catalogs.kms(), date.fromisoformat(env.detail("keys", "schedule_from"))),
-        "audit-plan.md": render_audit_plan(synth, catalogs.audit()),
-        "encryption-standards.md": render_encryption_standards(synth),
+        "kms.md": _with(
+            render_kms_doc(synth, catalogs.kms(), date.fromisoformat(env.detail("keys", "schedule_from"))),
+            exceptions.section(kms_rows, not_covered=not_covered.kms(synth)),
+        ),
+        "audit-plan.md": _with(
+            render_audit_plan(synth, catalogs.audit()),
+            exceptions.section(other_rows, not_covered=not_covered.audit(synth, env_info)),
+        ),
+        "encryption-standards.md": _with(
+            render_encryption_standards(synth), ["## Not covered", "", *[f"- {line}" for line in not_covered.encryption(synth)], ""]
+        ),
     }
+
+
+def _with(document: str, lines: list[str]) -> str:
+    """A rendered document with a generated section appended."""
+    return document.rstrip("\n") + "\n\n" + "\n".join(lines).rstrip("\n") + "\n"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

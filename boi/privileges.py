@@ -631,6 +631,29 @@ def render_privileged_access(result: Result) -> list[str]:
         )
     out += [
         "",
+        "### Effective access per sensitive asset",
+        "",
+        "Read from the simulator's verdicts: for each store or key of PII, the principals that reach it with "
+        "their own permissions, and those that reach it only by becoming another principal (how the path "
+        "starts, in brackets). The trusted base reaches everything and is not repeated.",
+        "",
+        "| asset | directly | through a path |",
+        "|---|---|---|",
+    ]
+    assets: dict[str, tuple[set, dict[str, set]]] = {}
+    for v in result.verdicts:
+        if v.outcome.cls not in PII_CLASSES or v.verdict == "violation" or v.principal in result.base:
+            continue
+        direct, paths = assets.setdefault(v.outcome.target, (set(), {}))
+        if v.path:
+            paths.setdefault(v.principal, set()).add(v.path[0].kind)
+        else:
+            direct.add(v.principal)
+    for asset, (direct, paths) in sorted(assets.items()):
+        through = "; ".join(f"{p} ({', '.join(sorted(kinds))})" for p, kinds in sorted(paths.items()))
+        out.append(f"| {asset} | {_join(sorted(direct), 8) or 'nobody'} | {through or 'nobody'} |")
+    out += [
+        "",
         "### Who reads or writes PII directly",
         "",
         "The access matrix (appendix) grants each of these; the data proofs check every other principal is denied.",
