@@ -110,7 +110,8 @@ def render_all(synth: dict[str, dict], privileges=None) -> dict[str, str]:
             exceptions.section(other_rows, not_covered=not_covered.audit(synth, env_info)),
         ),
         "encryption-standards.md": _with(
-            render_encryption_standards(synth), ["## Not covered", "", *[f"- {line}" for line in not_covered.encryption(synth)], ""]
+            render_encryption_standards(synth),
+            ["## Not covered", "", *[f"- {line}" for line in not_covered.encryption(synth)], ""],
         ),
     }
 

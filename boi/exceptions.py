@@ -63,7 +63,9 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def section(rows: list[Exception_], *, heading: str = "## Exceptions register", not_covered: list[str] = ()) -> list[str]:
+def section(
+    rows: list[Exception_], *, heading: str = "## Exceptions register", not_covered: list[str] = ()
+) -> list[str]:
     """Markdown: the register as a table, then what the document's checks do not cover."""
     out = [
         heading,
@@ -77,10 +79,10 @@ def section(rows: list[Exception_], *, heading: str = "## Exceptions register", 
     if rows:
         out += ["| kind | check | covers | reason | reviewed entry |", "|---|---|---|---|---|"]
         for row in rows:
-            shown = ", ".join(row.resources[:4]) + (f" and {len(row.resources) - 4} more" if len(row.resources) > 4 else "")
-            out.append(
-                f"| {row.kind} | `{row.check}` | {_cell(shown)} | {_cell(row.reason)} | `{_cell(row.entry)}` |"
+            shown = ", ".join(row.resources[:4]) + (
+                f" and {len(row.resources) - 4} more" if len(row.resources) > 4 else ""
             )
+            out.append(f"| {row.kind} | `{row.check}` | {_cell(shown)} | {_cell(row.reason)} | `{_cell(row.entry)}` |")
         out.append("")
     if not_covered:
         out += ["### Not covered by these checks", "", *[f"- {line}" for line in not_covered], ""]
