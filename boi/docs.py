@@ -17,7 +17,7 @@ from pathlib import Path
 from boi_model.synth import Environment, Synth, SynthError
 from boi_model.synth import load_out as load_synth
 
-from boi import exceptions, not_covered
+from boi import diagrams, exceptions, not_covered
 from boi.progress import step
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,6 +85,7 @@ def render_all(synth: dict[str, dict], privileges=None) -> dict[str, str]:
             + "\n  ".join(result.summary())
         )
     env_info = Synth(synth).environment()
+    start = date.fromisoformat(env.detail("keys", "schedule_from"))
     iam_rows = exceptions.register(synth, lambda r: r.type.startswith("aws_iam_"))
     kms_rows = exceptions.register(synth, lambda r: r.type.startswith("aws_kms_"))
     other_rows = exceptions.register(synth, lambda r: not r.type.startswith(("aws_iam_", "aws_kms_")))
@@ -102,12 +103,30 @@ def render_all(synth: dict[str, dict], privileges=None) -> dict[str, str]:
             managed_policies=catalogs.managed_policies(),
         ),
         "kms.md": _with(
-            render_kms_doc(synth, catalogs.kms(), date.fromisoformat(env.detail("keys", "schedule_from"))),
-            exceptions.section(kms_rows, not_covered=not_covered.kms(synth)),
+            render_kms_doc(synth, catalogs.kms(), start),
+            [
+                "## Rotation timeline",
+                "",
+                "Each key's rotation periods as the synthesized JSON sets them, projected from the schedule start; "
+                "AWS keeps every earlier key material, so what a key protected stays readable after each rotation.",
+                "",
+                *diagrams.key_rotation_timeline(synth, start),
+                "",
+                *exceptions.section(kms_rows, not_covered=not_covered.kms(synth)),
+            ],
         ),
         "audit-plan.md": _with(
             render_audit_plan(synth, catalogs.audit()),
-            exceptions.section(other_rows, not_covered=not_covered.audit(synth, env_info)),
+            [
+                "## Logging and alerting at a glance",
+                "",
+                "From source to responder as the synthesized JSON wires it; each edge says what travels on it, "
+                "how long it is kept and whether it can be changed.",
+                "",
+                *diagrams.logging_and_alerting(synth),
+                "",
+                *exceptions.section(other_rows, not_covered=not_covered.audit(synth, env_info)),
+            ],
         ),
         "encryption-standards.md": _with(
             render_encryption_standards(synth),

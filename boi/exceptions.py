@@ -17,6 +17,11 @@ from boi_model.reviewed import suppressions_of
 from boi_model.synth import Resource, as_synth
 
 
+# A resource that only configures another one is named by its owner ("bucket policy of boi-dev-x bucket").
+OWNER_ATTRS = ("role", "bucket")
+NAME_ATTRS = {"aws_s3_bucket": ("bucket",)}
+
+
 @dataclass(frozen=True)
 class Exception_:
     kind: str  # "checkov suppression" | "IAM lint acceptance"
@@ -50,12 +55,13 @@ def register(synth, select: Callable[[Resource], bool] = lambda r: True) -> list
 
 def _readable(resolver, r: Resource) -> str:
     """AWS names first: a role's inline policy by its role, anything else by its name; the address last."""
-    role = r.body.get("role")
-    if isinstance(role, str):
-        owner = resolver.text(r.stack, role).strip("()")
-        for prefix in ("name of ", "id of "):
-            owner = owner.removeprefix(prefix)
-        return f"{r.type.removeprefix('aws_iam_').replace('_', ' ')} of {owner}"
+    for attr in OWNER_ATTRS:
+        if isinstance(r.body.get(attr), str) and attr not in NAME_ATTRS.get(r.type, ()):
+            owner = resolver.text(r.stack, r.body[attr]).strip("()")
+            for prefix in ("name of ", "id of ", "bucket of "):
+                owner = owner.removeprefix(prefix)
+            noun = r.type.removeprefix("aws_").removeprefix("iam_").removeprefix("s3_").replace("_", " ")
+            return f"{noun} of {owner}"
     return resolver.strategy.label(r.stack, r.type, r.name) or r.address
 
 
