@@ -16,7 +16,6 @@ from boi_model.refs import labels
 from boi_model.reviewed import suppressions_of
 from boi_model.synth import Resource, as_synth
 
-
 # A resource that only configures another one is named by its owner ("bucket policy of boi-dev-x bucket").
 OWNER_ATTRS = ("role", "bucket")
 NAME_ATTRS = {"aws_s3_bucket": ("bucket",)}
