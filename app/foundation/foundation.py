@@ -14,6 +14,7 @@ from app.core.assets import Registry
 from app.foundation.governance import Governance
 from app.foundation.people import grant_people
 from app.foundation.service_roles import ServiceRoles
+from app.foundation.vpc import FoundationNetwork
 from app.settings import Settings
 
 # Services the local (moto) apply cannot create; see README "Local apply".
@@ -84,6 +85,14 @@ class Foundation(Construct):
             malware_scanning=not s.skips("guardduty"),
             guards=self.governance.guards,
         )
+        self.network = FoundationNetwork(
+            self,
+            "network",
+            settings=s,
+            logs_key=self.keys.key("logs"),
+            flow_log_role=self.service_roles.roles["vpc-flow-logs"],
+        )
+        self.vpc = self.network.vpc
 
     def key(self, class_name: str):
         return self.keys.key(class_name)
