@@ -24,6 +24,7 @@ from cdktn_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEg
 from cdktn_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
+from app import catalogs
 from app.core import names
 from app.core.assets import asset, platform_role
 from app.core.blocks import blocks
@@ -138,6 +139,7 @@ class Compute(Construct):
                     f"which does not exist; known assets: {sorted(self.assets)}"
                 )
             source = event_source(service.name) if need.operation == "put_events" else None
+            context = self._record_types(service, need)
             try:
                 role.grant(
                     Grant(
@@ -149,10 +151,26 @@ class Compute(Construct):
                         via=need.via,
                         db_user=need.db_user,
                         event_source=source,
+                        context=context,
                     )
                 )
             except (GrantError, ValueError) as exc:
                 raise GrantError(f"service {service.name}: {exc}") from None
+
+    def _record_types(self, service: Service, need) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """Field-level PII: the service's grant on the field key admits only its own record types
+        (catalogs/kms/field_encryption.yaml), checked by the key policy as kms:EncryptionContext:record_type."""
+        standard = catalogs.kms().field_encryption
+        if need.asset != f"{standard.key_class}_key":
+            return ()
+        types = standard.record_types_of(service.name)["decrypt" if need.operation == "decrypt" else "encrypt"]
+        if not types:
+            raise GrantError(
+                f"service {service.name}: grant '{need.operation}' on {need.asset} names no record type; "
+                f"add the service to written_by (or read_by, for decrypt) of a record type in "
+                f"catalogs/kms/field_encryption.yaml (known: {', '.join(sorted(standard.record_types)) or 'none'})"
+            )
+        return (("record_type", types),)
 
     def _log_group(self, service: Service) -> CloudwatchLogGroup:
         s = self.settings

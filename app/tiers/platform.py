@@ -26,7 +26,9 @@ class Platform(Construct):
         )
         self.network = Network(self, "network", settings=s, vpc=foundation.vpc, logs_key=foundation.key("logs"))
         self.data = Data(self, "data", settings=s, foundation=foundation, network=self.network)
-        self.messaging = Messaging(self, "messaging", settings=s, foundation=foundation, services=SERVICES)
+        self.messaging = Messaging(
+            self, "messaging", settings=s, foundation=foundation, network=self.network, services=SERVICES
+        )
         assets = {**self.data.assets, **self.messaging.assets}
         self.compute = Compute(
             self,
