@@ -559,6 +559,16 @@ def _run(simulator, requests: list[dict]) -> list[bool]:
         typed = simulator.run_many([requests[i] for i in retry], mode="typed", resource_types=[hints[i] for i in retry])
         for i, result in zip(retry, typed, strict=True):
             results[i] = result
+    # Encryption-context values (the PII key's record_type) are evaluated only by the direct route.
+    context = [
+        i
+        for i, r in enumerate(results)
+        if any(k.startswith("kms:EncryptionContext:") for k in r.ignored_context_keys)
+    ]
+    if context:
+        direct = simulator.run_many([requests[i] for i in context], mode="direct")
+        for i, result in zip(context, direct, strict=True):
+            results[i] = result
     for request, hint in zip(requests, hints, strict=True):
         if hint:
             request[esc.TYPE_HINT] = hint
