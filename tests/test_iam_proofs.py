@@ -248,7 +248,6 @@ def _without(synth: dict, resource_type: str, name_part: str, sid: str) -> dict:
     [
         ("aws_kms_key", "pii", NETWORK_PERIMETER_SID),
         ("aws_kms_key", "pii", IDENTITY_PERIMETER_SID),
-        ("aws_kms_key", "documents", NETWORK_PERIMETER_SID),
         ("aws_s3_bucket_policy", "documents", NETWORK_PERIMETER_SID),
         ("aws_s3_bucket_policy", "documents", IDENTITY_PERIMETER_SID),
         ("aws_sqs_queue_policy", "filing_queue", NETWORK_PERIMETER_SID),
