@@ -243,7 +243,8 @@ class Outcomes:
                                     action,
                                     arn,
                                     policy,
-                                    ctx,
+                                    # From inside the VPC: the perimeter does not hide a path there.
+                                    {**ctx, **self.proofs.inside(action)},
                                     ref=part["arn"],
                                     iam_type=part["iam_type"],
                                 )
@@ -297,7 +298,12 @@ class Outcomes:
             for source in sorted(self.sources()):
                 out.append(
                     esc.Outcome(
-                        "events", source, "events:PutEvents", policy.target, policy.document, {"events:source": source}
+                        "events",
+                        source,
+                        "events:PutEvents",
+                        policy.target,
+                        policy.document,
+                        {"events:source": source, **self.proofs.inside("events:PutEvents")},
                     )
                 )
         return out

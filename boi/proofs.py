@@ -168,6 +168,16 @@ class Proofs:
 
     # -- requests -----------------------------------------------------------------------------------
 
+    def inside(self, action: str) -> dict:
+        """The network context of a call from inside the VPC through the action's endpoint."""
+        if not self.vpc_id:
+            return {}
+        ctx = {"aws:SourceVpc": self.vpc_id}
+        service = action.split(":")[0]
+        if service in self.endpoint_ids:
+            ctx["aws:SourceVpce"] = self.endpoint_ids[service]
+        return ctx
+
     def context(self, asset: dict, action: str, via: str | None, where: str = "inside") -> dict:
         """The context of a real call. `where`: "inside" the VPC (through the service's endpoint; a call an
         AWS service makes for the principal carries aws:ViaAWSService instead) or "outside" (the internet)."""
@@ -175,10 +185,8 @@ class Proofs:
         service = action.split(":")[0]
         if via:
             ctx["aws:ViaAWSService"] = "true"
-        elif where == "inside" and self.vpc_id:
-            ctx["aws:SourceVpc"] = self.vpc_id
-            if service in self.endpoint_ids:
-                ctx["aws:SourceVpce"] = self.endpoint_ids[service]
+        elif where == "inside":
+            ctx.update(self.inside(action))
         elif where == "outside":
             ctx["aws:SourceIp"] = "203.0.113.10"
             ctx["aws:ViaAWSService"] = "false"
