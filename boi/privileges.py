@@ -243,7 +243,8 @@ class Outcomes:
                                     action,
                                     arn,
                                     policy,
-                                    ctx,
+                                    # From inside the VPC: the perimeter does not hide a path there.
+                                    {**ctx, **self.proofs.inside(action)},
                                     ref=part["arn"],
                                     iam_type=part["iam_type"],
                                 )
@@ -297,7 +298,12 @@ class Outcomes:
             for source in sorted(self.sources()):
                 out.append(
                     esc.Outcome(
-                        "events", source, "events:PutEvents", policy.target, policy.document, {"events:source": source}
+                        "events",
+                        source,
+                        "events:PutEvents",
+                        policy.target,
+                        policy.document,
+                        {"events:source": source, **self.proofs.inside("events:PutEvents")},
                     )
                 )
         return out
@@ -558,6 +564,14 @@ def _run(simulator, requests: list[dict]) -> list[bool]:
     if retry:
         typed = simulator.run_many([requests[i] for i in retry], mode="typed", resource_types=[hints[i] for i in retry])
         for i, result in zip(retry, typed, strict=True):
+            results[i] = result
+    # Encryption-context values (the PII key's record_type) are evaluated only by the direct route.
+    context = [
+        i for i, r in enumerate(results) if any(k.startswith("kms:EncryptionContext:") for k in r.ignored_context_keys)
+    ]
+    if context:
+        direct = simulator.run_many([requests[i] for i in context], mode="direct")
+        for i, result in zip(context, direct, strict=True):
             results[i] = result
     for request, hint in zip(requests, hints, strict=True):
         if hint:

@@ -402,6 +402,21 @@ def render_encryption_standards(synth: dict[str, dict]) -> str:
                 r.body.get("ssl_policy", "none (no TLS on this listener)"),
             ]
         )
+    for r in of_type(synth, "aws_lb_target_group"):
+        # The last hop, load balancer to task: HTTPS means the task serves TLS and nothing crosses in clear.
+        protocol = r.body.get("protocol", "HTTP")
+        rows.append(
+            [
+                r.stack,
+                r.address,
+                "load balancer to target",
+                f"{protocol} (TLS to the target)"
+                if protocol in ("HTTPS", "TLS")
+                else "TCP pass-through (the client's TLS is not ended here)"
+                if protocol == "TCP"
+                else f"{protocol} (plaintext hop)",
+            ]
+        )
     for r in of_type(synth, "aws_cloudfront_distribution"):
         vc = block(r.body.get("viewer_certificate"))
         rows.append([r.stack, r.address, "viewer TLS minimum", vc.get("minimum_protocol_version", "provider default")])
@@ -448,13 +463,37 @@ def render_encryption_standards(synth: dict[str, dict]) -> str:
         for path, key in _key_refs(r.body):
             rows.append([r.stack, r.address, path, _label(readable, r.stack, key)])
     out += _table(["stack", "resource", "attribute", "key"], rows)
+    out += ["", "## Data perimeter", ""]
+    out += [
+        "Who may use the keys and the data they protect, whatever an allow says: each row is a Deny in the "
+        "resource's own policy (or the workload boundary) and the condition keys it tests. The identity "
+        "perimeter refuses principals outside the account or organization (AWS service principals act under "
+        "their own confused-deputy conditions); the network perimeter refuses workload credentials used "
+        "anywhere but through the platform's VPC endpoints or by an AWS service acting for the workload.",
+        "",
+    ]
+    rows = []
+    for r in resources(synth):
+        try:
+            doc = json.loads(r.body.get("policy") or "")
+        except (TypeError, ValueError):
+            continue
+        for st in blocks(doc.get("Statement") if isinstance(doc, dict) else None):
+            if st.get("Effect") == "Deny" and str(st.get("Sid", "")).startswith(
+                ("DenyOutsideIdentityPerimeter", "DenyOutsideNetworkPerimeter", "DenyWorkloadCredentialsOutsideVpc")
+            ):
+                keys = sorted({k for c in (st.get("Condition") or {}).values() for k in c})
+                rows.append([r.stack, r.address, st["Sid"], ", ".join(keys)])
+    out += _table(["stack", "resource", "statement", "condition keys"], rows) if rows else ["No perimeter statements."]
     out += [
         "",
         "## Field level",
         "",
         "Fields that hold PII inside records are encrypted by the application with envelope encryption "
         "under the key classes and rotation periods of the key management standard "
-        "([kms.md](kms.md) beside this document, rendered by boi-kms from the same synth).",
+        "([kms.md](kms.md) beside this document, rendered by boi-kms from the same synth). The PII key's "
+        "grants pin `kms:EncryptionContext:record_type` by value: each service decrypts only the record "
+        "types it owns.",
         "",
     ]
     return "\n".join(out)
