@@ -335,7 +335,7 @@ class Perimeter(_Strict):
     @field_validator("endpoints")
     @classmethod
     def _created(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
-        from app.core.endpoints import ENDPOINTS, iam_prefix
+        from app.settings.endpoints import ENDPOINTS, iam_prefix
 
         problems = []
         for resource, names in value.items():

@@ -42,7 +42,7 @@ from constructs import Construct
 
 from app.core import names
 from app.core.blocks import blocks
-from app.core.endpoints import GATEWAY_ENDPOINTS, INTERFACE_ENDPOINTS, iam_prefix
+from app.settings.endpoints import GATEWAY_ENDPOINTS, INTERFACE_ENDPOINTS, iam_prefix
 from app.settings import Settings
 
 TIERS = ("public", "app", "data", "firewall", "egress")
