@@ -42,8 +42,8 @@ from constructs import Construct
 
 from app.core import names
 from app.core.blocks import blocks
-from app.settings.endpoints import GATEWAY_ENDPOINTS, INTERFACE_ENDPOINTS, iam_prefix
 from app.settings import Settings
+from app.settings.endpoints import GATEWAY_ENDPOINTS, INTERFACE_ENDPOINTS, iam_prefix
 
 TIERS = ("public", "app", "data", "firewall", "egress")
 ANY = "0.0.0.0/0"
