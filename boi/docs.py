@@ -14,10 +14,11 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from boi_model.catalog import CatalogError
 from boi_model.synth import Environment, Synth, SynthError
 from boi_model.synth import load_out as load_synth
 
-from boi import diagrams, exceptions, not_covered
+from boi import alerts, diagrams, exceptions, not_covered
 from boi.progress import step
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -125,6 +126,7 @@ def render_all(synth: dict[str, dict], privileges=None) -> dict[str, str]:
                 "",
                 *diagrams.logging_and_alerting(synth),
                 "",
+                *alerts.section(alerts.join(synth, catalogs.oncall_alerts()), catalogs.oncall_alerts()),
                 *exceptions.section(other_rows, not_covered=not_covered.audit(synth, env_info)),
             ],
         ),
@@ -152,8 +154,12 @@ def run(args: argparse.Namespace) -> int:
     synth = load_out(args.out)
     env = synth.environment().name
     target = args.docs or docs_dir(env)
-    with step(f"render docs/security/{env}"):
-        documents = render_all(synth)
+    try:
+        with step(f"render docs/security/{env}"):
+            documents = render_all(synth)
+    except CatalogError as exc:  # a catalog entry that does not hold for this synth: nothing is written
+        print(f"error: the documents cannot be rendered:\n{exc}", file=sys.stderr)
+        return 2
     stale = [
         name for name, text in documents.items() if not (target / name).is_file() or (target / name).read_text() != text
     ]
