@@ -24,7 +24,7 @@ from boi_model.catalog import CatalogError, load, schema_text
 from boi_model.synth import Environment
 from pydantic import BaseModel
 
-from boi import alerts
+from boi import alerts, retention
 
 ROOT = Path(__file__).resolve().parent.parent
 # BOI_CATALOGS_DIR: read another catalogs folder (as the synth does); the schemas are always the repository's.
@@ -41,6 +41,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "iam/accepted_findings.yaml": reviewed.AcceptedFindings,
     "gate/suppressions.yaml": reviewed.Suppressions,
     "oncall/alerts.yaml": alerts.AlertsCatalog,
+    "records/retention.yaml": retention.RetentionCatalog,
 }
 
 
@@ -75,6 +76,11 @@ def managed_policies(root: Path = CATALOGS) -> dict[str, dict]:
 @cache
 def oncall_alerts(root: Path = CATALOGS) -> alerts.AlertsCatalog:
     return alerts.load_alerts(shown(root) / "oncall" / "alerts.yaml")
+
+
+@cache
+def retention_schedule(root: Path = CATALOGS) -> retention.RetentionCatalog:
+    return retention.load_retention(shown(root) / "records" / "retention.yaml")
 
 
 ACCESS_MATRIX = CATALOGS / "iam" / "access_matrix.yaml"

@@ -18,7 +18,7 @@ from boi_model.catalog import CatalogError
 from boi_model.synth import Environment, Synth, SynthError
 from boi_model.synth import load_out as load_synth
 
-from boi import alerts, diagrams, exceptions, not_covered
+from boi import alerts, diagrams, exceptions, not_covered, retention
 from boi.progress import step
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,6 +126,9 @@ def render_all(synth: dict[str, dict], privileges=None) -> dict[str, str]:
                 "",
                 *diagrams.logging_and_alerting(synth),
                 "",
+                *retention.section(
+                    retention.check(synth, catalogs.retention_schedule()), catalogs.retention_schedule()
+                ),
                 *alerts.section(alerts.join(synth, catalogs.oncall_alerts()), catalogs.oncall_alerts()),
                 *exceptions.section(other_rows, not_covered=not_covered.audit(synth, env_info)),
             ],
