@@ -74,7 +74,7 @@ def render_all(synth: dict[str, dict], privileges=None) -> dict[str, str]:
     from boi_kms.render import render_kms_doc
 
     from boi import catalogs
-    from boi.privileges import render_privileged_access
+    from boi.privileges import effective_access_csv, render_privileged_access
 
     env = Synth(synth).environment()
     matrix = load_access_matrix(env)
@@ -133,6 +133,7 @@ def render_all(synth: dict[str, dict], privileges=None) -> dict[str, str]:
                 *exceptions.section(other_rows, not_covered=not_covered.audit(synth, env_info)),
             ],
         ),
+        "effective-access.csv": effective_access_csv(result),
         "encryption-standards.md": _with(
             render_encryption_standards(synth),
             ["## Not covered", "", *[f"- {line}" for line in not_covered.encryption(synth)], ""],

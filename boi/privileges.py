@@ -649,7 +649,8 @@ def render_privileged_access(result: Result) -> list[str]:
         "",
         "Read from the simulator's verdicts: for each store or key of PII, the principals that reach it with "
         "their own permissions, and those that reach it only by becoming another principal (how the path "
-        "starts, in brackets). The trusted base reaches everything and is not repeated.",
+        "starts, in brackets). The trusted base reaches everything and is not repeated. Every outcome, with "
+        "its action and full path, is in [effective-access.csv](effective-access.csv) beside this document.",
         "",
         "| asset | directly | through a path |",
         "|---|---|---|",
@@ -699,6 +700,30 @@ def render_privileged_access(result: Result) -> list[str]:
         who = "; ".join(f"{p} ({_join(sorted(t), 4)})" for p, t in sorted(found.items())) or "nobody"
         out.append(f"| {text} | {who} |")
     return out + [""]
+
+
+def effective_access_csv(result: Result) -> str:
+    """Every sensitive outcome a principal reaches (directly or through a path), as CSV for auditors' tools."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["principal", "class", "asset", "action", "verdict", "path"])
+    rows = {
+        (
+            v.principal,
+            v.outcome.cls,
+            v.outcome.target,
+            v.outcome.action,
+            v.verdict,
+            " > ".join(f"{e.kind} {e.target}" for e in v.path),
+        )
+        for v in result.verdicts
+        if v.principal not in result.base
+    }
+    writer.writerows(sorted(rows))
+    return buffer.getvalue()
 
 
 CHANGE_MEANING = {

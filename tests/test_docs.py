@@ -20,7 +20,8 @@ def _stale(rendered: dict[str, str], folder: Path) -> list[str]:
 
 def test_committed_dev_documents_are_fresh(dev, dev_privileges):
     rendered = render_all(dev, dev_privileges)
-    assert set(rendered) == {"iam.md", "kms.md", "audit-plan.md", "encryption-standards.md"}
+    assert set(rendered) == {"iam.md", "kms.md", "audit-plan.md", "encryption-standards.md", "effective-access.csv"}
+    assert rendered["effective-access.csv"].startswith("principal,class,asset,action,verdict,path\n")
     assert _stale(rendered, docs_dir("dev")) == [], "run `make synth docs ENV=dev` and commit docs/security/dev"
 
 
