@@ -25,6 +25,15 @@ tools/checkov/.venv/.synced: tools/checkov/pyproject.toml tools/checkov/uv.lock
 	cd tools/checkov && $(UV) sync --frozen
 	@touch $@
 
+# Prowler, the outside scanner of the deployment on moto (boi/prowler.py), in its own locked
+# environment like checkov: its pins clash with the app's, and it is 1.4 GB, so not in `setup`.
+.PHONY: setup-prowler
+setup-prowler: tools/prowler/.venv/.synced ## install Prowler's locked environment (tools/prowler)
+
+tools/prowler/.venv/.synced: tools/prowler/pyproject.toml tools/prowler/uv.lock
+	cd tools/prowler && $(UV) sync --frozen
+	@touch $@
+
 iam/sim/node_modules/.installed: iam/sim/package.json iam/sim/package-lock.json .venv/.synced
 	$(NPM) ci --prefix iam/sim --no-audit --no-fund --loglevel=error
 	@touch $@
