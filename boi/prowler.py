@@ -3,7 +3,7 @@
 The checkov gate (boi.gate) reads the synthesized Terraform; this reads what was actually created.
 Prowler runs in its own locked environment (tools/prowler: its pins clash with the app's) through
 tools/prowler/run_prowler.py, which keeps every connection on loopback. Its OCSF findings are judged
-against a reviewed exceptions file (gate/prowler_exceptions.yaml): a FAIL that no entry covers fails
+against a reviewed exceptions file (catalogs/gate/prowler_exceptions.yaml): a FAIL that no entry covers fails
 the caller; an entry that covers no FAIL is stale and reported.
 
 Nothing is hidden: when a service call fails against the emulator, Prowler logs an ERROR line and
@@ -39,13 +39,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import yaml
+from boi_model.catalog import CatalogError, load
+from boi_model.reviewed import ProwlerExceptions
+
+from boi.catalogs import CATALOGS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PROWLER_PROJECT = REPO_ROOT / "tools" / "prowler"
 PROWLER_PYTHON = PROWLER_PROJECT / ".venv" / "bin" / "python"
 WRAPPER = PROWLER_PROJECT / "run_prowler.py"
-DEFAULT_EXCEPTIONS = REPO_ROOT / "gate" / "prowler_exceptions.yaml"
+DEFAULT_EXCEPTIONS = CATALOGS / "gate" / "prowler_exceptions.yaml"
 PYTHON_ENV_VAR = "BOI_PROWLER_PYTHON"
 INSTALL_HINT = (
     "install it with `make tools/prowler/.venv/.synced` (= cd tools/prowler && uv sync --frozen), "
@@ -73,9 +76,6 @@ DEFAULT_TIMEOUT_S = 600.0
 
 STATUSES = ("PASS", "FAIL", "MANUAL")
 KINDS = ("accepted", "emulator")
-EXCEPTION_FIELDS = ("check", "resource", "reason", "kind")
-REQUIRED_FIELDS = ("check", "resource", "reason")
-_CHECK_ID = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 
 # Variables of the caller that would send the scan elsewhere or change Prowler's behaviour.
 _ENV_TO_DROP = {
@@ -162,7 +162,7 @@ class ScanResult:
 
 @dataclass(frozen=True)
 class ExceptionEntry:
-    """One reviewed entry of gate/prowler_exceptions.yaml."""
+    """One reviewed entry of catalogs/gate/prowler_exceptions.yaml."""
 
     index: int  # position in the file, for messages
     check: str
@@ -475,66 +475,17 @@ def _kill_group(proc: subprocess.Popen) -> None:
 
 
 def load_exceptions(path: Path | str) -> list[ExceptionEntry]:
-    """Read and validate the reviewed exceptions file; every problem is reported at once."""
+    """Read the reviewed exceptions catalog (boi_model.reviewed.ProwlerExceptions); every problem at once,
+    one line each, naming the file, the entry and what is allowed."""
     path = Path(path)
-    if not path.is_file():
-        raise ExceptionsFileError(f"exceptions file {path}: not found (an empty list `[]` means no exceptions)")
     try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as err:
-        raise ExceptionsFileError(f"{path}: not valid YAML: {err}") from err
-    if data is None:
-        return []
-    if not isinstance(data, list):
-        raise ExceptionsFileError(
-            f"{path}: top level is a {type(data).__name__}; "
-            "expected a list of {check, resource, reason, kind} entries"
-        )
-    problems: list[str] = []
-    entries: list[ExceptionEntry] = []
-    seen: dict[tuple[str, str], int] = {}
-    for index, entry in enumerate(data):
-        if not isinstance(entry, dict):
-            problems.append(
-                f"{path}: entry {index}: is {entry!r}; expected a mapping with keys check, resource, reason"
-            )
-            continue
-        where = f"{path}: entry {index} (check {entry.get('check')!r}, resource {entry.get('resource')!r})"
-        unknown = sorted(set(entry) - set(EXCEPTION_FIELDS), key=str)
-        for key in unknown:
-            problems.append(f"{where}: unknown field {key!r}; allowed fields: {', '.join(EXCEPTION_FIELDS)}")
-        values: dict[str, str] = {}
-        for name in EXCEPTION_FIELDS:
-            value = entry.get(name)
-            if name == "kind" and value is None:
-                continue
-            if value is None or (isinstance(value, str) and not value.strip()):
-                hint = " (every exception needs a reason a reviewer can read)" if name == "reason" else ""
-                problems.append(f"{where}: field {name!r} is missing or empty{hint}")
-            elif not isinstance(value, str):
-                problems.append(f"{where}: field {name!r} = {value!r} is a {type(value).__name__}; expected text")
-            else:
-                values[name] = value.strip()
-        if "check" in values and not _CHECK_ID.match(values["check"]):
-            problems.append(
-                f"{where}: field 'check' = {values['check']!r} is not a Prowler check id "
-                "(lower case and underscores, e.g. s3_bucket_object_lock)"
-            )
-        if "kind" in values and values["kind"] not in KINDS:
-            problems.append(
-                f"{where}: field 'kind' = {values['kind']!r}; allowed: accepted (a real risk accepted) "
-                "or emulator (moto is not AWS here)"
-            )
-        if all(name in values for name in REQUIRED_FIELDS) and not unknown:
-            key = (values["check"], values["resource"])
-            if key in seen:
-                problems.append(f"{where}: duplicates entry {seen[key]}")
-                continue
-            seen[key] = index
-            entries.append(ExceptionEntry(index=index, **values))
-    if problems:
-        raise ExceptionsFileError("invalid exceptions file:\n  " + "\n  ".join(problems))
-    return entries
+        catalog = load(ProwlerExceptions, path)
+    except CatalogError as err:
+        raise ExceptionsFileError("invalid exceptions file:\n  " + "\n  ".join(str(err).splitlines())) from None
+    return [
+        ExceptionEntry(index=i, check=e.check, resource=e.resource, reason=" ".join(e.reason.split()), kind=e.kind)
+        for i, e in enumerate(catalog.exceptions)
+    ]
 
 
 # ---------------------------------------------------------------- verdict

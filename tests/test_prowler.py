@@ -12,6 +12,7 @@ import contextlib
 import importlib.util
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -43,8 +44,10 @@ def scan_of(findings_path: Path = OCSF, services=("s3", "kms", "iam"), errors=No
 
 
 def write_exceptions(tmp_path: Path, text: str) -> Path:
+    """The entries (a YAML list) as the catalog holds them, under `exceptions:`."""
     path = tmp_path / "exceptions.yaml"
-    path.write_text(textwrap.dedent(text))
+    entries = textwrap.dedent(text).strip("\n")
+    path.write_text("exceptions:\n" + textwrap.indent(entries, "  ") + "\n")
     return path
 
 
@@ -174,9 +177,8 @@ def test_load_exceptions_rejects_missing_reason_naming_the_entry(tmp_path):
     with pytest.raises(prowler.ExceptionsFileError) as err:
         prowler.load_exceptions(path)
     message = str(err.value)
-    assert "entry 1 (check 's3_bucket_object_lock', resource 'arn:aws:s3:::boi-*-access-logs')" in message
-    assert "field 'reason' is missing or empty (every exception needs a reason a reviewer can read)" in message
-    assert "entry 0" not in message
+    assert f"{path}: exceptions.1.reason: Field required" in message
+    assert "exceptions.0" not in message
 
 
 def test_load_exceptions_reports_every_problem_at_once(tmp_path):
@@ -188,37 +190,54 @@ def test_load_exceptions_reports_every_problem_at_once(tmp_path):
           reason: "   "
         - check: S3-Bucket
           resource: "arn:aws:s3:::b"
-          reason: fine
+          reason: a reason long enough to read
           kind: waived
           owner: me
-        - check: s3_bucket_object_lock
-          resource: "arn:aws:s3:::c"
-          reason: fine
-        - check: s3_bucket_object_lock
-          resource: "arn:aws:s3:::c"
-          reason: again
         - just a string
         """,
     )
     with pytest.raises(prowler.ExceptionsFileError) as err:
         prowler.load_exceptions(path)
-    message = str(err.value)
-    assert "entry 0 (check 's3_bucket_object_lock', resource 'arn:aws:s3:::a'): field 'reason' is missing" in message
-    assert "entry 1 (check 'S3-Bucket'" in message and "is not a Prowler check id" in message
-    assert "field 'kind' = 'waived'; allowed: accepted" in message
-    assert "unknown field 'owner'" in message
-    assert "entry 3 (check 's3_bucket_object_lock', resource 'arn:aws:s3:::c'): duplicates entry 2" in message
-    assert "entry 4: is 'just a string'" in message
+    lines = str(err.value).splitlines()
+    assert lines[0] == "invalid exceptions file:"
+    message = "\n".join(lines)
+    assert "exceptions.0.reason: String should have at least 20 characters" in message
+    assert "exceptions.1.check: String should match pattern '^[a-z0-9][a-z0-9_]*$' (got 'S3-Bucket')" in message
+    assert "exceptions.1.kind: Input should be 'accepted' or 'emulator' (got 'waived')" in message
+    allowed = "allowed fields: check, resource, kind, reason"
+    assert f"exceptions.1.owner: Extra inputs are not permitted; {allowed}" in message
+    assert "exceptions.2: Input should be a valid dictionary or instance of ProwlerException" in message
 
 
-@pytest.mark.parametrize(("text", "message"), [("{check: x}", "top level is a dict"), ("- [", "not valid YAML")])
-def test_load_exceptions_rejects_a_file_that_is_not_a_list(tmp_path, text, message):
-    with pytest.raises(prowler.ExceptionsFileError, match=message):
-        prowler.load_exceptions(write_exceptions(tmp_path, text))
+def test_load_exceptions_rejects_the_same_check_and_resource_twice(tmp_path):
+    path = write_exceptions(
+        tmp_path,
+        """
+        - check: s3_bucket_object_lock
+          resource: "arn:aws:s3:::c"
+          reason: a reason long enough to read
+        - check: s3_bucket_object_lock
+          resource: "arn:aws:s3:::c"
+          reason: the same entry a second time
+        """,
+    )
+    with pytest.raises(prowler.ExceptionsFileError, match=r"entries 1 duplicates 0 \(s3_bucket_object_lock"):
+        prowler.load_exceptions(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("- check: x", "(top level): Input should be a valid dictionary"), ("- [", "not valid YAML")],
+)
+def test_load_exceptions_rejects_a_file_that_is_not_the_catalog(tmp_path, text, message):
+    path = tmp_path / "exceptions.yaml"
+    path.write_text(text)
+    with pytest.raises(prowler.ExceptionsFileError, match=re.escape(message)):
+        prowler.load_exceptions(path)
 
 
 def test_load_exceptions_missing_file(tmp_path):
-    with pytest.raises(prowler.ExceptionsFileError, match="not found"):
+    with pytest.raises(prowler.ExceptionsFileError, match="catalog file not found"):
         prowler.load_exceptions(tmp_path / "nope.yaml")
 
 
@@ -276,14 +295,14 @@ def test_judge_reports_stale_entries_with_why(tmp_path):
               reason: was unencrypted once
             - check: kms_cmk_rotation_enabled
               resource: arn:aws:kms:us-east-1:123456789012:key/9999
-              reason: a key that is gone
+              reason: a key that is gone now
             - check: dynamodb_tables_kms_cmk_encryption_enabled
               resource: "*"
               kind: emulator
               reason: moto reports no SSE description
             - check: s3_bucket_object_lock
               resource: "arn:aws:s3:::boi-*-access-logs"
-              reason: used
+              reason: used by the findings fixture
             """,
         )
     )
@@ -469,20 +488,20 @@ def test_cli_exit_codes(fake_prowler, tmp_path, monkeypatch, capsys):
         """
         - check: s3_bucket_default_encryption
           resource: arn:aws:s3:::boi-dev-plain
-          reason: r
+          reason: reviewed for this test
         - check: s3_bucket_object_lock
           resource: "arn:aws:s3:::boi-*"
-          reason: r
+          reason: reviewed for this test
         - check: s3_account_level_public_access_blocks
           resource: "*"
           kind: emulator
-          reason: r
+          reason: reviewed for this test
         - check: kms_cmk_rotation_enabled
           resource: "*"
-          reason: r
+          reason: reviewed for this test
         - check: iam_password_policy_minimum_length_14
           resource: "*"
-          reason: r
+          reason: reviewed for this test
         """,
     )
     assert prowler.main([*args, "--exceptions", str(covering), "--json"]) == 0
@@ -490,9 +509,9 @@ def test_cli_exit_codes(fake_prowler, tmp_path, monkeypatch, capsys):
     # a bad exceptions file: 2, before Prowler runs
     (out / "fake-call.json").unlink()
     bad = tmp_path / "bad.yaml"
-    bad.write_text("- check: s3_bucket_object_lock\n  resource: x\n")
+    bad.write_text("exceptions:\n- check: s3_bucket_object_lock\n  resource: x\n")
     assert prowler.main([*args, "--exceptions", str(bad)]) == 2
-    assert "field 'reason' is missing" in capsys.readouterr().err
+    assert "exceptions.0.reason: Field required" in capsys.readouterr().err
     assert not (out / "fake-call.json").exists()
     # Prowler crashes: 2; Prowler missing: 2
     monkeypatch.setenv("FAKE_PROWLER_MODE", "crash")
