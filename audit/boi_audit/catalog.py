@@ -31,7 +31,9 @@ from boi_audit.guard import GUARD_BUILDERS
 EXAMPLE = Path(__file__).resolve().parent / "example"
 REVIEW_CADENCES = ("daily", "weekly", "quarterly", "yearly")
 SERVICES = ("securityhub", "guardduty", "macie", "accessanalyzer", "athena", "guard_rules")
-IMPLEMENTED_BY = r"^(aws_[a-z0-9_]+\.[A-Za-z0-9_-]+|(config_rule|guard_rule|cis_alarm|event_rule|standard):.+)$"
+IMPLEMENTED_BY = (
+    r"^(aws_[a-z0-9_]+\.[A-Za-z0-9_-]+|(config_rule|guard_rule|cis_alarm|audit_alarm|event_rule|standard):.+)$"
+)
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,20 @@ class CisFilter:
     @property
     def metric_name(self) -> str:
         return f"cis-{self.id.replace('.', '-')}-{self.name}"
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """A metric filter and alarm of the platform's own (not a CIS recommendation) on the trail's log group."""
+
+    name: str
+    watches: str
+    pattern: str
+    nist_800_53_r5: list[str]
+
+    @property
+    def metric_name(self) -> str:
+        return f"audit-{self.name}"
 
 
 @dataclass(frozen=True)
@@ -122,12 +138,19 @@ class Catalog:
     event_rules: list[EventRule]
     controls: list[Control]
     reviews: dict[str, str] = field(default_factory=dict)
+    audit_filters: list[AuditFilter] = field(default_factory=list)
 
     def rule(self, identifier: str) -> ConfigRule:
         for r in self.rules:
             if r.identifier == identifier:
                 return r
         raise ConfigError("config_rule_ids", identifier, f"one of {sorted(r.identifier for r in self.rules)}")
+
+    def event_rule(self, name: str) -> EventRule:
+        for e in self.event_rules:
+            if e.name == name:
+                return e
+        raise ConfigError("event_rules", name, f"one of {[e.name for e in self.event_rules]}")
 
     def standard(self, standard_id: str) -> Standard:
         for s in self.standards:
@@ -234,11 +257,23 @@ class CisFilterEntry(Strict):
     nist_800_53_r5: list[Text] = Field(default_factory=list)
 
 
+class AuditFilterEntry(Strict):
+    name: Name
+    watches: Text
+    pattern: Text = Field(
+        description="CloudWatch Logs filter pattern; AUDIT_BUCKETS stands for one bucketName test per audit bucket"
+    )
+    nist_800_53_r5: list[Text] = Field(default_factory=list)
+
+
 class CisAlarmsCatalog(Strict):
     """cis_alarms.yaml"""
 
     alarm: AlarmRecipe
     filters: list[CisFilterEntry] = Field(min_length=1)
+    audit_filters: list[AuditFilterEntry] = Field(
+        default_factory=list, description="the platform's own alarms (same recipe), named audit-<name>"
+    )
 
     @field_validator("filters")
     @classmethod
@@ -304,7 +339,8 @@ class ControlEntry(Strict):
     frameworks: Frameworks
     implemented_by: list[Annotated[str, StringConstraints(pattern=IMPLEMENTED_BY)]] = Field(
         min_length=1,
-        description="<terraform type>.<logical id>, or config_rule:, guard_rule:, cis_alarm:, event_rule:, standard:",
+        description="<terraform type>.<logical id>, or config_rule:, guard_rule:, cis_alarm:, audit_alarm:, "
+        "event_rule:, standard:",
     )
     evidence: Evidence
     review: Cadence
@@ -357,6 +393,7 @@ def parse_catalog(raw: dict[str, Any], folder: str | Path = "") -> Catalog:
         "config_rule": ("config_rules", {r.identifier for r in rules.rules}),
         "guard_rule": ("config_rules", {g.name for g in rules.guard_rules}),
         "cis_alarm": ("cis_alarms", {f.id for f in cis.filters}),
+        "audit_alarm": ("cis_alarms", {f.name for f in cis.audit_filters}),
         "event_rule": ("event_rules", {e.name for e in events.rules}),
         "standard": ("standards", {s.id for s in standards.standards}),
     }
@@ -422,6 +459,7 @@ def parse_catalog(raw: dict[str, Any], folder: str | Path = "") -> Catalog:
             for c in controls.controls
         ],
         reviews=dict(controls.reviews),
+        audit_filters=[AuditFilter(f.name, f.watches, f.pattern, list(f.nist_800_53_r5)) for f in cis.audit_filters],
     )
 
 

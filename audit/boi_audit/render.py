@@ -188,6 +188,7 @@ def render_audit_plan(synth: dict[str, dict], catalog: Catalog) -> str:
 
     out += ["## Alarms and paging", ""]
     filters = {f.metric_name: f for f in catalog.cis_filters}
+    own = {f.metric_name: f for f in catalog.audit_filters}
     alarms = {r.body.get("metric_name"): r.body for r in of_type(synth, "aws_cloudwatch_metric_alarm")}
     rows = []
     for r in of_type(synth, "aws_cloudwatch_log_metric_filter"):
@@ -195,14 +196,14 @@ def render_audit_plan(synth: dict[str, dict], catalog: Catalog) -> str:
         f, a = filters.get(mt.get("name")), alarms.get(mt.get("name"), {})
         rows.append(
             [
-                f"CIS {f.id}" if f else "-",
+                f"CIS {f.id}" if f else ("audit (own)" if mt.get("name") in own else "-"),
                 mt.get("name"),
                 f"`{r.body.get('pattern')}`",
                 f"{a.get('statistic')} >= {a.get('threshold')} in {a.get('period')} s" if a else "no alarm",
                 ", ".join(ref(x) for x in a.get("alarm_actions", [])) or "none",
             ]
         )
-    rows.sort(key=lambda row: [int(x) if x.isdigit() else x for x in row[0].replace("CIS ", "").split(".")])
+    rows.sort(key=lambda row: (not row[0].startswith("CIS "), [int(x) for x in row[0][4:].split(".") if x.isdigit()]))
     out += _table(["benchmark", "metric", "filter pattern", "alarm", "notifies"], rows) + [""]
     targets = {}
     for t in of_type(synth, "aws_cloudwatch_event_target"):

@@ -160,6 +160,10 @@ class UsageGrant:
     actions: tuple[str, ...]
     via_service: str | None
     reason: str
+    # The role itself is the key policy's principal (not the account narrowed by aws:PrincipalArn): for an
+    # AWS service-linked role, whose identity policy AWS owns and cannot allow the key. The role must exist
+    # when the policy is put (KMS refuses unknown principals).
+    direct: bool = False
 
 
 @dataclass(frozen=True)
@@ -254,7 +258,13 @@ class KeyPolicy:
         return tuple(dict.fromkeys(actions))
 
     def add_usage(
-        self, sid: str, principal_arn: str, actions: tuple[str, ...], via_service: str | None, reason: str
+        self,
+        sid: str,
+        principal_arn: str,
+        actions: tuple[str, ...],
+        via_service: str | None,
+        reason: str,
+        direct: bool = False,
     ) -> UsageGrant:
         sid = self._check_sid(sid)
         reason = self._check_reason(sid, reason)
@@ -285,7 +295,20 @@ class KeyPolicy:
                     "context-bearing operations and others in separate grants (this class requires an "
                     f"encryption context, which {', '.join(without)} does not carry)",
                 )
-        grant = UsageGrant(sid, principal_arn, actions, via_service, reason)
+        if direct and (is_unresolved(principal_arn) or ":role/aws-service-role/" not in principal_arn):
+            raise ConfigError(
+                f"{self._where(sid)}: principal_arn",
+                principal_arn,
+                "a service-linked role ARN (arn:<partition>:iam::<account>:role/aws-service-role/<service>/<name>) "
+                "for a direct grant; other roles are granted through the account with aws:PrincipalArn",
+            )
+        if direct and not via_service:
+            raise ConfigError(
+                f"{self._where(sid)}: via_service",
+                via_service,
+                "the AWS service the service-linked role uses the key through (a direct grant is only for that)",
+            )
+        grant = UsageGrant(sid, principal_arn, actions, via_service, reason, direct)
         self.usage.append(grant)
         return grant
 
@@ -349,7 +372,7 @@ class KeyPolicy:
             )
         records += [StatementRecord(g.sid, g.principal_arn, g.actions, g.reason) for g in self.usage]
         records += [StatementRecord(g.sid, g.service_principal, g.actions, g.reason) for g in self.services]
-        if self.usage:
+        if self._usage_principals():
             records.append(
                 StatementRecord(
                     RESOURCE_GRANTS_SID,
@@ -369,7 +392,8 @@ class KeyPolicy:
         return tuple(sorted(actions))
 
     def _usage_principals(self) -> list[str]:
-        return list(dict.fromkeys(g.principal_arn for g in self.usage))
+        """The roles that may let integrated services create grants for them (not service-linked roles)."""
+        return list(dict.fromkeys(g.principal_arn for g in self.usage if not g.direct))
 
     def document(self) -> dict:
         root = root_arn(self.partition, self.account_id)
@@ -415,7 +439,7 @@ class KeyPolicy:
                     "Condition": grant.conditions,
                 }
             )
-        if self.usage:
+        if self._usage_principals():
             statements.append(
                 {
                     "Sid": RESOURCE_GRANTS_SID,
@@ -442,10 +466,9 @@ class KeyPolicy:
         string_equals: dict = {"kms:CallerAccount": self.account_id}
         if grant.via_service:
             string_equals["kms:ViaService"] = self.key_class.via_service_endpoint(grant.via_service, self.region)
-        condition: dict = {
-            "ArnEquals": {"aws:PrincipalArn": [grant.principal_arn]},
-            "StringEquals": string_equals,
-        }
+        condition: dict = {"StringEquals": string_equals}
+        if not grant.direct:
+            condition = {"ArnEquals": {"aws:PrincipalArn": [grant.principal_arn]}, **condition}
         if not grant.via_service:
             # A direct grant is only for direct calls, not for any service acting on the role's behalf.
             condition["Null"] = {"kms:ViaService": "true"}
@@ -457,7 +480,7 @@ class KeyPolicy:
         return {
             "Sid": grant.sid,
             "Effect": "Allow",
-            "Principal": {"AWS": root},
+            "Principal": {"AWS": grant.principal_arn if grant.direct else root},
             "Action": list(grant.actions),
             "Resource": "*",
             "Condition": condition,
