@@ -11,18 +11,15 @@ administrator (make bootstrap): the GitHub OIDC provider and the two deploy role
 
 from __future__ import annotations
 
-import json
-
 from boi_iam.policy import Statement, trust_document
 from boi_iam.role import PlatformRole
 from cdktn_provider_aws.iam_openid_connect_provider import IamOpenidConnectProvider
-from cdktn_provider_aws.iam_policy import IamPolicy
 from constructs import Construct
 
 from app.core import names
 from app.core.assets import Registry
 from app.foundation import boundaries
-from app.foundation.governance import guard_policies
+from app.foundation.governance import guard_policies, guardrail_policy
 from app.settings import Settings
 
 GITHUB_OIDC = "token.actions.githubusercontent.com"
@@ -66,19 +63,19 @@ class Bootstrap(Construct):
             client_id_list=["sts.amazonaws.com"],
             thumbprint_list=["6938fd4d98bab03faadb97b34396831e3780aea1"],
         )
-        foundation_boundary = IamPolicy(
+        foundation_boundary = guardrail_policy(
             self,
             "foundation_deployer_boundary",
             name=names.foundation_deployer_boundary(s),
             description="Foundation deployer: admin-equivalent, but never its own identities or protected data",
-            policy=json.dumps(boundaries.foundation_deployer(s, registry)),
+            document=boundaries.foundation_deployer(s, registry),
         )
-        platform_boundary = IamPolicy(
+        platform_boundary = guardrail_policy(
             self,
             "platform_deployer_boundary",
             name=names.platform_deployer_boundary(s),
             description="Platform deployer: the platform stack only; never keys, people, boundaries or the audit",
-            policy=json.dumps(boundaries.platform_deployer(s)),
+            document=boundaries.platform_deployer(s),
         )
         guards = guard_policies(
             self,
