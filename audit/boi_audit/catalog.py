@@ -18,6 +18,7 @@ the renderers.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -30,6 +31,10 @@ from boi_audit.guard import GUARD_BUILDERS
 
 EXAMPLE = Path(__file__).resolve().parent / "example"
 REVIEW_CADENCES = ("daily", "weekly", "quarterly", "yearly")
+# How a control is shown to work, strongest first. ref: synth_test a pytest node id
+# (<file>.py::<test>), guard_engine a guard rule name, live_audit a live-audit check id, prowler a Prowler
+# check id; not_locally: what cannot be exercised on this machine (ref names it, why says why).
+VERIFICATION_KINDS = ("synth_test", "guard_engine", "live_audit", "prowler", "not_locally")
 SERVICES = ("securityhub", "guardduty", "macie", "accessanalyzer", "athena", "guard_rules")
 IMPLEMENTED_BY = (
     r"^(aws_[a-z0-9_]+\.[A-Za-z0-9_-]+|(config_rule|guard_rule|cis_alarm|audit_alarm|event_rule|standard):.+)$"
@@ -126,6 +131,8 @@ class Control:
     evidence: dict[str, str]
     review: str
     service: str = ""
+    # [{"by": kind, "ref": ..., "why": ...}], see VERIFICATION_KINDS
+    verified_by: list[dict] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -330,6 +337,23 @@ class Evidence(Strict):
     retention: Text = Field(description="archive, log_group or free text")
 
 
+class Verification(Strict):
+    by: Literal[VERIFICATION_KINDS]  # type: ignore[valid-type]
+    ref: Text = Field(
+        description="synth_test: <file>.py::<test>; guard_engine: a guard rule name; live_audit: a check id; "
+        "prowler: a Prowler check id; not_locally: what is not exercised here"
+    )
+    why: str = Field(default="", description="required for not_locally: why it cannot be exercised here")
+
+    @model_validator(mode="after")
+    def _why_when_not_local(self):
+        if self.by == "not_locally" and len(self.why.strip()) < 20:
+            raise ValueError("not_locally needs a why of 20 characters or more (what stops it here)")
+        if self.by == "synth_test" and not re.fullmatch(r"[\w./-]+\.py::\w+", self.ref):
+            raise ValueError(f"synth_test ref {self.ref!r}: a pytest node id <file>.py::<test function>")
+        return self
+
+
 class ControlEntry(Strict):
     id: Annotated[str, StringConstraints(pattern=r"^[A-Z]+-\d+$")]
     title: Text
@@ -344,6 +368,9 @@ class ControlEntry(Strict):
     )
     evidence: Evidence
     review: Cadence
+    verified_by: list[Verification] = Field(
+        min_length=1, description="how the control is shown to work (a control nothing verifies is not claimed)"
+    )
 
 
 class ControlsCatalog(Strict):
@@ -406,6 +433,12 @@ def parse_catalog(raw: dict[str, Any], folder: str | Path = "") -> Catalog:
                     f"{source['controls']}: controls.{i}.implemented_by.{j}: {impl!r} is not in {file}.yaml; "
                     f"allowed: {', '.join(f'{kind}:{n}' for n in sorted(names))}"
                 )
+        for j, v in enumerate(c.verified_by):
+            if v.by == "guard_engine" and v.ref not in known["guard_rule"][1]:
+                problems.append(
+                    f"{source['controls']}: controls.{i}.verified_by.{j}: guard rule {v.ref!r} is not in "
+                    f"config_rules.yaml; allowed: {', '.join(sorted(known['guard_rule'][1]))}"
+                )
     unreviewed = sorted({c.review for c in controls.controls} - set(controls.reviews))
     if controls.reviews and unreviewed:
         problems.append(
@@ -455,6 +488,7 @@ def parse_catalog(raw: dict[str, Any], folder: str | Path = "") -> Catalog:
                 c.evidence.model_dump(),
                 c.review,
                 c.service,
+                [v.model_dump() for v in c.verified_by],
             )
             for c in controls.controls
         ],

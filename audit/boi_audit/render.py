@@ -301,6 +301,28 @@ def render_audit_plan(synth: dict[str, dict], catalog: Catalog) -> str:
         rows,
     ) + [""]
 
+    out += ["## How each control is verified", ""]
+    out += [
+        "synth test: a test on the synthesized JSON (`make test`); Guard engine: the rule run by cfn-guard on "
+        "configuration items shaped as AWS Config records them, passing on the synthesized resources and failing "
+        "on mutated ones; live audit: `boi audit` after the e2e applied the platform to the embedded AWS "
+        "(`make test-e2e`), with faults injected; Prowler: the outside scanner on that deployment. "
+        "What the embedded AWS cannot show is said, with why.",
+        "",
+    ]
+    labels = {
+        "synth_test": "synth test",
+        "guard_engine": "Guard engine",
+        "live_audit": "live audit",
+        "prowler": "Prowler",
+    }
+    rows = []
+    for c in catalog.controls:
+        done = [f"{labels[v['by']]}: `{v['ref']}`" for v in c.verified_by if v["by"] != "not_locally"]
+        missing = [f"{v['ref']}: {v['why']}" for v in c.verified_by if v["by"] == "not_locally"]
+        rows.append([c.id, "; ".join(done) or "nothing here", "; ".join(missing) or "-"])
+    out += _table(["id", "verified by", "not verified locally, and why"], rows) + [""]
+
     out += ["## Review cadence", ""]
     for cadence, what in catalog.reviews.items():
         ids = [c.id for c in catalog.controls if c.review == cadence]
