@@ -155,6 +155,24 @@ def remove_redrive():
     return lambda: sqs.set_queue_attributes(QueueUrl=url, Attributes={"RedrivePolicy": saved})
 
 
+PAGING_RULE = "boi-local-break-glass-role-assumed"
+
+
+def disable_paging():
+    events = boto3.client("events")
+    events.disable_rule(Name=PAGING_RULE)
+    return lambda: events.enable_rule(Name=PAGING_RULE)
+
+
+def delete_archive_alarm():
+    cw = boto3.client("cloudwatch")
+    (alarm,) = cw.describe_alarms(AlarmNames=["boi-local-audit-bucket-changes"])["MetricAlarms"]
+    cw.delete_alarms(AlarmNames=[alarm["AlarmName"]])
+    keep = ("AlarmName", "AlarmDescription", "ActionsEnabled", "AlarmActions", "MetricName", "Namespace", "Statistic",
+            "Period", "EvaluationPeriods", "Threshold", "ComparisonOperator", "TreatMissingData")  # fmt: skip
+    return lambda: cw.put_metric_alarm(**{k: alarm[k] for k in keep if k in alarm})
+
+
 fault_rule = Fault(delete_config_rule, "config", "", "planned rule does not exist")
 FAULTS = {
     "trail logging stopped": Fault(stop_logging, "trail", TRAIL, "logging is off"),
@@ -166,6 +184,8 @@ FAULTS = {
     "AdministratorAccess on a service role": Fault(attach_admin, "iam", SERVICE_ROLE, ADMIN),
     "statement added to a key policy": Fault(key_policy_statement, "kms policy", KEY_ALIAS, "OutsiderDecrypts"),
     "filing queue redrive policy removed": Fault(remove_redrive, "sqs redrive", QUEUE, "no redrive policy"),
+    "break-glass paging rule disabled": Fault(disable_paging, "paging", PAGING_RULE, "DISABLED"),
+    "archive-changes alarm deleted": Fault(delete_archive_alarm, "alarms", "audit-bucket-changes", "no alarm"),
 }
 
 
