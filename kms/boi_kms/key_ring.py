@@ -65,8 +65,12 @@ class KeyHandle:
         via_service: str | None,
         reason: str,
         direct: bool = False,
+        context: dict | None = None,
     ) -> UsageGrant:
-        return self.policy.add_usage(sid, principal_arn, actions, via_service, reason, direct)
+        return self.policy.add_usage(sid, principal_arn, actions, via_service, reason, direct, context=context)
+
+    def add_guard(self, statement: dict, reason: str):
+        return self.policy.add_guard(statement, reason)
 
     def allow_service(
         self, sid: str, service_principal: str, actions: tuple[str, ...], conditions: dict, reason: str
