@@ -25,6 +25,15 @@ tools/checkov/.venv/.synced: tools/checkov/pyproject.toml tools/checkov/uv.lock
 	cd tools/checkov && $(UV) sync --frozen
 	@touch $@
 
+# Prowler, the outside scanner of the deployment on moto (boi/prowler.py), in its own locked
+# environment like checkov: its pins clash with the app's, and it is 1.4 GB, so not in `setup`.
+.PHONY: setup-prowler
+setup-prowler: tools/prowler/.venv/.synced ## install Prowler's locked environment (tools/prowler)
+
+tools/prowler/.venv/.synced: tools/prowler/pyproject.toml tools/prowler/uv.lock
+	cd tools/prowler && $(UV) sync --frozen
+	@touch $@
+
 iam/sim/node_modules/.installed: iam/sim/package.json iam/sim/package-lock.json .venv/.synced
 	$(NPM) ci --prefix iam/sim --no-audit --no-fund --loglevel=error
 	@touch $@
@@ -116,8 +125,8 @@ wheels: .venv/.synced ## build boi-iam, boi-kms, boi-audit as separate wheels in
 e2e: .venv/.synced ## apply local to a moto server, live audit, destroy; prints each phase's time
 	$(RUN) boi e2e
 
-test-all: setup browser ## every test, including the end-to-end apply to moto (tests/e2e, minutes)
+test-all: setup browser tools/prowler/.venv/.synced ## every test, including the end-to-end apply to moto (tests/e2e, minutes)
 	BOI_E2E=1 $(RUN) pytest -q
 
-test-e2e: setup ## only the end-to-end tests: apply to moto, fault injection, cdktn deploy (about 8 minutes)
+test-e2e: setup tools/prowler/.venv/.synced ## only the end-to-end tests: apply to moto, fault injection, the Prowler scan, cdktn deploy (about 10 minutes)
 	BOI_E2E=1 $(RUN) pytest -q -m e2e tests/e2e

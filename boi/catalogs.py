@@ -40,6 +40,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "iam/managed_policies.yaml": iam_catalog.ManagedPoliciesCatalog,
     "iam/accepted_findings.yaml": reviewed.AcceptedFindings,
     "gate/suppressions.yaml": reviewed.Suppressions,
+    "gate/prowler_exceptions.yaml": reviewed.ProwlerExceptions,
     "oncall/alerts.yaml": alerts.AlertsCatalog,
     "records/retention.yaml": retention.RetentionCatalog,
 }

@@ -1,15 +1,17 @@
 """End to end on an embedded AWS: apply the `local` environment to a moto server, audit it, destroy it.
 
-    boi e2e [--workdir DIR] [--keep] [--no-audit]      (make e2e)
+    boi e2e [--workdir DIR] [--keep] [--no-audit] [--no-prowler]      (make e2e)
 
 Phases, each timed: start a moto server on 127.0.0.1 (a free port); synthesize `local` with
 BOI_LOCAL_ENDPOINT pointing every provider at it; upload the Lambda packages to the artifacts
 bucket named in config/local.yaml; `terraform init` (offline mirror, local backend) and `apply`
-of every stack in dependency order; the live audit (boi.live_audit) must be clean; `terraform
-destroy` in reverse order; nothing of ours may be left. The server stops on every exit path.
+of every stack in dependency order; the live audit (boi.live_audit) must be clean; Prowler
+(boi.prowler, tools/prowler) scans what was created and every FAIL must be in
+catalogs/gate/prowler_exceptions.yaml (its OCSF findings and summary go to <workdir>/prowler/);
+`terraform destroy` in reverse order; nothing of ours may be left. The server stops on every exit path.
 
-Exit status: 0 clean, 1 a phase failed or the audit found something, 2 cannot run here (no
-Terraform CLI or provider mirror: the reason is printed).
+Exit status: 0 clean, 1 a phase failed, the audit found something, Prowler reported an unreviewed
+FAIL or could not run, 2 cannot run here (no Terraform CLI or provider mirror: the reason is printed).
 """
 
 from __future__ import annotations
@@ -448,6 +450,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--keep", action="store_true", help="do not destroy (the server still stops, so this only keeps files to read)"
     )
     parser.add_argument("--no-audit", action="store_true", help="skip the live audit phase")
+    parser.add_argument("--no-prowler", action="store_true", help="skip the Prowler scan (said in the output)")
+
+
+def prowler_phase(dep: Deployment) -> int:
+    """Prowler against the deployment: 0 no unreviewed FAIL, 1 otherwise or when it cannot run (a scanner
+    that cannot start is a failure here, not a skip: the e2e asked for it)."""
+    from boi import prowler
+
+    out = dep.workdir / "prowler"
+    try:
+        with dep.timings.phase("prowler scan"):
+            result, verdict = prowler.scan_deployment(dep.url, out, region=dep.settings().region)
+    except prowler.ProwlerError as exc:
+        print(f"[e2e] FAILED: Prowler could not run: {exc}", file=sys.stderr)
+        return 1
+    print(prowler.format_report(result, verdict), flush=True)
+    print(f"[e2e] Prowler findings: {result.ocsf_path}; summary: {out / prowler.SUMMARY_FILE}", flush=True)
+    if not verdict.ok:
+        print(f"[e2e] FAILED: {len(verdict.failures)} unreviewed Prowler FAIL", file=sys.stderr)
+        return 1
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
@@ -468,6 +491,10 @@ def run(args: argparse.Namespace) -> int:
                 if code != 0:
                     print("[e2e] FAILED: the live audit found differences from the plan", file=sys.stderr)
                     status = 1
+            if args.no_prowler:
+                print("[e2e] Prowler scan NOT RUN (--no-prowler)", file=sys.stderr)
+            else:
+                status = max(status, prowler_phase(dep))
         if dep.left:
             print(f"[e2e] FAILED: left after destroy: {', '.join(dep.left)}", file=sys.stderr)
             status = 1

@@ -207,6 +207,8 @@ def test_every_check_has_metadata():
         "s3 public access",
         "sqs redrive",
         "iam",
+        "alarms",
+        "paging",
     ]
     for check_id, check in la.CHECKS.items():
         assert check.id == check_id and check.title and callable(check.run)
@@ -250,3 +252,93 @@ def test_report_prints_the_checks_metadata(account, tmp_path, capsys):
         "findings": 1,
     }
     assert by_id["trail"]["findings"] == 0
+
+
+# ---------------------------------------------------------------- alarms and paging, in every planned Region
+
+PATTERN = {"source": ["aws.sts"], "detail": {"eventName": ["AssumeRole"]}}
+ALERTING = {
+    "s": {
+        "resource": {
+            "aws_cloudwatch_log_metric_filter": {
+                "f": {
+                    "name": "audit-bucket-changes",
+                    "log_group_name": "/trail",
+                    "pattern": "{ ($.eventName = PutBucketPolicy) }",
+                    "metric_transformation": {"name": "audit-bucket-changes", "namespace": "CIS", "value": "1"},
+                }
+            },
+            "aws_cloudwatch_metric_alarm": {
+                "a": {"alarm_name": "x-audit-bucket-changes", "metric_name": "audit-bucket-changes"}
+            },
+            "aws_cloudwatch_event_rule": {
+                "home": {"name": "x-break-glass", "event_pattern": json.dumps(PATTERN)},
+                "west": {"name": "x-break-glass", "event_pattern": json.dumps(PATTERN), "provider": "aws.us_west_2"},
+                "domain": {
+                    "name": "route",
+                    "event_bus_name": "${aws_cloudwatch_event_bus.d.name}",
+                    "event_pattern": "{}",
+                },
+            },
+        }
+    }
+}
+
+
+@pytest.fixture
+def alerting(account):
+    logs, cw = boto3.client("logs"), boto3.client("cloudwatch")
+    logs.create_log_group(logGroupName="/trail")
+    logs.put_metric_filter(
+        logGroupName="/trail",
+        filterName="audit-bucket-changes",
+        filterPattern="{ ($.eventName = PutBucketPolicy) }",
+        metricTransformations=[{"metricName": "audit-bucket-changes", "metricNamespace": "CIS", "metricValue": "1"}],
+    )
+    cw.put_metric_alarm(
+        AlarmName="x-audit-bucket-changes",
+        MetricName="audit-bucket-changes",
+        Namespace="CIS",
+        Statistic="Sum",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        AlarmActions=[f"arn:aws:sns:{REGION}:{ACCOUNT}:alerts"],
+    )
+    for region in (REGION, "us-west-2"):
+        events = boto3.client("events", region_name=region)
+        events.put_rule(Name="x-break-glass", EventPattern=json.dumps(PATTERN), State="ENABLED")
+        events.put_targets(Rule="x-break-glass", Targets=[{"Id": "t", "Arn": f"arn:aws:sns:{REGION}:{ACCOUNT}:alerts"}])
+    return account
+
+
+def run(session):
+    return {
+        (f.check, f.resource, f.problem)
+        for f in la.audit(ALERTING, session, checks=[la.CHECKS["alarms"], la.CHECKS["paging"]])
+    }
+
+
+def test_alarms_and_paging_rules_in_every_planned_region_are_clean(alerting):
+    assert run(alerting) == set()
+
+
+def test_a_silenced_alarm_or_paging_rule_is_a_finding(alerting):
+    boto3.client("cloudwatch").delete_alarms(AlarmNames=["x-audit-bucket-changes"])
+    boto3.client("events").disable_rule(Name="x-break-glass")
+    west = boto3.client("events", region_name="us-west-2")
+    west.remove_targets(Rule="x-break-glass", Ids=["t"])
+    west.delete_rule(Name="x-break-glass")
+    boto3.client("logs").put_metric_filter(
+        logGroupName="/trail",
+        filterName="audit-bucket-changes",
+        filterPattern="{ ($.eventName = Nothing) }",
+        metricTransformations=[{"metricName": "audit-bucket-changes", "metricNamespace": "CIS", "metricValue": "1"}],
+    )
+    assert run(alerting) == {
+        ("alarms", "audit-bucket-changes", "filter pattern differs from the plan"),
+        ("alarms", "audit-bucket-changes", "no alarm on metric audit-bucket-changes"),
+        ("paging", "x-break-glass", "rule is DISABLED"),
+        ("paging", "x-break-glass (us-west-2)", "rule does not exist"),
+    }

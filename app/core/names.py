@@ -155,3 +155,45 @@ def service_roles_pattern(s: Settings) -> str:
 
 def flow_log_group(s: Settings) -> str:
     return f"{log_group_prefix(s)}/vpc-flow-logs"
+
+
+def lambda_function(s: Settings, service: str) -> str:
+    return f"{s.prefix}-{service}"
+
+
+def lambda_function_arn(s: Settings, service: str) -> str:
+    return f"arn:aws:lambda:{s.region}:{s.account_id}:function:{lambda_function(s, service)}"
+
+
+def audit_trail_log_group(s: Settings) -> str:
+    return f"/{s.prefix}/audit/cloudtrail"
+
+
+def athena_results_bucket(s: Settings) -> str:
+    return f"{s.prefix}-audit-athena-results-{s.account_id}"
+
+
+def athena_workgroup(s: Settings) -> str:
+    return f"{s.prefix}-audit-investigations"
+
+
+def audit_glue_database(s: Settings) -> str:
+    return f"{s.prefix.replace('-', '_')}_audit"
+
+
+def other_regions(s: Settings) -> list[str]:
+    """The allowed Regions besides the home Region, in the order of the settings."""
+    return [r for r in s.allowed_regions if r != s.region]
+
+
+def macie_service_linked_role_arn(s: Settings) -> str:
+    return f"arn:aws:iam::{s.account_id}:role/aws-service-role/macie.amazonaws.com/AWSServiceRoleForAmazonMacie"
+
+
+def web_bucket(s: Settings) -> str:
+    return f"{s.prefix}-web-{s.account_id}"
+
+
+def access_logged_buckets(s: Settings) -> list[str]:
+    """The platform buckets whose server access logs go to the platform access-log bucket."""
+    return [documents_bucket(s), web_bucket(s)]

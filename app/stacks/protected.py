@@ -22,7 +22,7 @@ def build_registry(s: Settings, audit_settings) -> Registry:
             "audit",
             entry["parts"],
             readers=(auditor,),
-            writers=tuple(entry.get("writers", ())),
+            writers=(*entry.get("writers", ()), *((auditor,) if entry.get("investigators_write") else ())),
             reason="records, keeps or pages on what happens in the account",
         )
     for module in MODULES:

@@ -90,18 +90,32 @@ def local_endpoint(settings: Settings) -> str | None:
     return os.environ.get(LOCAL_ENDPOINT_ENV, "").strip() or None
 
 
+def _tags(s: Settings, name: str):
+    return blocks([{"tags": {"project": "boi", "environment": s.environment, "stack": name, "managed-by": "cdktn"}}])
+
+
+def regional_providers(stack: TerraformStack, settings: Settings, name: str) -> dict[str, AwsProvider]:
+    """One provider alias per allowed Region besides the home Region (alias: the Region with `_`), for what
+    must exist in every Region the account may use (the audit's recorder, detectors and paging rules)."""
+    s = settings
+    return {
+        region: AwsProvider(
+            stack,
+            f"aws_{region.replace('-', '_')}",
+            alias=region.replace("-", "_"),
+            region=region,
+            allowed_account_ids=[s.account_id],
+            default_tags=_tags(s, name),
+        )
+        for region in s.allowed_regions
+        if region != s.region
+    }
+
+
 def configure_stack(stack: TerraformStack, settings: Settings, name: str) -> None:
     """Provider, backend and the version constraint every stack shares."""
     s = settings
-    AwsProvider(
-        stack,
-        "aws",
-        region=s.region,
-        allowed_account_ids=[s.account_id],
-        default_tags=blocks(
-            [{"tags": {"project": "boi", "environment": s.environment, "stack": name, "managed-by": "cdktn"}}]
-        ),
-    )
+    AwsProvider(stack, "aws", region=s.region, allowed_account_ids=[s.account_id], default_tags=_tags(s, name))
     # Both the image's 5.100 mirror and 6.x must satisfy the constraint. No required_version:
     # checkov crashes on it in JSON (checkov#7454).
     stack.add_override("terraform.required_providers.aws.version", PROVIDER_CONSTRAINT)
@@ -140,7 +154,13 @@ class FoundationStack(TerraformStack):
         configure_stack(self, settings, name)
         from app.foundation.foundation import Foundation
 
-        self.foundation = Foundation(self, "foundation", settings=settings, registry=registry)
+        self.foundation = Foundation(
+            self,
+            "foundation",
+            settings=settings,
+            registry=registry,
+            regional_providers=regional_providers(self, settings, name),
+        )
         # The protected assets every boundary was generated from, for the proofs and the documents.
         self.add_override(f"{meta.COMMENT}.{meta.PROTECTED_ASSETS}", registry.metadata())
 

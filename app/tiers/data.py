@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from boi_audit import policies as audit_policies
 from boi_audit.documents_protection import DocumentsBucketProtection
 from boi_iam.resource_policy import ResourcePolicy, deny_insecure_transport
 from boi_iam.role import lazy_json, policy_reasons
@@ -37,6 +38,10 @@ from app.core import names, perimeter
 from app.core.assets import asset, key_asset
 from app.core.blocks import blocks
 from app.settings import Settings
+
+# Where the load balancers write their access logs in the platform access-log bucket (api.py uses them).
+ALB_LOG_PREFIX = "alb"
+NLB_LOG_PREFIX = "nlb"
 
 
 def private_bucket(
@@ -106,6 +111,11 @@ class Data(Construct):
         )
         # Compliance-mode lock: after the grace period nobody (root included) can delete a recovery point
         # before its retention ends or shorten it; the vault policy says the same for the grace period.
+        # The policy's one Deny (Principal and Resource "*") names DeleteRecoveryPoint,
+        # UpdateRecoveryPointLifecycle and PutBackupVaultAccessPolicy, the statement the Config rule
+        # BACKUP_RECOVERY_POINT_MANUAL_DELETION_DISABLED looks for; so the policy itself cannot be re-put:
+        # changing it means deleting it (DeleteBackupVaultAccessPolicy, a control action on a protected
+        # asset only the platform deployer and break-glass hold) and creating it again.
         BackupVaultLockConfiguration(
             self,
             "vault_lock",
@@ -130,6 +140,7 @@ class Data(Construct):
                                 "backup:DeleteRecoveryPoint",
                                 "backup:UpdateRecoveryPointLifecycle",
                                 "backup:DisassociateRecoveryPoint",
+                                "backup:PutBackupVaultAccessPolicy",
                             ],
                             "Resource": "*",
                         }
@@ -163,6 +174,30 @@ class Data(Construct):
             resources=[self.database.arn, self.sessions.arn],
         )
 
+    def _access_log_policy(self, s: Settings) -> None:
+        """TLS only; S3 server access logging for the platform's buckets, Elastic Load Balancing for the ALB
+        (prefix `alb`) and the log delivery service for the NLB (prefix `nlb`), each for this account only."""
+        doc = audit_policies.access_log_bucket_policy(
+            bucket_arn=self.access_logs.arn,
+            account_id=s.account_id,
+            source_bucket_arns=[f"arn:aws:s3:::{name}" for name in names.access_logged_buckets(s)],
+            region=s.region,
+            alb_prefix=ALB_LOG_PREFIX,
+            nlb_prefix=NLB_LOG_PREFIX,
+        )
+        sids = {st["Sid"] for st in doc["Statement"]}
+        self.access_logs_policy = ResourcePolicy(
+            "platform access-log bucket",
+            guards=doc["Statement"],
+            reasons={sid: why for sid, why in audit_policies.ACCESS_LOG_REASONS.items() if sid in sids},
+        )
+        policy_reasons(
+            S3BucketPolicy(
+                self, "access_logs_policy", bucket=self.access_logs.id, policy=lazy_json(self.access_logs_policy.render)
+            ),
+            self.access_logs_policy,
+        )
+
     def __init__(self, scope: Construct, id: str, *, settings: Settings, foundation, network) -> None:
         super().__init__(scope, id)
         s = self.settings = settings
@@ -181,6 +216,7 @@ class Data(Construct):
             object_ownership="BucketOwnerPreferred",
             prevent_destroy=keep,
         )
+        self._access_log_policy(s)
         documents_key = foundation.key("documents")
         bucket_name = names.documents_bucket(s)
         self.documents = private_bucket(

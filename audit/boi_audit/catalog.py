@@ -18,6 +18,7 @@ the renderers.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -30,8 +31,14 @@ from boi_audit.guard import GUARD_BUILDERS
 
 EXAMPLE = Path(__file__).resolve().parent / "example"
 REVIEW_CADENCES = ("daily", "weekly", "quarterly", "yearly")
+# How a control is shown to work, strongest first. ref: synth_test a pytest node id
+# (<file>.py::<test>), guard_engine a guard rule name, live_audit a live-audit check id, prowler a Prowler
+# check id; not_locally: what cannot be exercised on this machine (ref names it, why says why).
+VERIFICATION_KINDS = ("synth_test", "guard_engine", "live_audit", "prowler", "not_locally")
 SERVICES = ("securityhub", "guardduty", "macie", "accessanalyzer", "athena", "guard_rules")
-IMPLEMENTED_BY = r"^(aws_[a-z0-9_]+\.[A-Za-z0-9_-]+|(config_rule|guard_rule|cis_alarm|event_rule|standard):.+)$"
+IMPLEMENTED_BY = (
+    r"^(aws_[a-z0-9_]+\.[A-Za-z0-9_-]+|(config_rule|guard_rule|cis_alarm|audit_alarm|event_rule|standard):.+)$"
+)
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,20 @@ class CisFilter:
     @property
     def metric_name(self) -> str:
         return f"cis-{self.id.replace('.', '-')}-{self.name}"
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """A metric filter and alarm of the platform's own (not a CIS recommendation) on the trail's log group."""
+
+    name: str
+    watches: str
+    pattern: str
+    nist_800_53_r5: list[str]
+
+    @property
+    def metric_name(self) -> str:
+        return f"audit-{self.name}"
 
 
 @dataclass(frozen=True)
@@ -110,6 +131,8 @@ class Control:
     evidence: dict[str, str]
     review: str
     service: str = ""
+    # [{"by": kind, "ref": ..., "why": ...}], see VERIFICATION_KINDS
+    verified_by: list[dict] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -122,12 +145,19 @@ class Catalog:
     event_rules: list[EventRule]
     controls: list[Control]
     reviews: dict[str, str] = field(default_factory=dict)
+    audit_filters: list[AuditFilter] = field(default_factory=list)
 
     def rule(self, identifier: str) -> ConfigRule:
         for r in self.rules:
             if r.identifier == identifier:
                 return r
         raise ConfigError("config_rule_ids", identifier, f"one of {sorted(r.identifier for r in self.rules)}")
+
+    def event_rule(self, name: str) -> EventRule:
+        for e in self.event_rules:
+            if e.name == name:
+                return e
+        raise ConfigError("event_rules", name, f"one of {[e.name for e in self.event_rules]}")
 
     def standard(self, standard_id: str) -> Standard:
         for s in self.standards:
@@ -234,11 +264,23 @@ class CisFilterEntry(Strict):
     nist_800_53_r5: list[Text] = Field(default_factory=list)
 
 
+class AuditFilterEntry(Strict):
+    name: Name
+    watches: Text
+    pattern: Text = Field(
+        description="CloudWatch Logs filter pattern; AUDIT_BUCKETS stands for one bucketName test per audit bucket"
+    )
+    nist_800_53_r5: list[Text] = Field(default_factory=list)
+
+
 class CisAlarmsCatalog(Strict):
     """cis_alarms.yaml"""
 
     alarm: AlarmRecipe
     filters: list[CisFilterEntry] = Field(min_length=1)
+    audit_filters: list[AuditFilterEntry] = Field(
+        default_factory=list, description="the platform's own alarms (same recipe), named audit-<name>"
+    )
 
     @field_validator("filters")
     @classmethod
@@ -295,6 +337,23 @@ class Evidence(Strict):
     retention: Text = Field(description="archive, log_group or free text")
 
 
+class Verification(Strict):
+    by: Literal[VERIFICATION_KINDS]  # type: ignore[valid-type]
+    ref: Text = Field(
+        description="synth_test: <file>.py::<test>; guard_engine: a guard rule name; live_audit: a check id; "
+        "prowler: a Prowler check id; not_locally: what is not exercised here"
+    )
+    why: str = Field(default="", description="required for not_locally: why it cannot be exercised here")
+
+    @model_validator(mode="after")
+    def _why_when_not_local(self):
+        if self.by == "not_locally" and len(self.why.strip()) < 20:
+            raise ValueError("not_locally needs a why of 20 characters or more (what stops it here)")
+        if self.by == "synth_test" and not re.fullmatch(r"[\w./-]+\.py::\w+", self.ref):
+            raise ValueError(f"synth_test ref {self.ref!r}: a pytest node id <file>.py::<test function>")
+        return self
+
+
 class ControlEntry(Strict):
     id: Annotated[str, StringConstraints(pattern=r"^[A-Z]+-\d+$")]
     title: Text
@@ -304,10 +363,14 @@ class ControlEntry(Strict):
     frameworks: Frameworks
     implemented_by: list[Annotated[str, StringConstraints(pattern=IMPLEMENTED_BY)]] = Field(
         min_length=1,
-        description="<terraform type>.<logical id>, or config_rule:, guard_rule:, cis_alarm:, event_rule:, standard:",
+        description="<terraform type>.<logical id>, or config_rule:, guard_rule:, cis_alarm:, audit_alarm:, "
+        "event_rule:, standard:",
     )
     evidence: Evidence
     review: Cadence
+    verified_by: list[Verification] = Field(
+        min_length=1, description="how the control is shown to work (a control nothing verifies is not claimed)"
+    )
 
 
 class ControlsCatalog(Strict):
@@ -357,6 +420,7 @@ def parse_catalog(raw: dict[str, Any], folder: str | Path = "") -> Catalog:
         "config_rule": ("config_rules", {r.identifier for r in rules.rules}),
         "guard_rule": ("config_rules", {g.name for g in rules.guard_rules}),
         "cis_alarm": ("cis_alarms", {f.id for f in cis.filters}),
+        "audit_alarm": ("cis_alarms", {f.name for f in cis.audit_filters}),
         "event_rule": ("event_rules", {e.name for e in events.rules}),
         "standard": ("standards", {s.id for s in standards.standards}),
     }
@@ -368,6 +432,12 @@ def parse_catalog(raw: dict[str, Any], folder: str | Path = "") -> Catalog:
                 problems.append(
                     f"{source['controls']}: controls.{i}.implemented_by.{j}: {impl!r} is not in {file}.yaml; "
                     f"allowed: {', '.join(f'{kind}:{n}' for n in sorted(names))}"
+                )
+        for j, v in enumerate(c.verified_by):
+            if v.by == "guard_engine" and v.ref not in known["guard_rule"][1]:
+                problems.append(
+                    f"{source['controls']}: controls.{i}.verified_by.{j}: guard rule {v.ref!r} is not in "
+                    f"config_rules.yaml; allowed: {', '.join(sorted(known['guard_rule'][1]))}"
                 )
     unreviewed = sorted({c.review for c in controls.controls} - set(controls.reviews))
     if controls.reviews and unreviewed:
@@ -418,10 +488,12 @@ def parse_catalog(raw: dict[str, Any], folder: str | Path = "") -> Catalog:
                 c.evidence.model_dump(),
                 c.review,
                 c.service,
+                [v.model_dump() for v in c.verified_by],
             )
             for c in controls.controls
         ],
         reviews=dict(controls.reviews),
+        audit_filters=[AuditFilter(f.name, f.watches, f.pattern, list(f.nist_800_53_r5)) for f in cis.audit_filters],
     )
 
 

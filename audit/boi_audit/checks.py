@@ -72,6 +72,9 @@ def check_catalog(synth: dict[str, dict], catalog: Catalog) -> list[str]:
         if kind == "cis_alarm":
             metric = filters[name].metric_name
             return metric in filtered and metric in alarmed
+        if kind == "audit_alarm":
+            metric = f"audit-{name}"
+            return metric in filtered and metric in alarmed
         if kind == "event_rule":
             return any(n.endswith(name) for n in event_rule_names)
         if kind == "standard":
@@ -98,7 +101,7 @@ def check_catalog(synth: dict[str, dict], catalog: Catalog) -> list[str]:
             r.body.get("name", "").endswith(g.name) for g in catalog.guard_rules
         ):
             problems.append(f"{r.stack}: {r.address} is a Guard rule not in config_rules.yaml guard_rules")
-    known_metrics = {f.metric_name for f in catalog.cis_filters}
+    known_metrics = {f.metric_name for f in [*catalog.cis_filters, *catalog.audit_filters]}
     for metric in sorted(filtered - known_metrics):
         problems.append(f"metric filter {metric!r} in namespace {namespace} is not in cis_alarms.yaml")
     for arn in subscribed:

@@ -124,28 +124,170 @@ def archive_bucket_policy(
     }
 
 
+ARCHIVE_REASONS = {
+    "DenyInsecureTransport": "requests without TLS are refused, whoever sends them",
+    "DenyDeletion": "no delete markers, no deleted versions (and outside teardown environments no deleted "
+    "bucket or policy), whoever asks",
+    "DenyConfigurationChangesExceptCustodians": "only the deployer of the audit baseline may change how the "
+    "archive keeps what it holds (policy, lifecycle, versioning, Object Lock, encryption, logging)",
+    "CloudTrailAclCheck": "CloudTrail checks the bucket before it delivers, for this account's trail only",
+    "CloudTrailWrite": "CloudTrail delivers this account's trail files (and digests) under AWSLogs/",
+    "ConfigAclCheck": "AWS Config checks the bucket before it delivers, for this account only",
+    "ConfigWrite": "AWS Config delivers this account's configuration history under config/",
+}
+
+# Elastic Load Balancing's log-delivery account per Region (Regions opened before August 2022); the others
+# use the service principal. From the ELB user guide ("Attach a policy to your S3 bucket").
+ELB_LOG_DELIVERY_ACCOUNTS = {
+    "us-east-1": "127311923021",
+    "us-east-2": "033677994240",
+    "us-west-1": "027434742980",
+    "us-west-2": "797873946194",
+    "ca-central-1": "985666609251",
+    "eu-central-1": "054676820928",
+    "eu-west-1": "156460612806",
+    "eu-west-2": "652711504416",
+    "eu-west-3": "009996457667",
+    "eu-north-1": "897822967062",
+    "ap-northeast-1": "582318560864",
+    "ap-northeast-2": "600734575887",
+    "ap-south-1": "718504428378",
+    "ap-southeast-1": "114774131450",
+    "ap-southeast-2": "783225319266",
+    "sa-east-1": "507241528517",
+}
+ELB_LOG_DELIVERY_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com"
+
+ACCESS_LOG_REASONS = {
+    "DenyInsecureTransport": "requests without TLS are refused, whoever sends them",
+    "DenyConfigurationChangesExceptCustodians": "only the deployer of the audit baseline may change how the "
+    "bucket keeps what it holds",
+    "S3ServerAccessLogsDelivery": "S3 server access logging writes the access logs of the named buckets of "
+    "this account, nothing else",
+    "AlbAccessLogsDelivery": "Elastic Load Balancing writes the application load balancers' access logs of "
+    "this account under their prefix",
+    "NlbAccessLogsDelivery": "the log delivery service writes the network load balancers' access logs of this "
+    "account under their prefix",
+    "NlbAccessLogsAclCheck": "the log delivery service checks the bucket before it writes network load balancer logs",
+}
+
+
 def access_log_bucket_policy(
-    *, bucket_arn: str, source_bucket_arn: str, account_id: str, custodian_arns: list[str] | None = None
+    *,
+    bucket_arn: str,
+    account_id: str,
+    source_bucket_arns: list[str],
+    custodian_arns: list[str] | None = None,
+    region: str | None = None,
+    partition: str = "aws",
+    alb_prefix: str | None = None,
+    nlb_prefix: str | None = None,
 ) -> dict:
-    """TLS only; only S3 log delivery for the archive bucket of this account may write."""
+    """TLS only; only the delivery services write, and only for this account's resources:
+    S3 server access logging for the named source buckets, Elastic Load Balancing for the application
+    load balancers (under alb_prefix), the log delivery service for the network load balancers (under
+    nlb_prefix). Nothing else is allowed here: people read through their identity policies."""
+    source = {"aws:SourceAccount": account_id}
+    statements = [
+        deny_insecure_transport([bucket_arn, f"{bucket_arn}/*"]),
+        *custodian_guard(bucket_arn, custodian_arns or []),
+        {
+            "Sid": "S3ServerAccessLogsDelivery",
+            "Effect": "Allow",
+            "Principal": {"Service": "logging.s3.amazonaws.com"},
+            "Action": "s3:PutObject",
+            "Resource": f"{bucket_arn}/*",
+            "Condition": {
+                "ArnLike": {"aws:SourceArn": list(source_bucket_arns)},
+                "StringEquals": source,
+            },
+        },
+    ]
+    if alb_prefix is not None:
+        if not region:
+            raise ValueError("access_log_bucket_policy: alb_prefix needs the region (its log-delivery principal)")
+        elb_account = ELB_LOG_DELIVERY_ACCOUNTS.get(region)
+        principal = (
+            {"AWS": f"arn:{partition}:iam::{elb_account}:root"}
+            if elb_account
+            else {"Service": ELB_LOG_DELIVERY_SERVICE}
+        )
+        statements.append(
+            {
+                "Sid": "AlbAccessLogsDelivery",
+                "Effect": "Allow",
+                "Principal": principal,
+                "Action": "s3:PutObject",
+                # The account in the key is the scope: ELB writes each account's logs under its own id.
+                "Resource": f"{bucket_arn}/{alb_prefix}/AWSLogs/{account_id}/*",
+            }
+        )
+    if nlb_prefix is not None:
+        if not region:
+            raise ValueError("access_log_bucket_policy: nlb_prefix needs the region (the source ARN)")
+        delivery = {
+            "StringEquals": source,
+            "ArnLike": {"aws:SourceArn": f"arn:{partition}:logs:{region}:{account_id}:*"},
+        }
+        statements += [
+            {
+                "Sid": "NlbAccessLogsDelivery",
+                "Effect": "Allow",
+                "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": f"{bucket_arn}/{nlb_prefix}/AWSLogs/{account_id}/*",
+                "Condition": {
+                    **delivery,
+                    "StringEquals": {**source, "s3:x-amz-acl": "bucket-owner-full-control"},
+                },
+            },
+            {
+                "Sid": "NlbAccessLogsAclCheck",
+                "Effect": "Allow",
+                "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                "Action": "s3:GetBucketAcl",
+                "Resource": bucket_arn,
+                "Condition": delivery,
+            },
+        ]
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def results_bucket_policy(*, bucket_arn: str, key_arn: str, custodian_arns: list[str] | None = None) -> dict:
+    """Athena's investigation results: TLS only, written only under the logs key, configuration kept by the
+    custodians."""
+    objects = f"{bucket_arn}/*"
     return {
         "Version": "2012-10-17",
         "Statement": [
-            deny_insecure_transport([bucket_arn, f"{bucket_arn}/*"]),
+            deny_insecure_transport([bucket_arn, objects]),
             *custodian_guard(bucket_arn, custodian_arns or []),
             {
-                "Sid": "S3ServerAccessLogsDelivery",
-                "Effect": "Allow",
-                "Principal": {"Service": "logging.s3.amazonaws.com"},
+                "Sid": "DenyUnencryptedResults",
+                "Effect": "Deny",
+                "Principal": "*",
                 "Action": "s3:PutObject",
-                "Resource": f"{bucket_arn}/*",
-                "Condition": {
-                    "ArnLike": {"aws:SourceArn": source_bucket_arn},
-                    "StringEquals": {"aws:SourceAccount": account_id},
-                },
+                "Resource": objects,
+                "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}},
+            },
+            {
+                "Sid": "DenyOtherKeys",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:PutObject",
+                "Resource": objects,
+                "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn}},
             },
         ],
     }
+
+
+RESULTS_REASONS = {
+    "DenyInsecureTransport": ACCESS_LOG_REASONS["DenyInsecureTransport"],
+    "DenyConfigurationChangesExceptCustodians": ACCESS_LOG_REASONS["DenyConfigurationChangesExceptCustodians"],
+    "DenyUnencryptedResults": "query results hold trail records: they are written under SSE-KMS only",
+    "DenyOtherKeys": "query results are written under the logs key only",
+}
 
 
 def alert_topic_policy(*, topic_arn: str, account_id: str) -> dict:
@@ -180,6 +322,16 @@ def service_trust_policy(service: str, account_id: str, source_arn: str | None =
                 "Action": "sts:AssumeRole",
                 "Condition": condition,
             }
+        ],
+    }
+
+
+def forward_to_bus_policy(bus_arn: str) -> dict:
+    """EventBridge, forwarding a paging rule's events from another Region, may put them on this bus only."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "ForwardToHomeBus", "Effect": "Allow", "Action": "events:PutEvents", "Resource": bus_arn}
         ],
     }
 

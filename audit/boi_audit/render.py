@@ -197,6 +197,7 @@ def render_audit_plan(synth: dict[str, dict], catalog: Catalog) -> str:
 
     out += ["## Alarms and paging", ""]
     filters = {f.metric_name: f for f in catalog.cis_filters}
+    own = {f.metric_name: f for f in catalog.audit_filters}
     alarms = {r.body.get("metric_name"): r.body for r in of_type(synth, "aws_cloudwatch_metric_alarm")}
     rows = []
     for r in of_type(synth, "aws_cloudwatch_log_metric_filter"):
@@ -204,14 +205,14 @@ def render_audit_plan(synth: dict[str, dict], catalog: Catalog) -> str:
         f, a = filters.get(mt.get("name")), alarms.get(mt.get("name"), {})
         rows.append(
             [
-                f"CIS {f.id}" if f else "-",
+                f"CIS {f.id}" if f else ("audit (own)" if mt.get("name") in own else "-"),
                 mt.get("name"),
                 f"`{r.body.get('pattern')}`",
                 f"{a.get('statistic')} >= {a.get('threshold')} in {a.get('period')} s" if a else "no alarm",
                 ", ".join(ref(x) for x in a.get("alarm_actions", [])) or "none",
             ]
         )
-    rows.sort(key=lambda row: [int(x) if x.isdigit() else x for x in row[0].replace("CIS ", "").split(".")])
+    rows.sort(key=lambda row: (not row[0].startswith("CIS "), [int(x) for x in row[0][4:].split(".") if x.isdigit()]))
     out += _table(["benchmark", "metric", "filter pattern", "alarm", "notifies"], rows) + [""]
     targets = {}
     for t in of_type(synth, "aws_cloudwatch_event_target"):
@@ -306,6 +307,28 @@ def render_audit_plan(synth: dict[str, dict], catalog: Catalog) -> str:
         ],
         rows,
     ) + [""]
+
+    out += ["## How each control is verified", ""]
+    out += [
+        "synth test: a test on the synthesized JSON (`make test`); Guard engine: the rule run by cfn-guard on "
+        "configuration items shaped as AWS Config records them, passing on the synthesized resources and failing "
+        "on mutated ones; live audit: `boi audit` after the e2e applied the platform to the embedded AWS "
+        "(`make test-e2e`), with faults injected; Prowler: the outside scanner on that deployment. "
+        "What the embedded AWS cannot show is said, with why.",
+        "",
+    ]
+    labels = {
+        "synth_test": "synth test",
+        "guard_engine": "Guard engine",
+        "live_audit": "live audit",
+        "prowler": "Prowler",
+    }
+    rows = []
+    for c in catalog.controls:
+        done = [f"{labels[v['by']]}: `{v['ref']}`" for v in c.verified_by if v["by"] != "not_locally"]
+        missing = [f"{v['ref']}: {v['why']}" for v in c.verified_by if v["by"] == "not_locally"]
+        rows.append([c.id, "; ".join(done) or "nothing here", "; ".join(missing) or "-"])
+    out += _table(["id", "verified by", "not verified locally, and why"], rows) + [""]
 
     out += ["## Review cadence", ""]
     for cadence, what in catalog.reviews.items():

@@ -31,6 +31,11 @@ class AuditSettings:
     alert_emails: list[str] = field(default_factory=list)
     pii_bucket_arns: list[str] = field(default_factory=list)
     pii_bucket_names: list[str] = field(default_factory=list)
+    # Lambda functions that read or write PII: their invocations are data events on the trail.
+    pii_function_arns: list[str] = field(default_factory=list)
+    # The other Regions where the account may run anything (the home Region is `region`): detectors, the
+    # Config recorder and the paging rules are built in each, through the provider the caller passes per Region.
+    other_regions: list[str] = field(default_factory=list)
     standards: list[str] | None = None
     config_rule_ids: list[str] | None = None
     prevent_destroy: bool = True
@@ -54,6 +59,7 @@ class AuditSettings:
         if self.config_rule_ids is None:
             self.config_rule_ids = self.catalog.default_rule_ids
         self.skip = set(self.skip)
+        self.other_regions = list(self.other_regions)
         self.validate()
 
     def validate(self) -> None:
@@ -89,6 +95,18 @@ class AuditSettings:
                 raise ConfigError(
                     f"audit.pii_bucket_arns[{i}]", arn, f"an S3 bucket ARN arn:{self.partition}:s3:::<name>"
                 )
+        for i, arn in enumerate(self.pii_function_arns):
+            if not (re.fullmatch(rf"arn:{self.partition}:lambda:[a-z0-9-]+:\d{{12}}:function:[\w-]+", arn)):
+                raise ConfigError(
+                    f"audit.pii_function_arns[{i}]", arn, "a Lambda function ARN arn:<partition>:lambda:<region>:..."
+                )
+        for i, other in enumerate(self.other_regions):
+            if not re.fullmatch(r"[a-z]{2}(-gov)?-[a-z]+-\d", other or ""):
+                raise ConfigError(f"audit.other_regions[{i}]", other, "an AWS Region name such as us-west-2")
+            if other == self.region or other in self.other_regions[:i]:
+                raise ConfigError(
+                    f"audit.other_regions[{i}]", other, f"a Region other than the home Region {self.region}, once"
+                )
         for i, arn in enumerate(self.custodian_arns):
             if not re.fullmatch(rf"arn:{self.partition}:iam::\d{{12}}:role/[\w+=,.@/-]+", arn):
                 raise ConfigError(f"audit.custodian_arns[{i}]", arn, "an IAM role ARN")
@@ -116,6 +134,28 @@ class AuditSettings:
     def archive_retention_years(self) -> int | None:
         """Whole years when the days divide evenly, so Object Lock is set in the unit people read."""
         return self.archive_retention_days // 365 if self.archive_retention_days % 365 == 0 else None
+
+    @property
+    def regions(self) -> list[str]:
+        """Every Region the baseline covers: the home Region first."""
+        return [self.region, *self.other_regions]
+
+    @property
+    def archive_bucket_name(self) -> str:
+        return f"{self.name_prefix}-audit-archive-{self.account_id}"
+
+    @property
+    def access_log_bucket_name(self) -> str:
+        return f"{self.name_prefix}-audit-access-{self.account_id}"
+
+    @property
+    def athena_results_bucket_name(self) -> str:
+        return f"{self.name_prefix}-audit-athena-results-{self.account_id}"
+
+    @property
+    def audit_bucket_names(self) -> list[str]:
+        """The buckets that keep the audit's records (the archive and its access logs)."""
+        return [self.archive_bucket_name, self.access_log_bucket_name]
 
     def creates(self, service: str) -> bool:
         return service not in self.skip

@@ -7,6 +7,17 @@ import pytest
 pytestmark = pytest.mark.slow  # jsii, a moto server or the Node simulator: not the pure core
 
 BOUNDARY = "arn:aws:iam::123456789012:policy/boi-boundary"
+FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:boi-test-document"
+CUSTODIAN = "arn:aws:iam::123456789012:role/boi-test-foundation-deploy"
+WEST = "aws.us_west_2"
+
+
+def home(resources: dict) -> dict:
+    return {name: body for name, body in resources.items() if "provider" not in body}
+
+
+def west(resources: dict) -> dict:
+    return {name: body for name, body in resources.items() if body.get("provider") == WEST}
 
 
 class FakeKey:
@@ -35,6 +46,7 @@ def synth():
     app = Testing.app()
     stack = TerraformStack(app, "t")
     AwsProvider(stack, "aws", region="us-east-1")
+    west = AwsProvider(stack, "aws_us_west_2", region="us-west-2", alias="us_west_2")
     settings = AuditSettings(
         name_prefix="boi-test",
         account_id="123456789012",
@@ -42,6 +54,9 @@ def synth():
         alert_emails=["sec@example.com", "oncall@example.com"],
         pii_bucket_arns=["arn:aws:s3:::boi-docs"],
         pii_bucket_names=["boi-docs"],
+        pii_function_arns=[FUNCTION],
+        other_regions=["us-west-2"],
+        custodian_arns=[CUSTODIAN],
         catalog=example(),
     )
     logs, alerts = FakeKey("logs"), FakeKey("alerts")
@@ -58,6 +73,7 @@ def synth():
         },
         break_glass_role_arn="arn:aws:iam::123456789012:role/boi-break-glass",
         pii_key_arns=["arn:aws:kms:us-east-1:123456789012:key/pii"],
+        regional_providers={"us-west-2": west},
     )
     DocumentsBucketProtection(
         stack,
@@ -76,10 +92,18 @@ def test_trail_is_multi_region_validated_and_kms_encrypted(synth):
     assert trail["is_multi_region_trail"] is True and trail["include_global_service_events"] is True
     assert trail["enable_log_file_validation"] is True
     assert trail["kms_key_id"] == synth["logs"].arn
-    data = [
-        s for s in trail["advanced_event_selector"] if any(f.get("equals") == ["Data"] for f in s["field_selector"])
-    ]
-    assert data and data[0]["field_selector"][-1]["starts_with"] == ["arn:aws:s3:::boi-docs/"]
+    data = {
+        s["name"]: s
+        for s in trail["advanced_event_selector"]
+        if any(f.get("equals") == ["Data"] for f in s["field_selector"])
+    }
+    assert data["PII bucket object events"]["field_selector"][-1]["starts_with"] == ["arn:aws:s3:::boi-docs/"]
+    functions = {f["field"]: f["equals"] for f in data["PII function invocations"]["field_selector"]}
+    assert functions == {
+        "eventCategory": ["Data"],
+        "resources.type": ["AWS::Lambda::Function"],
+        "resources.ARN": [FUNCTION],
+    }
     assert {i["insight_type"] for i in trail["insight_selector"]} == {
         "ApiCallRateInsight",
         "ApiErrorRateInsight",
@@ -120,17 +144,163 @@ def test_every_role_has_the_boundary(synth):
 
 def test_every_alarm_notifies_the_encrypted_topic(synth):
     alarms = synth["res"]["aws_cloudwatch_metric_alarm"]
-    assert len(alarms) == 15
+    assert len(alarms) == 15 + 1  # CIS 4.1-4.15 and the audit buckets' alarm
     for name, alarm in alarms.items():
         assert alarm["alarm_actions"] == ["${aws_sns_topic.audit_alerts.arn}"], name
         assert (alarm["statistic"], alarm["period"], alarm["threshold"]) == ("Sum", 300, 1)
         assert alarm["comparison_operator"] == "GreaterThanOrEqualToThreshold"
     assert synth["res"]["aws_sns_topic"]["audit_alerts"]["kms_master_key_id"] == synth["alerts"].arn
     assert len(synth["res"]["aws_sns_topic_subscription"]) == 2
-    for target in synth["res"]["aws_cloudwatch_event_target"].values():
+    for target in home(synth["res"]["aws_cloudwatch_event_target"]).values():
         assert target["arn"] == "${aws_sns_topic.audit_alerts.arn}"
     patterns = [json.loads(r["event_pattern"]) for r in synth["res"]["aws_cloudwatch_event_rule"].values()]
     assert any("arn:aws:iam::123456789012:role/boi-break-glass" in json.dumps(p) for p in patterns)
+
+
+def test_the_audit_buckets_alarm_watches_object_lock_lifecycle_policy_and_versioning(synth):
+    flt = synth["res"]["aws_cloudwatch_log_metric_filter"]["audit_bucket_changes_filter"]
+    pattern = flt["pattern"]
+    for event in ("PutObjectLockConfiguration", "PutBucketLifecycle", "PutBucketPolicy", "PutBucketVersioning"):
+        assert f"($.eventName = {event})" in pattern
+    for bucket in ("boi-test-audit-archive-123456789012", "boi-test-audit-access-123456789012"):
+        assert f'($.requestParameters.bucketName = "{bucket}")' in pattern
+    assert "AUDIT_BUCKETS" not in pattern and len(pattern) <= 1024  # CloudWatch's limit
+    alarm = synth["res"]["aws_cloudwatch_metric_alarm"]["audit_bucket_changes_alarm"]
+    assert alarm["metric_name"] == flt["metric_transformation"]["name"] == "audit-bucket-changes"
+
+
+def test_every_covered_region_has_the_recorder_the_detectors_and_the_paging_rules(synth):
+    res = synth["res"]
+    rules = synth["baseline"].settings.catalog.event_rules
+    counts = {
+        region: {
+            rtype: len(pick(res.get(rtype, {})))
+            for rtype in (
+                "aws_config_configuration_recorder",
+                "aws_config_configuration_recorder_status",
+                "aws_config_delivery_channel",
+                "aws_guardduty_detector",
+                "aws_guardduty_detector_feature",
+                "aws_securityhub_account",
+                "aws_securityhub_standards_subscription",
+                "aws_macie2_account",
+                "aws_accessanalyzer_analyzer",
+                "aws_cloudwatch_event_rule",
+                "aws_cloudwatch_event_target",
+            )
+        }
+        for region, pick in (("us-east-1", home), ("us-west-2", west))
+    }
+    expected = {
+        "aws_config_configuration_recorder": 1,
+        "aws_config_configuration_recorder_status": 1,
+        "aws_config_delivery_channel": 1,
+        "aws_guardduty_detector": 1,
+        "aws_guardduty_detector_feature": 4,
+        "aws_securityhub_account": 1,
+        "aws_securityhub_standards_subscription": 3,
+        "aws_macie2_account": 1,
+        "aws_accessanalyzer_analyzer": 2,
+        "aws_cloudwatch_event_rule": len(rules),
+        "aws_cloudwatch_event_target": len(rules),
+    }
+    assert counts == {"us-east-1": expected, "us-west-2": expected}
+    # global resources (IAM) are recorded once, in the home Region
+    assert res["aws_config_configuration_recorder"]["audit_recorder"]["recording_group"][
+        "include_global_resource_types"
+    ]
+    assert not res["aws_config_configuration_recorder"]["audit_recorder_us_west_2"]["recording_group"][
+        "include_global_resource_types"
+    ]
+    channel = res["aws_config_delivery_channel"]["audit_delivery_us_west_2"]
+    assert channel["s3_bucket_name"] == "${aws_s3_bucket.audit_log_archive.id}"
+    aggregator = res["aws_securityhub_finding_aggregator"]["audit_securityhub_aggregator"]
+    assert aggregator["linking_mode"] == "SPECIFIED_REGIONS" and aggregator["specified_regions"] == ["us-west-2"]
+    standards = [s["standards_arn"] for s in west(res["aws_securityhub_standards_subscription"]).values()]
+    assert all(":us-west-2::standards/" in arn for arn in standards)
+
+
+def test_the_other_regions_forward_their_paging_rules_to_the_home_bus(synth):
+    res = synth["res"]
+    home_rules = {r["name"]: r["event_pattern"] for r in home(res["aws_cloudwatch_event_rule"]).values()}
+    west_rules = {r["name"]: r["event_pattern"] for r in west(res["aws_cloudwatch_event_rule"]).values()}
+    assert west_rules == home_rules  # the same patterns: the home rules match what is forwarded
+    assert "boi-test-break-glass-role-assumed" in west_rules
+    assumed = json.loads(west_rules["boi-test-break-glass-role-assumed"])
+    assert assumed["detail"]["eventName"] == ["AssumeRole"]
+    assert assumed["detail"]["requestParameters"]["roleArn"] == ["arn:aws:iam::123456789012:role/boi-break-glass"]
+    for target in west(res["aws_cloudwatch_event_target"]).values():
+        assert target["arn"] == "arn:aws:events:us-east-1:123456789012:event-bus/default"
+        assert target["role_arn"] == "${aws_iam_role.audit_page_forwarder.arn}"
+    role = res["aws_iam_role"]["audit_page_forwarder"]
+    trust = json.loads(role["assume_role_policy"])["Statement"][0]
+    assert trust["Principal"] == {"Service": "events.amazonaws.com"}
+    assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
+    policy = json.loads(res["aws_iam_role_policy"]["audit_page_forwarder_policy"]["policy"])
+    assert policy["Statement"] == [
+        {
+            "Sid": "ForwardToHomeBus",
+            "Effect": "Allow",
+            "Action": "events:PutEvents",
+            "Resource": "arn:aws:events:us-east-1:123456789012:event-bus/default",
+        }
+    ]
+
+
+def test_athena_results_go_to_their_own_encrypted_expiring_bucket(synth):
+    res = synth["res"]
+    wg = res["aws_athena_workgroup"]["audit_investigations"]
+    out = wg["configuration"]["result_configuration"]
+    assert out["output_location"] == "s3://${aws_s3_bucket.audit_athena_results.bucket}/results/"
+    assert out["encryption_configuration"]["kms_key_arn"] == synth["logs"].arn
+    assert out["expected_bucket_owner"] == "123456789012" and wg["tags"]
+    assert "audit-archive" not in json.dumps(wg)
+    bucket = res["aws_s3_bucket"]["audit_athena_results"]
+    assert bucket["bucket"] == "boi-test-audit-athena-results-123456789012"
+    assert "object_lock_enabled" not in bucket
+    sse = res["aws_s3_bucket_server_side_encryption_configuration"]["audit_athena_results_sse"]["rule"][0]
+    assert sse["apply_server_side_encryption_by_default"] == {
+        "kms_master_key_id": synth["logs"].arn,
+        "sse_algorithm": "aws:kms",
+    }
+    (rule,) = res["aws_s3_bucket_lifecycle_configuration"]["audit_athena_results_lifecycle"]["rule"]
+    assert rule["expiration"][0]["days"] == 30
+    assert res["aws_s3_bucket_public_access_block"]["audit_athena_results_pab"]["restrict_public_buckets"] is True
+    logging = res["aws_s3_bucket_logging"]["audit_athena_results_logging"]
+    assert logging["target_bucket"] == "${aws_s3_bucket.audit_access_logs.id}"
+    policy = json.loads(res["aws_s3_bucket_policy"]["audit_athena_results_policy"]["policy"])
+    sids = [st["Sid"] for st in policy["Statement"]]
+    assert sids == [
+        "DenyInsecureTransport",
+        "DenyConfigurationChangesExceptCustodians",
+        "DenyUnencryptedResults",
+        "DenyOtherKeys",
+    ]
+
+
+def test_the_audit_access_log_bucket_admits_only_s3_log_delivery_for_the_audit_buckets(synth):
+    from boi_audit import policies
+
+    body = synth["res"]["aws_s3_bucket_policy"]["audit_access_logs_policy"]
+    policy = json.loads(body["policy"])
+    by_sid = {st["Sid"]: st for st in policy["Statement"]}
+    assert set(by_sid) == {
+        "DenyInsecureTransport",
+        "DenyConfigurationChangesExceptCustodians",
+        "S3ServerAccessLogsDelivery",
+    }
+    delivery = by_sid["S3ServerAccessLogsDelivery"]
+    assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert delivery["Condition"] == {
+        "ArnLike": {
+            "aws:SourceArn": [
+                "arn:aws:s3:::boi-test-audit-archive-123456789012",
+                "arn:aws:s3:::boi-test-audit-athena-results-123456789012",
+            ]
+        },
+        "StringEquals": {"aws:SourceAccount": "123456789012"},
+    }
+    assert set(by_sid) <= set(policies.ACCESS_LOG_REASONS)
 
 
 def test_key_handles_received_confused_deputy_conditions(synth):
@@ -152,12 +322,16 @@ def test_key_handles_received_confused_deputy_conditions(synth):
 def test_security_services_and_rules(synth):
     res = synth["res"]
     hub = res["aws_securityhub_account"]["audit_securityhub"]
+    regional_hub = res["aws_securityhub_account"]["audit_securityhub_us_west_2"]
+    assert regional_hub["provider"] == WEST and regional_hub["enable_default_standards"] is False
     assert hub["enable_default_standards"] is False and hub["control_finding_generator"] == "SECURITY_CONTROL"
-    for sub in res["aws_securityhub_standards_subscription"].values():
+    for sub in home(res["aws_securityhub_standards_subscription"]).values():
         assert sub["depends_on"] == ["aws_securityhub_account.audit_securityhub"]
+    for sub in west(res["aws_securityhub_standards_subscription"]).values():
+        assert sub["depends_on"] == ["aws_securityhub_account.audit_securityhub_us_west_2"]
     for assoc in res["aws_securityhub_standards_control_association"].values():
         assert assoc["association_status"] == "DISABLED" and len(assoc["updated_reason"]) > 40
-    features = {f["name"]: f for f in res["aws_guardduty_detector_feature"].values()}
+    features = {f["name"]: f for f in home(res["aws_guardduty_detector_feature"]).values()}
     assert set(features) == {
         "S3_DATA_EVENTS",
         "RDS_LOGIN_EVENTS",
@@ -165,9 +339,10 @@ def test_security_services_and_rules(synth):
         "RUNTIME_MONITORING",
     }
     assert features["RUNTIME_MONITORING"]["additional_configuration"][0]["name"] == "ECS_FARGATE_AGENT_MANAGEMENT"
-    types = {a["type"] for a in res["aws_accessanalyzer_analyzer"].values()}
+    types = {a["type"] for a in home(res["aws_accessanalyzer_analyzer"]).values()}
     assert types == {"ACCOUNT", "ACCOUNT_UNUSED_ACCESS"}
     rules = res["aws_config_config_rule"].values()
+    assert not west(res["aws_config_config_rule"])  # rules run in the home Region
     for rule in rules:
         assert rule["depends_on"] == ["aws_config_configuration_recorder.audit_recorder"]
     guard = [r for r in rules if r["source"]["owner"] == "CUSTOM_POLICY"]

@@ -670,3 +670,15 @@ def test_rule_fails_on_a_mutated_item(dev, dev_rules, name, mutate):
         after = evaluate(changed, text)
         assert after.status == "FAIL", (item["resourceId"], after)
         assert after.not_compliant == before.compliant  # the same Guard rule, now failing
+
+
+def test_a_missing_engine_is_said_and_refused_under_ci(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "guardpycfn", None)  # import raises ImportError
+    text = guard.kms_rotation_policy({"pii": 180})
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(ConfigError) as err:
+        check_with_engine("kms-rotation-period", text)
+    assert "guard rule kms-rotation-period" in str(err.value) and "guardpycfn" in str(err.value)
+    monkeypatch.delenv("CI")
+    assert check_with_engine("kms-rotation-period", text) is False
+    assert "not checked by cfn-guard" in capsys.readouterr().err

@@ -104,6 +104,13 @@ def _fixture() -> dict:
                     "name": "x-kms-cmk-not-scheduled-for-deletion",
                     "source": {"owner": "AWS", "source_identifier": "KMS_CMK_NOT_SCHEDULED_FOR_DELETION"},
                 },
+                "r6": {
+                    "name": "x-backup-recovery-point-manual-deletion-disabled",
+                    "source": {
+                        "owner": "AWS",
+                        "source_identifier": "BACKUP_RECOVERY_POINT_MANUAL_DELETION_DISABLED",
+                    },
+                },
             },
             "aws_sns_topic": {"audit_alerts": {"name": "x-alerts", "kms_master_key_id": "${aws_kms_key.alerts.arn}"}},
             "aws_sns_topic_subscription": {
@@ -132,11 +139,25 @@ def _fixture() -> dict:
             "period": 300,
             "alarm_actions": ["${aws_sns_topic.audit_alerts.arn}"],
         }
+    res["aws_cloudwatch_log_metric_filter"]["own"] = {
+        "pattern": "{ $.x = 1 }",
+        "metric_transformation": {"name": "audit-bucket-changes", "namespace": "CISBenchmark", "value": "1"},
+    }
+    res["aws_cloudwatch_metric_alarm"]["own"] = {
+        "metric_name": "audit-bucket-changes",
+        "namespace": "CISBenchmark",
+        "statistic": "Sum",
+        "threshold": 1,
+        "period": 300,
+        "alarm_actions": ["${aws_sns_topic.audit_alerts.arn}"],
+    }
     for name in (
         "root-user-activity",
         "cloudtrail-tampering",
         "kms-key-tampering",
         "config-recorder-tampering",
+        "break-glass-role-use",
+        "break-glass-role-assumed",
     ):
         key = name.replace("-", "_")
         res["aws_cloudwatch_event_rule"][key] = {"name": f"x-{name}", "event_pattern": "{}"}

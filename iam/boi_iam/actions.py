@@ -4,6 +4,8 @@ S3_READ_OBJECTS = ("s3:GetObject",)
 S3_PUT_OBJECTS = ("s3:PutObject",)
 S3_DELETE_OBJECTS = ("s3:DeleteObject",)
 S3_LIST_BUCKET = ("s3:ListBucket",)
+S3_LOCATE_BUCKET = ("s3:GetBucketLocation",)
+S3_MULTIPART_UPLOADS = ("s3:AbortMultipartUpload", "s3:ListMultipartUploadParts")
 
 KMS_DECRYPT = ("kms:Decrypt",)
 KMS_ENCRYPT = ("kms:Encrypt", "kms:GenerateDataKey")
@@ -34,6 +36,30 @@ LOGS_WRITE = ("logs:CreateLogStream", "logs:PutLogEvents")
 LOGS_READ = ("logs:GetLogEvents", "logs:FilterLogEvents", "logs:DescribeLogStreams")
 
 IAM_PASS_ROLE = ("iam:PassRole",)
+
+# Running the saved queries of an Athena workgroup and reading their results (the workgroup's own settings
+# decide where results go and how they are encrypted).
+ATHENA_QUERY = (
+    "athena:BatchGetNamedQuery",
+    "athena:BatchGetQueryExecution",
+    "athena:GetNamedQuery",
+    "athena:GetQueryExecution",
+    "athena:GetQueryResults",
+    "athena:GetWorkGroup",
+    "athena:ListNamedQueries",
+    "athena:ListQueryExecutions",
+    "athena:StartQueryExecution",
+    "athena:StopQueryExecution",
+)
+# What Athena reads of the Glue Data Catalog, with the caller's permissions, to plan a query.
+GLUE_CATALOG_READ = (
+    "glue:BatchGetPartition",
+    "glue:GetDatabase",
+    "glue:GetPartition",
+    "glue:GetPartitions",
+    "glue:GetTable",
+    "glue:GetTables",
+)
 
 ECR_PULL = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability")
 

@@ -144,6 +144,18 @@ def _log_streams(g: Grant) -> tuple[str, ...]:
     return (f"{g.asset.arn}:log-stream:*",)
 
 
+def _log_group_and_streams(g: Grant) -> tuple[str, ...]:
+    # FilterLogEvents and DescribeLogStreams act on the group, GetLogEvents on its streams: `<group>:*` is both.
+    return (f"{g.asset.arn}:*",)
+
+
+def _glue_catalog(g: Grant) -> tuple[str, ...]:
+    # asset.arn is the database: arn:aws:glue:<region>:<account>:database/<name>; Athena also reads the
+    # catalog itself and the database's tables.
+    base, _, name = g.asset.arn.rpartition(":database/")
+    return (f"{base}:catalog", g.asset.arn, f"{base}:table/{name}/*")
+
+
 def _event_source(g: Grant) -> dict:
     # Each publisher publishes only its own source: nobody else can forge its events.
     return {"StringEquals": {"events:source": g.event_source}}
@@ -173,6 +185,8 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("s3_bucket", "put"): Operation(A.S3_PUT_OBJECTS, _objects, _put_conditions),
     ("s3_bucket", "delete"): Operation(A.S3_DELETE_OBJECTS, _objects),
     ("s3_bucket", "list"): Operation(A.S3_LIST_BUCKET, _itself, _list_conditions),
+    ("s3_bucket", "locate"): Operation(A.S3_LOCATE_BUCKET, _itself),
+    ("s3_bucket", "multipart"): Operation(A.S3_MULTIPART_UPLOADS, _objects),
     ("kms_key", "decrypt"): Operation(A.KMS_DECRYPT, _itself, _kms_conditions),
     ("kms_key", "encrypt"): Operation(A.KMS_ENCRYPT, _itself, _kms_conditions),
     ("kms_key", "encrypt_decrypt"): Operation(A.KMS_ENCRYPT_DECRYPT, _itself, _kms_conditions),
@@ -186,7 +200,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("event_bus", "put_events"): Operation(A.EVENTS_PUT, _itself, _event_source, needs=("event_source",)),
     ("sns_topic", "publish"): Operation(A.SNS_PUBLISH, _itself),
     ("log_group", "write"): Operation(A.LOGS_WRITE, _log_streams),
-    ("log_group", "read"): Operation(A.LOGS_READ, _log_streams),
+    ("log_group", "read"): Operation(A.LOGS_READ, _log_group_and_streams),
     ("role", "pass"): Operation(A.IAM_PASS_ROLE, _itself, _passed_to, needs=("passed_to",)),
     ("ecr_repository", "pull"): Operation(A.ECR_PULL, _itself),
     ("account", "ecr_login"): Operation(A.ECR_AUTH_TOKEN, _star),
@@ -199,6 +213,8 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("security_hub", "read_findings"): Operation(A.SECURITYHUB_FINDINGS_READ, _itself),
     ("ecs_cluster", "inspect"): Operation(A.ECS_INSPECT, _cluster_members),
     ("network", "eni_manage"): Operation(A.EC2_ENI_MANAGE, _eni_resources),
+    ("athena_workgroup", "query"): Operation(A.ATHENA_QUERY, _itself),
+    ("glue_database", "read"): Operation(A.GLUE_CATALOG_READ, _glue_catalog),
 }
 
 KINDS = frozenset(kind for kind, _ in OPERATIONS)

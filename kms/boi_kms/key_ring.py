@@ -64,9 +64,10 @@ class KeyHandle:
         actions: tuple[str, ...],
         via_service: str | None,
         reason: str,
+        direct: bool = False,
         context: dict | None = None,
     ) -> UsageGrant:
-        return self.policy.add_usage(sid, principal_arn, actions, via_service, reason, context=context)
+        return self.policy.add_usage(sid, principal_arn, actions, via_service, reason, direct, context=context)
 
     def add_guard(self, statement: dict, reason: str):
         return self.policy.add_guard(statement, reason)

@@ -160,6 +160,10 @@ class UsageGrant:
     actions: tuple[str, ...]
     via_service: str | None
     reason: str
+    # The role itself is the key policy's principal (not the account narrowed by aws:PrincipalArn): for an
+    # AWS service-linked role, whose identity policy AWS owns and cannot allow the key. The role must exist
+    # when the policy is put (KMS refuses unknown principals).
+    direct: bool = False
     # Encryption-context values the caller must present (key -> allowed values), checked by value.
     context: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
@@ -272,6 +276,7 @@ class KeyPolicy:
         actions: tuple[str, ...],
         via_service: str | None,
         reason: str,
+        direct: bool = False,
         context: dict[str, list[str] | tuple[str, ...]] | None = None,
     ) -> UsageGrant:
         sid = self._check_sid(sid)
@@ -304,7 +309,20 @@ class KeyPolicy:
                     "context-bearing operations and others in separate grants (this class requires an "
                     f"encryption context, which {', '.join(without)} does not carry)",
                 )
-        grant = UsageGrant(sid, principal_arn, actions, via_service, reason, pinned)
+        if direct and (is_unresolved(principal_arn) or ":role/aws-service-role/" not in principal_arn):
+            raise ConfigError(
+                f"{self._where(sid)}: principal_arn",
+                principal_arn,
+                "a service-linked role ARN (arn:<partition>:iam::<account>:role/aws-service-role/<service>/<name>) "
+                "for a direct grant; other roles are granted through the account with aws:PrincipalArn",
+            )
+        if direct and not via_service:
+            raise ConfigError(
+                f"{self._where(sid)}: via_service",
+                via_service,
+                "the AWS service the service-linked role uses the key through (a direct grant is only for that)",
+            )
+        grant = UsageGrant(sid, principal_arn, actions, via_service, reason, direct, pinned)
         self.usage.append(grant)
         return grant
 
@@ -402,7 +420,7 @@ class KeyPolicy:
             StatementRecord(g.sid, "* (Deny)", tuple(_as_list(g.statement.get("Action"))), g.reason)
             for g in self.guards
         ]
-        if self.usage:
+        if self._usage_principals():
             records.append(
                 StatementRecord(
                     RESOURCE_GRANTS_SID,
@@ -422,7 +440,8 @@ class KeyPolicy:
         return tuple(sorted(actions))
 
     def _usage_principals(self) -> list[str]:
-        return list(dict.fromkeys(g.principal_arn for g in self.usage))
+        """The roles that may let integrated services create grants for them (not service-linked roles)."""
+        return list(dict.fromkeys(g.principal_arn for g in self.usage if not g.direct))
 
     def document(self) -> dict:
         root = root_arn(self.partition, self.account_id)
@@ -468,7 +487,7 @@ class KeyPolicy:
                     "Condition": grant.conditions,
                 }
             )
-        if self.usage:
+        if self._usage_principals():
             statements.append(
                 {
                     "Sid": RESOURCE_GRANTS_SID,
@@ -496,10 +515,9 @@ class KeyPolicy:
         string_equals: dict = {"kms:CallerAccount": self.account_id}
         if grant.via_service:
             string_equals["kms:ViaService"] = self.key_class.via_service_endpoint(grant.via_service, self.region)
-        condition: dict = {
-            "ArnEquals": {"aws:PrincipalArn": [grant.principal_arn]},
-            "StringEquals": string_equals,
-        }
+        condition: dict = {"StringEquals": string_equals}
+        if not grant.direct:
+            condition = {"ArnEquals": {"aws:PrincipalArn": [grant.principal_arn]}, **condition}
         if not grant.via_service:
             # A direct grant is only for direct calls, not for any service acting on the role's behalf.
             condition["Null"] = {"kms:ViaService": "true"}
@@ -514,7 +532,7 @@ class KeyPolicy:
         return {
             "Sid": grant.sid,
             "Effect": "Allow",
-            "Principal": {"AWS": root},
+            "Principal": {"AWS": grant.principal_arn if grant.direct else root},
             "Action": list(grant.actions),
             "Resource": "*",
             "Condition": condition,

@@ -75,6 +75,47 @@ class AcceptedFindings(Strict):
     accepted: list[Acceptance]
 
 
+PROWLER_CHECK_ID = r"^[a-z0-9][a-z0-9_]*$"
+
+
+class ProwlerException(Strict):
+    """One Prowler FAIL on the deployment that is reviewed: a real risk accepted on purpose, or the
+    emulator (moto) not behaving as AWS for this check and resource."""
+
+    check: str = Field(
+        pattern=PROWLER_CHECK_ID,
+        description="Prowler check id (metadata.event_code in the OCSF), e.g. s3_bucket_object_lock",
+    )
+    resource: str = Field(
+        min_length=1, description="the resource's uid in the finding (an ARN): exact, or a glob (* ? [..])"
+    )
+    kind: Literal["accepted", "emulator"] = Field(
+        default="accepted",
+        description="accepted: a real risk accepted on purpose; emulator: moto is not AWS here (it passes on AWS)",
+    )
+    reason: str = Field(min_length=20, description="why, for the reviewer (what covers it instead, for emulator gaps)")
+
+
+class ProwlerExceptions(Strict):
+    """catalogs/gate/prowler_exceptions.yaml"""
+
+    exceptions: list[ProwlerException]
+
+    @field_validator("exceptions")
+    @classmethod
+    def _once_each(cls, exceptions: list[ProwlerException]) -> list[ProwlerException]:
+        seen: dict[tuple[str, str], int] = {}
+        duplicates = []
+        for index, entry in enumerate(exceptions):
+            key = (entry.check, entry.resource)
+            if key in seen:
+                duplicates.append(f"{index} duplicates {seen[key]} ({entry.check} {entry.resource})")
+            seen.setdefault(key, index)
+        if duplicates:
+            raise ValueError(f"each check + resource once; entries {'; '.join(duplicates)}")
+        return exceptions
+
+
 class ReviewedExceptions(Strict):
     suppressions: list[Suppression] = Field(default_factory=list)
     accepted: list[Acceptance] = Field(default_factory=list)

@@ -4,13 +4,15 @@ to name it, restore it and expect a clean audit; at the end destroy and expect n
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import boto3
 import pytest
 
-from boi import e2e, live_audit
+from boi import e2e, live_audit, prowler
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -50,6 +52,25 @@ def test_clean_after_apply(deployment, plan, capsys):
     assert run_audit(plan) == []
     assert live_audit.main(["--env", "local", "--out", str(deployment.out)]) == 0
     assert "clean" in capsys.readouterr().out
+
+
+def test_prowler_finds_no_unreviewed_fail(deployment):
+    """Prowler scans what was applied (before any fault is injected); every FAIL must be reviewed in
+    catalogs/gate/prowler_exceptions.yaml. Its OCSF findings and summary stay in artifacts/e2e/prowler
+    (BOI_E2E_ARTIFACTS to put them elsewhere) for the reader."""
+    reason = prowler.prowler_unavailable_reason()
+    if reason:
+        message = f"PROWLER NOT RUN: {reason}"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(message)
+        pytest.skip(message)
+    out = Path(os.environ.get("BOI_E2E_ARTIFACTS", e2e.REPO_ROOT / "artifacts" / "e2e")) / "prowler"
+    result, verdict = prowler.scan_deployment(deployment.url, out, region=deployment.settings().region)
+    report = prowler.format_report(result, verdict)
+    print(report)
+    assert (out / prowler.OCSF_FILE).is_file() and (out / prowler.SUMMARY_FILE).is_file()
+    assert result.findings, "Prowler evaluated nothing"
+    assert verdict.ok, report
 
 
 @dataclass
@@ -134,6 +155,24 @@ def remove_redrive():
     return lambda: sqs.set_queue_attributes(QueueUrl=url, Attributes={"RedrivePolicy": saved})
 
 
+PAGING_RULE = "boi-local-break-glass-role-assumed"
+
+
+def disable_paging():
+    events = boto3.client("events")
+    events.disable_rule(Name=PAGING_RULE)
+    return lambda: events.enable_rule(Name=PAGING_RULE)
+
+
+def delete_archive_alarm():
+    cw = boto3.client("cloudwatch")
+    (alarm,) = cw.describe_alarms(AlarmNames=["boi-local-audit-bucket-changes"])["MetricAlarms"]
+    cw.delete_alarms(AlarmNames=[alarm["AlarmName"]])
+    keep = ("AlarmName", "AlarmDescription", "ActionsEnabled", "AlarmActions", "MetricName", "Namespace", "Statistic",
+            "Period", "EvaluationPeriods", "Threshold", "ComparisonOperator", "TreatMissingData")  # fmt: skip
+    return lambda: cw.put_metric_alarm(**{k: alarm[k] for k in keep if k in alarm})
+
+
 fault_rule = Fault(delete_config_rule, "config", "", "planned rule does not exist")
 FAULTS = {
     "trail logging stopped": Fault(stop_logging, "trail", TRAIL, "logging is off"),
@@ -145,6 +184,8 @@ FAULTS = {
     "AdministratorAccess on a service role": Fault(attach_admin, "iam", SERVICE_ROLE, ADMIN),
     "statement added to a key policy": Fault(key_policy_statement, "kms policy", KEY_ALIAS, "OutsiderDecrypts"),
     "filing queue redrive policy removed": Fault(remove_redrive, "sqs redrive", QUEUE, "no redrive policy"),
+    "break-glass paging rule disabled": Fault(disable_paging, "paging", PAGING_RULE, "DISABLED"),
+    "archive-changes alarm deleted": Fault(delete_archive_alarm, "alarms", "audit-bucket-changes", "no alarm"),
 }
 
 

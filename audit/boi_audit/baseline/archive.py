@@ -3,6 +3,7 @@ policies, lifecycle and access logging."""
 
 from __future__ import annotations
 
+from boi_model import meta
 from cdktn_provider_aws.s3_bucket import S3Bucket
 from cdktn_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfiguration,
@@ -27,13 +28,13 @@ from cdktn_provider_aws.s3_bucket_server_side_encryption_configuration import (
 )
 
 from boi_audit import policies
-from boi_audit.baseline.common import _fix, _json, private_bucket
+from boi_audit.baseline.common import _fix, _json, note, private_bucket
 
 
 def build_archive(baseline, logs_key) -> None:
     s = baseline.settings
-    baseline.archive_bucket_name = f"{s.name_prefix}-audit-archive-{s.account_id}"
-    baseline.access_log_bucket_name = f"{s.name_prefix}-audit-access-{s.account_id}"
+    baseline.archive_bucket_name = s.archive_bucket_name
+    baseline.access_log_bucket_name = s.access_log_bucket_name
     baseline.archive_bucket = _fix(
         S3Bucket(
             baseline,
@@ -81,23 +82,22 @@ def build_archive(baseline, logs_key) -> None:
         ),
         "audit_log_archive_sse",
     )
+    archive_doc = policies.archive_bucket_policy(
+        bucket_arn=baseline.archive_bucket.arn,
+        account_id=s.account_id,
+        trail_arn=baseline.trail_arn,
+        organization_mode=s.organization_mode,
+        prevent_destroy=s.prevent_destroy,
+        custodian_arns=s.custodian_arns,
+    )
     baseline.archive_policy = _fix(
-        S3BucketPolicy(
-            baseline,
-            "archive_policy",
-            bucket=baseline.archive_bucket.id,
-            policy=_json(
-                policies.archive_bucket_policy(
-                    bucket_arn=baseline.archive_bucket.arn,
-                    account_id=s.account_id,
-                    trail_arn=baseline.trail_arn,
-                    organization_mode=s.organization_mode,
-                    prevent_destroy=s.prevent_destroy,
-                    custodian_arns=s.custodian_arns,
-                )
-            ),
-        ),
+        S3BucketPolicy(baseline, "archive_policy", bucket=baseline.archive_bucket.id, policy=_json(archive_doc)),
         "audit_log_archive_policy",
+    )
+    note(
+        baseline.archive_policy,
+        meta.REASONS,
+        {st["Sid"]: policies.ARCHIVE_REASONS[st["Sid"]] for st in archive_doc["Statement"]},
     )
     # Colder storage as records age; nothing expires before the lock does (disposal is a decision).
     _fix(
@@ -153,21 +153,24 @@ def build_archive(baseline, logs_key) -> None:
         ),
         "audit_access_logs_sse",
     )
-    _fix(
-        S3BucketPolicy(
-            baseline,
-            "access_logs_policy",
-            bucket=baseline.access_log_bucket.id,
-            policy=_json(
-                policies.access_log_bucket_policy(
-                    bucket_arn=baseline.access_log_bucket.arn,
-                    source_bucket_arn=baseline.archive_bucket.arn,
-                    account_id=s.account_id,
-                    custodian_arns=s.custodian_arns,
-                )
-            ),
-        ),
+    # The archive and Athena's results bucket log their accesses here (their names are literal: no cycle).
+    sources = [f"arn:{s.partition}:s3:::{s.archive_bucket_name}"]
+    if s.creates("athena"):
+        sources.append(f"arn:{s.partition}:s3:::{s.athena_results_bucket_name}")
+    doc = policies.access_log_bucket_policy(
+        bucket_arn=baseline.access_log_bucket.arn,
+        account_id=s.account_id,
+        source_bucket_arns=sources,
+        custodian_arns=s.custodian_arns,
+    )
+    access_policy = _fix(
+        S3BucketPolicy(baseline, "access_logs_policy", bucket=baseline.access_log_bucket.id, policy=_json(doc)),
         "audit_access_logs_policy",
+    )
+    note(
+        access_policy,
+        meta.REASONS,
+        {st["Sid"]: policies.ACCESS_LOG_REASONS[st["Sid"]] for st in doc["Statement"]},
     )
     _fix(
         S3BucketLifecycleConfiguration(

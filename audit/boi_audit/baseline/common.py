@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from boi_model import meta
 from cdktn_provider_aws.iam_role import IamRole
 from cdktn_provider_aws.s3_bucket_ownership_controls import (
     S3BucketOwnershipControls,
@@ -28,8 +29,28 @@ def _json(doc: dict) -> str:
     return json.dumps(doc, sort_keys=False)
 
 
+def note(resource, key: str, value) -> None:
+    """One `"//"` metadata entry (Terraform ignores it; the IAM document and the proofs read it)."""
+    resource.add_override(f"{meta.COMMENT}.{key}", value)
+
+
+def reasons(doc: dict, why: dict[str, str]) -> dict[str, str]:
+    """Sid -> reason for every statement of a policy document; a statement without one is a bug here."""
+    missing = [st["Sid"] for st in doc["Statement"] if st["Sid"] not in why]
+    if missing:
+        raise ValueError(f"no reason for the statements {missing}")
+    return {st["Sid"]: why[st["Sid"]] for st in doc["Statement"]}
+
+
 def service_role(
-    baseline, id: str, logical_id: str, *, name: str, service: str, source_arn: str | None = None
+    baseline,
+    id: str,
+    logical_id: str,
+    *,
+    name: str,
+    service: str,
+    purpose: str,
+    source_arn: str | None = None,
 ) -> IamRole:
     role = _fix(
         IamRole(
@@ -41,6 +62,7 @@ def service_role(
         ),
         logical_id,
     )
+    note(role, meta.PURPOSE, purpose)
     baseline.roles.append(role)
     return role
 

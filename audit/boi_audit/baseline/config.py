@@ -1,7 +1,14 @@
-"""AWS Config: recorder, delivery channel, managed and Guard rules, and the organization aggregator."""
+"""AWS Config: recorder, delivery channel, managed and Guard rules, and the organization aggregator.
+
+The recorder and its delivery channel exist in every Region the baseline covers (`build_regional_recorder`,
+through the caller's provider for that Region): resources created in a Region without a recorder leave no
+configuration history. Global resources (IAM) are recorded in the home Region only. The rules run in the home
+Region; in the others the Security Hub standards evaluate the recorded resources with their own rules.
+"""
 
 from __future__ import annotations
 
+from boi_model import meta
 from cdktn_provider_aws.config_config_rule import (
     ConfigConfigRule,
     ConfigConfigRuleScope,
@@ -23,7 +30,13 @@ from cdktn_provider_aws.iam_role_policy import IamRolePolicy
 from cdktn_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 
 from boi_audit import policies
-from boi_audit.baseline.common import _fix, _json, service_role
+from boi_audit.baseline.common import _fix, _json, note, reasons, service_role
+
+DELIVERY_REASONS = {
+    "CheckBucket": "AWS Config checks the archive bucket before it delivers",
+    "WriteSnapshots": "deliver configuration snapshots and history under the config/ prefix of the archive",
+    "EncryptSnapshots": "encrypt what it delivers with the logs key (the archive's default key)",
+}
 
 
 def build_config(baseline, logs_key) -> None:
@@ -34,8 +47,11 @@ def build_config(baseline, logs_key) -> None:
         "audit_config",
         name=f"{s.name_prefix}-audit-config",
         service="config.amazonaws.com",
+        purpose="The AWS Config recorder of every covered Region reads resource configuration and delivers its "
+        "history to the archive",
     )
-    _fix(
+    baseline.config_role = role
+    managed = _fix(
         IamRolePolicyAttachment(
             baseline,
             "config_role_managed",
@@ -44,20 +60,15 @@ def build_config(baseline, logs_key) -> None:
         ),
         "audit_config_managed",
     )
-    _fix(
-        IamRolePolicy(
-            baseline,
-            "config_role_policy",
-            role=role.id,
-            name="deliver-to-archive",
-            policy=_json(
-                policies.config_delivery_policy(
-                    bucket_arn=baseline.archive_bucket.arn, account_id=s.account_id, key_arn=logs_key.arn
-                )
-            ),
-        ),
+    note(managed, meta.REASON, "AWS-maintained: read the configuration of every resource type Config records")
+    doc = policies.config_delivery_policy(
+        bucket_arn=baseline.archive_bucket.arn, account_id=s.account_id, key_arn=logs_key.arn
+    )
+    delivery = _fix(
+        IamRolePolicy(baseline, "config_role_policy", role=role.id, name="deliver-to-archive", policy=_json(doc)),
         "audit_config_delivery_policy",
     )
+    note(delivery, meta.REASONS, reasons(doc, DELIVERY_REASONS))
     baseline.recorder = _fix(
         ConfigConfigurationRecorder(
             baseline,
@@ -142,8 +153,10 @@ def build_config(baseline, logs_key) -> None:
             "audit_config_aggregator",
             service="config.amazonaws.com",
             name=f"{s.name_prefix}-audit-config-aggregator",
+            purpose="The organization aggregator of AWS Config reads every member account's configuration and "
+            "compliance in every Region",
         )
-        _fix(
+        agg_managed = _fix(
             IamRolePolicyAttachment(
                 baseline,
                 "aggregator_managed",
@@ -152,6 +165,7 @@ def build_config(baseline, logs_key) -> None:
             ),
             "audit_config_aggregator_managed",
         )
+        note(agg_managed, meta.REASON, "AWS-maintained: list the organization's accounts for the aggregator")
         _fix(
             ConfigConfigurationAggregator(
                 baseline,
@@ -163,3 +177,47 @@ def build_config(baseline, logs_key) -> None:
             ),
             "audit_org_aggregator",
         )
+
+
+def build_regional_recorder(baseline, logs_key, region: str, provider) -> None:
+    """The recorder, its delivery channel into the home archive and its status in one other Region."""
+    s = baseline.settings
+    sfx = "_" + region.replace("-", "_")
+    recorder = _fix(
+        ConfigConfigurationRecorder(
+            baseline,
+            f"recorder{sfx}",
+            provider=provider,
+            name=f"{s.name_prefix}-recorder",
+            role_arn=baseline.config_role.arn,
+            # Global resources (IAM) are recorded once, in the home Region.
+            recording_group=ConfigConfigurationRecorderRecordingGroup(
+                all_supported=True, include_global_resource_types=False
+            ),
+        ),
+        f"audit_recorder{sfx}",
+    )
+    channel = _fix(
+        ConfigDeliveryChannel(
+            baseline,
+            f"delivery{sfx}",
+            provider=provider,
+            name=f"{s.name_prefix}-delivery",
+            s3_bucket_name=baseline.archive_bucket.id,
+            s3_key_prefix="config",
+            s3_kms_key_arn=logs_key.arn,
+            depends_on=[recorder, baseline.archive_policy],
+        ),
+        f"audit_delivery{sfx}",
+    )
+    _fix(
+        ConfigConfigurationRecorderStatus(
+            baseline,
+            f"recorder_status{sfx}",
+            provider=provider,
+            name=recorder.name,
+            is_enabled=True,
+            depends_on=[channel],
+        ),
+        f"audit_recorder_status{sfx}",
+    )

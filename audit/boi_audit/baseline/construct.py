@@ -7,13 +7,13 @@ from cdktn_provider_aws.iam_role import IamRole
 from constructs import Construct
 
 from boi_audit import policies
-from boi_audit.baseline.alarms import build_alerting
+from boi_audit.baseline.alarms import build_alerting, build_forwarder, build_regional_paging
 from boi_audit.baseline.archive import build_archive
 from boi_audit.baseline.athena import build_athena
 from boi_audit.baseline.common import _fix
-from boi_audit.baseline.config import build_config
+from boi_audit.baseline.config import build_config, build_regional_recorder
 from boi_audit.baseline.detectors import build_access_analyzer, build_guardduty, build_macie
-from boi_audit.baseline.security_hub import build_security_hub
+from boi_audit.baseline.security_hub import build_finding_aggregator, build_security_hub
 from boi_audit.baseline.trail import build_trail
 from boi_audit.errors import ConfigError
 from boi_audit.guard import guard_policies
@@ -26,6 +26,8 @@ class AuditBaseline(Construct):
     logs_key / alerts_key: duck-typed key handles with .arn, .key_id and .allow_service(...).
     guard_inputs: optional {"kms_rotation_days": {class: days}, "bucket_keys": {bucket: key_arn},
     "database_keys": {db_id: key_arn}}; one Guard rule per key given.
+    regional_providers: {region: AWS provider (an alias)} for every Region of settings.other_regions: the
+    recorder, the detectors and the paging rules are built there too (each forwarding to the home bus).
     """
 
     def __init__(
@@ -40,8 +42,16 @@ class AuditBaseline(Construct):
         guard_inputs: dict | None = None,
         break_glass_role_arn: str | None = None,
         pii_key_arns: list[str] | None = None,
+        regional_providers: dict | None = None,
     ):
         super().__init__(scope, id)
+        regional_providers = dict(regional_providers or {})
+        if sorted(regional_providers) != sorted(settings.other_regions):
+            raise ConfigError(
+                "AuditBaseline.regional_providers",
+                sorted(regional_providers),
+                f"one provider for each other Region of the settings: {sorted(settings.other_regions)}",
+            )
         if not permissions_boundary_arn:
             raise ConfigError("AuditBaseline.permissions_boundary_arn", permissions_boundary_arn, "an IAM policy ARN")
         self.settings = s = settings
@@ -49,6 +59,9 @@ class AuditBaseline(Construct):
         self._lifecycle = TerraformResourceLifecycle(prevent_destroy=True) if s.prevent_destroy else None
         self._guard_texts = guard_policies(guard_inputs)  # validate before building anything
         self.roles: list[IamRole] = []
+        self.detectors: dict = {}  # region -> GuardDuty detector
+        self.hubs: dict = {}  # region -> Security Hub account
+        self.regional_rules: dict = {}  # region -> {paging rule name -> rule}
         p = s.name_prefix
         self.trail_name = f"{p}-audit-trail"
         self.trail_arn = f"arn:{s.partition}:cloudtrail:{s.region}:{s.account_id}:trail/{self.trail_name}"
@@ -68,6 +81,22 @@ class AuditBaseline(Construct):
             build_access_analyzer(self)
         if s.creates("athena"):
             build_athena(self, logs_key, pii_key_arns or [], break_glass_role_arn)
+        if s.other_regions:
+            build_forwarder(self)
+        for region in s.other_regions:
+            provider = regional_providers[region]
+            build_regional_recorder(self, logs_key, region, provider)
+            build_regional_paging(self, break_glass_role_arn, region, provider)
+            if s.creates("securityhub"):
+                build_security_hub(self, region, provider)
+            if s.creates("guardduty"):
+                build_guardduty(self, region, provider)
+            if s.creates("macie"):
+                build_macie(self, region, provider)
+            if s.creates("accessanalyzer"):
+                build_access_analyzer(self, region, provider)
+        if s.creates("securityhub"):
+            build_finding_aggregator(self)
         for use in policies.logs_key_uses(
             partition=s.partition,
             region=s.region,

@@ -1,8 +1,10 @@
-"""CloudTrail: the multi-Region trail (management events, PII object events, insights) into the
-archive and its CloudWatch log group, with the role that delivers to the group."""
+"""CloudTrail: the multi-Region trail (management events, PII object events, invocations of the functions
+that touch PII, insights) into the archive and its CloudWatch log group, with the role that delivers to
+the group."""
 
 from __future__ import annotations
 
+from boi_model import meta
 from cdktn_provider_aws.cloudtrail import (
     Cloudtrail,
     CloudtrailAdvancedEventSelector,
@@ -13,7 +15,7 @@ from cdktn_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktn_provider_aws.iam_role_policy import IamRolePolicy
 
 from boi_audit import policies
-from boi_audit.baseline.common import _fix, _json, service_role
+from boi_audit.baseline.common import _fix, _json, note, reasons, service_role
 
 
 def build_trail(baseline, logs_key) -> None:
@@ -34,18 +36,16 @@ def build_trail(baseline, logs_key) -> None:
         "audit_trail_to_logs",
         name=f"{s.name_prefix}-audit-trail-to-logs",
         service="cloudtrail.amazonaws.com",
+        purpose="CloudTrail delivers the trail's events into its CloudWatch Logs group (the CIS metric filters "
+        "and alarms read them there)",
         source_arn=baseline.trail_arn,
     )
-    _fix(
-        IamRolePolicy(
-            baseline,
-            "trail_role_policy",
-            role=role.id,
-            name="deliver-trail-events",
-            policy=_json(policies.trail_to_logs_policy(baseline.log_group.arn)),
-        ),
+    doc = policies.trail_to_logs_policy(baseline.log_group.arn)
+    delivery = _fix(
+        IamRolePolicy(baseline, "trail_role_policy", role=role.id, name="deliver-trail-events", policy=_json(doc)),
         "audit_trail_to_logs_policy",
     )
+    note(delivery, meta.REASONS, reasons(doc, {"DeliverTrailEvents": "write trail events into the trail's log group"}))
     selectors = [
         CloudtrailAdvancedEventSelector(
             name="Management events",
@@ -63,6 +63,22 @@ def build_trail(baseline, logs_key) -> None:
                     CloudtrailAdvancedEventSelectorFieldSelector(field="resources.type", equal_to=["AWS::S3::Object"]),
                     CloudtrailAdvancedEventSelectorFieldSelector(
                         field="resources.ARN", starts_with=[f"{arn}/" for arn in s.pii_bucket_arns]
+                    ),
+                ],
+            )
+        )
+    if s.pii_function_arns:
+        # Invocations of the functions that read or write PII: who ran them, when, from where.
+        selectors.append(
+            CloudtrailAdvancedEventSelector(
+                name="PII function invocations",
+                field_selector=[
+                    CloudtrailAdvancedEventSelectorFieldSelector(field="eventCategory", equal_to=["Data"]),
+                    CloudtrailAdvancedEventSelectorFieldSelector(
+                        field="resources.type", equal_to=["AWS::Lambda::Function"]
+                    ),
+                    CloudtrailAdvancedEventSelectorFieldSelector(
+                        field="resources.ARN", equal_to=list(s.pii_function_arns)
                     ),
                 ],
             )
