@@ -52,6 +52,7 @@ class ConfigRule:
     reason_deployed: str = ""
     covered_by: str = ""
     scope_tag: dict[str, str] | None = None
+    remediation: str = ""
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,7 @@ class Control:
     evidence: dict[str, str]
     review: str
     service: str = ""
+    owner: str = ""
     # [{"by": kind, "ref": ..., "why": ...}], see VERIFICATION_KINDS
     verified_by: list[dict] = field(default_factory=list)
 
@@ -204,6 +206,13 @@ class ConfigRuleEntry(Strict):
     scope_tag: ScopeTag | None = None
     why: Text
     mappings: Mappings
+    remediation: str = Field(default="", description="what on-call does when the rule reports non-compliance")
+
+    @model_validator(mode="after")
+    def _deployed_needs_remediation(self) -> ConfigRuleEntry:
+        if self.deploy and len(self.remediation.strip()) < 20:
+            raise ValueError("a deployed rule needs a remediation of 20 characters or more (what to do when it fails)")
+        return self
 
     @model_validator(mode="after")
     def _not_deployed_needs_cover(self) -> ConfigRuleEntry:
@@ -329,6 +338,9 @@ class Frameworks(Strict):
     cis_aws_v3: Text
     fsbp: Text
     nist_800_53_r5: list[Text]
+    soc2: list[Annotated[str, StringConstraints(pattern=r"^(CC\d\.\d+|A1\.\d|C1\.\d|PI1\.\d|P\d\.\d)$")]] = Field(
+        min_length=1, description="AICPA Trust Services Criteria (2017, revised points of focus 2022), e.g. CC7.2"
+    )
     bsa: Text = Field(default="-", description="a retention benchmark or other local obligation")
 
 
@@ -368,6 +380,7 @@ class ControlEntry(Strict):
     )
     evidence: Evidence
     review: Cadence
+    owner: Text = Field(description="who answers for the control (a team or role, not a person)")
     verified_by: list[Verification] = Field(
         min_length=1, description="how the control is shown to work (a control nothing verifies is not claimed)"
     )
@@ -458,6 +471,7 @@ def parse_catalog(raw: dict[str, Any], folder: str | Path = "") -> Catalog:
                 reason_deployed=r.reason_deployed,
                 covered_by=r.covered_by,
                 scope_tag=r.scope_tag.model_dump() if r.scope_tag else None,
+                remediation=r.remediation,
             )
             for r in rules.rules
         ],
@@ -488,6 +502,7 @@ def parse_catalog(raw: dict[str, Any], folder: str | Path = "") -> Catalog:
                 c.evidence.model_dump(),
                 c.review,
                 c.service,
+                c.owner,
                 [v.model_dump() for v in c.verified_by],
             )
             for c in controls.controls

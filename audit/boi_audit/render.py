@@ -168,6 +168,14 @@ def render_audit_plan(synth: dict[str, dict], catalog: Catalog) -> str:
             "",
         ]
         out += _table(["identifier", "covered by"], covered)
+    remedies = [
+        [r.body.get("name"), by_id[ident].remediation]
+        for r in of_type(synth, "aws_config_config_rule")
+        if (ident := block(r.body.get("source")).get("source_identifier")) in by_id and by_id[ident].remediation
+    ]
+    if remedies:
+        out += ["", "### Remediation when a rule reports non-compliance", ""]
+        out += _table(["rule", "what to do"], remedies)
     out += ["", "## Guard policy rules", ""]
     guards = {g.name: g for g in catalog.guard_rules}
     found = False
@@ -287,9 +295,11 @@ def render_audit_plan(synth: dict[str, dict], catalog: Catalog) -> str:
                 fw.get("cis_aws_v3"),
                 fw.get("fsbp"),
                 ", ".join(fw.get("nist_800_53_r5", [])),
+                ", ".join(fw.get("soc2", [])),
                 fw.get("bsa"),
                 ", ".join(f"`{i}`" for i in c.implemented_by),
                 c.review,
+                c.owner,
                 state,
             ]
         )
@@ -300,9 +310,11 @@ def render_audit_plan(synth: dict[str, dict], catalog: Catalog) -> str:
             "CIS v3.0",
             "Security Hub",
             "NIST 800-53 r5",
+            "SOC 2",
             "BSA",
             "implemented by",
             "review",
+            "owner",
             "state",
         ],
         rows,

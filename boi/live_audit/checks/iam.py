@@ -11,6 +11,7 @@ from boi.live_audit.registry import ANY, Finding, check, error_code, name_of, po
     "iam",
     title="every planned role's inline and attached policies equal the synthesized ones, nothing extra",
     severity="critical",
+    controls=("IAM-01",),
 )
 def check_iam(synth, state, session) -> list[Finding]:
     findings = []

@@ -11,7 +11,7 @@ from boi.live_audit.registry import Finding, check, error_code, policy_differenc
     "kms rotation",
     title="every key rotates, with its planned period (boi_kms.rotation_report)",
     severity="high",
-    controls=("CIS 3.6", "Security Hub KMS.4", "AUD-15"),
+    controls=("CIS 3.6", "Security Hub KMS.4", "AUD-15", "KMS-01"),
 )
 def check_key_rotation(synth, state, session) -> list[Finding]:
     from boi_kms.rotation_report import OK, collect, plan_from_synth
