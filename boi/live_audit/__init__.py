@@ -38,12 +38,13 @@ from boi.live_audit.registry import (
     AuditError,
     Check,
     Finding,
+    Gap,
     check,
     load_synth,
     policy_differences,
     resources,
 )
-from boi.live_audit.report import audit, format_checks, format_table, to_json
+from boi.live_audit.report import audit, format_checks, format_table, gaps, to_json
 from boi.live_audit.state import State
 
 __all__ = [
@@ -53,12 +54,14 @@ __all__ = [
     "AuditError",
     "Check",
     "Finding",
+    "Gap",
     "State",
     "add_arguments",
     "audit",
     "check",
     "format_checks",
     "format_table",
+    "gaps",
     "load_synth",
     "main",
     "policy_differences",

@@ -8,4 +8,5 @@ from boi.live_audit.checks import kms  # noqa: F401
 from boi.live_audit.checks import s3  # noqa: F401
 from boi.live_audit.checks import sqs  # noqa: F401
 from boi.live_audit.checks import iam  # noqa: F401
+from boi.live_audit.checks import perimeter  # noqa: F401
 # isort: on
