@@ -58,7 +58,7 @@ def free_port() -> int:
 
 
 def patch_moto() -> None:
-    """Work around two moto 5.2.5 behaviours that are not AWS's (see README "Local apply").
+    """Work around moto 5.2.5 behaviours that are not AWS's (see README "Local apply").
 
     - ACM certificates stay PENDING_VALIDATION for MOTO_ACM_VALIDATION_WAIT (60 s) before moto
       issues them; AWS issues once the DNS record exists. Wait 0 s.
@@ -70,14 +70,27 @@ def patch_moto() -> None:
 
     - DeleteTrail finds the trail only by name; the provider passes its ARN (AWS takes either), so
       the trail outlived destroy. Accept the ARN.
+    - DescribeKey is refused whenever the key policy has a Deny on kms:* (or Describe*) with Resource
+      "*", whatever its Condition: moto evaluates no condition. The perimeter denies (issue 17) apply
+      only outside the account or to workload roles outside the VPC, neither of which is the caller
+      here, so AWS lets the provider read its keys. Skip conditional denies; unconditional ones still deny.
 
     moto's backends are global to the process: the patches hold for every server started here.
     """
     from moto import settings as moto_settings
     from moto.cloudtrail.models import CloudTrailBackend
+    from moto.kms import policy_validator
     from moto.s3.models import FakeBucket, S3Backend
 
     moto_settings.ACM_VALIDATION_WAIT = 0
+    if not getattr(policy_validator.check_statement, "_boi_patched", False):
+        original_check = policy_validator.check_statement
+
+        def check_statement(statement: dict, resource: str, action: str) -> bool:
+            return not statement.get("Condition") and original_check(statement, resource, action)
+
+        check_statement._boi_patched = True
+        policy_validator.check_statement = check_statement
     FakeBucket._log_permissions_enabled_policy = staticmethod(lambda target_bucket, target_prefix: True)
     if not getattr(S3Backend.put_bucket_versioning, "_boi_patched", False):
         original = S3Backend.put_bucket_versioning
