@@ -74,6 +74,8 @@ def patch_moto() -> None:
       "*", whatever its Condition: moto evaluates no condition. The perimeter denies (issue 17) apply
       only outside the account or to workload roles outside the VPC, neither of which is the caller
       here, so AWS lets the provider read its keys. Skip conditional denies; unconditional ones still deny.
+    - SetQueueAttributes without a Policy attribute clears the queue's policy (AWS changes only the
+      attributes given), so setting a redrive policy silently dropped the perimeter statements.
 
     moto's backends are global to the process: the patches hold for every server started here.
     """
@@ -81,8 +83,20 @@ def patch_moto() -> None:
     from moto.cloudtrail.models import CloudTrailBackend
     from moto.kms import policy_validator
     from moto.s3.models import FakeBucket, S3Backend
+    from moto.sqs.models import Queue
 
     moto_settings.ACM_VALIDATION_WAIT = 0
+    if not getattr(Queue._set_attributes, "_boi_patched", False):
+        original_set = Queue._set_attributes
+
+        def _set_attributes(self, attributes: dict, now: float | None = None) -> None:
+            kept = getattr(self, "policy", None)
+            original_set(self, attributes, now)
+            if "Policy" not in attributes:
+                self.policy = kept
+
+        _set_attributes._boi_patched = True
+        Queue._set_attributes = _set_attributes
     if not getattr(policy_validator.check_statement, "_boi_patched", False):
         original_check = policy_validator.check_statement
 

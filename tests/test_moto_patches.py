@@ -62,3 +62,14 @@ def test_patching_twice_keeps_one_layer():
     first = policy_validator.check_statement
     patch_moto()
     assert policy_validator.check_statement is first
+
+
+def test_setting_one_queue_attribute_keeps_the_queue_policy(kms):
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName="q")["QueueUrl"]
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [{**UNCONDITIONAL, "Action": "sqs:*"}]})
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy})
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "40"})
+    assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"] == policy
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": ""})
+    assert "Policy" not in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"]).get("Attributes", {})
