@@ -60,7 +60,7 @@ def free_port() -> int:
 
 
 def patch_moto() -> None:
-    """Work around two moto 5.2.5 behaviours that are not AWS's (see README "Local apply").
+    """Work around moto 5.2.5 behaviours that are not AWS's (see README "Local apply").
 
     - ACM certificates stay PENDING_VALIDATION for MOTO_ACM_VALIDATION_WAIT (60 s) before moto
       issues them; AWS issues once the DNS record exists. Wait 0 s.
@@ -72,14 +72,41 @@ def patch_moto() -> None:
 
     - DeleteTrail finds the trail only by name; the provider passes its ARN (AWS takes either), so
       the trail outlived destroy. Accept the ARN.
+    - DescribeKey is refused whenever the key policy has a Deny on kms:* (or Describe*) with Resource
+      "*", whatever its Condition: moto evaluates no condition. The perimeter denies (issue 17) apply
+      only outside the account or to workload roles outside the VPC, neither of which is the caller
+      here, so AWS lets the provider read its keys. Skip conditional denies; unconditional ones still deny.
+    - SetQueueAttributes without a Policy attribute clears the queue's policy (AWS changes only the
+      attributes given), so setting a redrive policy silently dropped the perimeter statements.
 
     moto's backends are global to the process: the patches hold for every server started here.
     """
     from moto import settings as moto_settings
     from moto.cloudtrail.models import CloudTrailBackend
+    from moto.kms import policy_validator
     from moto.s3.models import FakeBucket, S3Backend
+    from moto.sqs.models import Queue
 
     moto_settings.ACM_VALIDATION_WAIT = 0
+    if not getattr(Queue._set_attributes, "_boi_patched", False):
+        original_set = Queue._set_attributes
+
+        def _set_attributes(self, attributes: dict, now: float | None = None) -> None:
+            kept = getattr(self, "policy", None)
+            original_set(self, attributes, now)
+            if "Policy" not in attributes:
+                self.policy = kept
+
+        _set_attributes._boi_patched = True
+        Queue._set_attributes = _set_attributes
+    if not getattr(policy_validator.check_statement, "_boi_patched", False):
+        original_check = policy_validator.check_statement
+
+        def check_statement(statement: dict, resource: str, action: str) -> bool:
+            return not statement.get("Condition") and original_check(statement, resource, action)
+
+        check_statement._boi_patched = True
+        policy_validator.check_statement = check_statement
     FakeBucket._log_permissions_enabled_policy = staticmethod(lambda target_bucket, target_prefix: True)
     if not getattr(S3Backend.put_bucket_versioning, "_boi_patched", False):
         original = S3Backend.put_bucket_versioning

@@ -267,3 +267,120 @@ def test_the_perimeter_proofs_fail_when_one_statement_is_removed(simulator, dev,
     cases = env_proofs(_without(dev, resource_type, name_part, sid)).perimeter_cases()
     caught = [str(m) for m in mismatches(simulator, cases)]
     assert any(sid in m for m in caught), f"removing {sid} from {resource_type} {name_part} went unnoticed"
+
+
+# ---- record_type: bound in two places on purpose ---------------------------------------------------------
+#
+# The PII key policy names the account (not the role) as principal, so KMS needs BOTH the key policy's
+# statement and the role's identity policy to allow a Decrypt: each of the two carries the role's
+# kms:EncryptionContext:record_type values, and either alone keeps a service to its own record types (a
+# mistaken edit of one policy, or a role policy attached by someone else, does not widen decrypt). The
+# simulator therefore cannot see one layer go missing (the other still denies); what catches it is the
+# consistency rule below (both layers equal the catalog), and each layer is proven alone with the simulator.
+
+RECORD_TYPE = "kms:EncryptionContext:record_type"
+
+
+def _statements(policy: str) -> list[dict]:
+    raw = json.loads(policy).get("Statement") or []
+    return raw if isinstance(raw, list) else [raw]
+
+
+def record_type_bindings(synth) -> dict[str, dict[str, set[str]]]:
+    """layer ("key policy", "identity policy") -> role name -> record_type values it may decrypt, from the synth."""
+    synth = as_synth(synth)
+    roles = {r.name: r.body.get("name") for r in synth.resources("aws_iam_role")}
+    found: dict[str, dict[str, set[str]]] = {"key policy": {}, "identity policy": {}}
+    for key in synth.resources("aws_kms_key"):
+        if "keys_pii" not in key.name:
+            continue
+        for st in _statements(key.body["policy"]):
+            cond = st.get("Condition") or {}
+            if st.get("Effect") != "Allow" or "kms:Decrypt" not in st.get("Action", []):
+                continue
+            for arn in (cond.get("ArnEquals") or {}).get("aws:PrincipalArn") or []:
+                found["key policy"].setdefault(arn.rsplit("/", 1)[-1], set()).update(
+                    (cond.get("StringEquals") or {}).get(RECORD_TYPE) or ["<any>"]
+                )
+    for attached in synth.resources("aws_iam_role_policy"):
+        role = roles.get(
+            str(attached.body.get("role", "")).split(".")[1] if "${" in str(attached.body.get("role")) else ""
+        )
+        for st in _statements(attached.body["policy"]):
+            if "keys_pii" in json.dumps(st.get("Resource")) and "kms:Decrypt" in st.get("Action", []):
+                values = ((st.get("Condition") or {}).get("StringEquals") or {}).get(RECORD_TYPE) or ["<any>"]
+                found["identity policy"].setdefault(role, set()).update(values)
+    return found
+
+
+def record_type_problems(synth, prefix: str) -> list[str]:
+    """Each role's record_type values in either layer must be the catalog's for its service."""
+    from app import catalogs
+
+    standard = catalogs.kms().field_encryption
+    bindings = record_type_bindings(synth)
+    problems = []
+    for role in sorted(set(bindings["key policy"]) | set(bindings["identity policy"])):
+        service = role.removeprefix(f"{prefix}-").removesuffix("-task")
+        expected = set(standard.record_types_of(service)["decrypt"])
+        for layer, by_role in bindings.items():
+            if by_role.get(role, set()) != expected:
+                problems.append(f"{role}: {layer} binds {sorted(by_role.get(role, set()))}, catalog {sorted(expected)}")
+    return problems
+
+
+def test_both_layers_bind_each_role_to_its_catalog_record_types(dev):
+    bindings = record_type_bindings(dev)
+    assert set(bindings["key policy"]) == set(bindings["identity policy"])
+    assert len(bindings["key policy"]) >= 3
+    assert record_type_problems(dev, "boi-dev") == []
+
+
+def _drop_record_type(synth: dict, layer: str, role_part: str = "") -> dict:
+    """A copy with the record_type condition removed from one layer (of the roles whose name has role_part)."""
+    mutated = copy.deepcopy(dict(synth))
+    removed = 0
+    for stack in mutated.values():
+        rtype = "aws_kms_key" if layer == "key policy" else "aws_iam_role_policy"
+        for name, body in (stack.get("resource", {}).get(rtype) or {}).items():
+            if layer == "key policy" and "keys_pii" not in name:
+                continue
+            if layer == "identity policy" and role_part.replace("-", "_") not in name:
+                continue
+            document = json.loads(body["policy"])
+            for st in document["Statement"] if isinstance(document["Statement"], list) else [document["Statement"]]:
+                equals = (st.get("Condition") or {}).get("StringEquals") or {}
+                if RECORD_TYPE in equals and (layer == "identity policy" or role_part in json.dumps(st)):
+                    del equals[RECORD_TYPE]
+                    removed += 1
+            body["policy"] = json.dumps(document)
+    assert removed, f"no record_type binding in the {layer} of *{role_part}*"
+    return mutated
+
+
+@pytest.mark.parametrize("layer", ["key policy", "identity policy"])
+def test_removing_record_type_from_one_layer_is_caught(dev, layer):
+    problems = record_type_problems(_drop_record_type(dev, layer, "reporting-company"), "boi-dev")
+    assert problems and all(layer in p and "reporting-company" in p for p in problems), problems
+
+
+def _record_type_cases(synth):
+    return [c for c in env_proofs(synth).cases() if c.asset.startswith("pii-key/") and c.operation == "decrypt"]
+
+
+@pytest.mark.parametrize("layer", ["key policy", "identity policy"])
+def test_each_layer_alone_keeps_services_to_their_record_types(simulator, dev, layer):
+    """With the other layer's binding gone, the simulator's verdicts still match the matrix."""
+    cases = _record_type_cases(_drop_record_type(dev, "identity policy" if layer == "key policy" else "key policy"))
+    assert sum(not c.expected for c in cases) >= 3
+    assert mismatches(simulator, cases) == []
+
+
+def test_without_both_layers_the_proofs_fail(simulator, dev):
+    mutated = _drop_record_type(
+        _drop_record_type(dev, "key policy", "reporting-company"), "identity policy", "reporting-company"
+    )
+    caught = [m for m in mismatches(simulator, _record_type_cases(mutated))]
+    assert any(m.case.principal.endswith("reporting-company-task") for m in caught), (
+        "record_type widening went unnoticed"
+    )

@@ -16,6 +16,11 @@ severity, the CIS / FSBP / platform controls it verifies) in `registry.CHECKS`; 
 - sqs redrive: every planned redrive policy (dead-letter queue and receive count);
 - iam: every planned role's inline policies and attached managed policies equal the synthesized
   ones (normalized JSON; an extra inline or attached policy is a finding).
+- perimeter egress, perimeter statements, egress firewall (checks/perimeter.py): workload security groups
+  and routes, the perimeter statements on the deployed documents and boundaries, the firewall's allow-list.
+
+What a check cannot verify in this environment (a service `local.skip_services` leaves out, such as the
+Network Firewall moto lacks) is reported as NOT VERIFIED (`report.gaps`), never as a pass.
 
 Modules: `registry` (Finding, Check, the registry, shared readers), `state` (values from
 Terraform), `checks/` (one module per service), `report` (running them, table and JSON), `cli`.
@@ -38,12 +43,13 @@ from boi.live_audit.registry import (
     AuditError,
     Check,
     Finding,
+    Gap,
     check,
     load_synth,
     policy_differences,
     resources,
 )
-from boi.live_audit.report import audit, format_checks, format_table, to_json
+from boi.live_audit.report import audit, format_checks, format_table, gaps, to_json
 from boi.live_audit.state import State
 
 __all__ = [
@@ -53,12 +59,14 @@ __all__ = [
     "AuditError",
     "Check",
     "Finding",
+    "Gap",
     "State",
     "add_arguments",
     "audit",
     "check",
     "format_checks",
     "format_table",
+    "gaps",
     "load_synth",
     "main",
     "policy_differences",

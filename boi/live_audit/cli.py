@@ -11,7 +11,7 @@ from pathlib import Path
 from boi_model.synth import Synth, SynthError
 
 from boi.live_audit.registry import AuditError, load_synth
-from boi.live_audit.report import audit, format_table, to_json
+from boi.live_audit.report import audit, format_table, gaps, to_json
 from boi.live_audit.state import State
 
 
@@ -51,10 +51,13 @@ def run(args: argparse.Namespace) -> int:
 
     session = boto3.Session(region_name=settings.region)
     findings = audit(synth, session, state)
+    not_verified = gaps(synth)
     if args.json:
-        print(json.dumps(to_json(findings, settings.name, state.loaded), indent=2))
+        print(json.dumps(to_json(findings, settings.name, state.loaded, not_verified), indent=2))
     else:
-        print(format_table(findings))
+        print(format_table(findings, not_verified))
+    for gap in not_verified:  # also on stderr, so a log that keeps only errors still shows it
+        print(f"live audit: NOT VERIFIED here: {gap.what} ({gap.why})", file=sys.stderr)
     return 1 if findings else 0
 
 

@@ -22,6 +22,17 @@ class Finding:
     problem: str
 
 
+@dataclass(frozen=True)
+class Gap:
+    """Something a check cannot verify in this environment (a service the embedded AWS does not have, left
+    out of the synth on purpose): never a pass, always printed, with what covers it instead."""
+
+    check: str
+    what: str
+    why: str
+    covered_by: str
+
+
 class AuditError(Exception):
     """The audit cannot run (bad arguments, no synthesized stacks)."""
 
@@ -37,6 +48,7 @@ class Check:
     severity: str
     controls: tuple[str, ...]
     run: Callable  # (synth, state, session) -> list[Finding]
+    gaps: Callable | None = None  # (synth) -> list[Gap]: what this environment's plan keeps it from verifying
 
     def metadata(self) -> dict:
         return {"id": self.id, "title": self.title, "severity": self.severity, "controls": list(self.controls)}
@@ -45,7 +57,9 @@ class Check:
 CHECKS: dict[str, Check] = {}  # id -> check, in the order they run
 
 
-def check(id: str, *, title: str, severity: str, controls: tuple[str, ...] = ()) -> Callable:
+def check(
+    id: str, *, title: str, severity: str, controls: tuple[str, ...] = (), gaps: Callable | None = None
+) -> Callable:
     """Register a check function under its metadata."""
     if severity not in SEVERITIES:
         raise ValueError(f"check {id!r}: severity {severity!r}; allowed: {', '.join(SEVERITIES)}")
@@ -53,7 +67,7 @@ def check(id: str, *, title: str, severity: str, controls: tuple[str, ...] = ())
     def register(function: Callable) -> Callable:
         if id in CHECKS:
             raise ValueError(f"check {id!r} is registered twice")
-        CHECKS[id] = Check(id, title, severity, tuple(controls), function)
+        CHECKS[id] = Check(id, title, severity, tuple(controls), function, gaps)
         return function
 
     return register

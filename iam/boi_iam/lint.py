@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
@@ -50,34 +51,48 @@ _PARLIAMENT_IGNORED = {
     "identity": set(),
 }
 
-# Global condition keys (AWS "global condition context keys", usable with any action) that parliament's
-# bundled catalog predates, so it reports them as unknown for every action. A typo is still caught.
-_GLOBAL_KEYS_PARLIAMENT_LACKS = frozenset(
-    {
-        "aws:ViaAWSService",
+# AWS global condition keys (IAM User Guide, "AWS global condition context keys"): valid with every action,
+# so a data-perimeter statement may use them on any service. parliament's per-service catalog lists only some
+# of them (it misses aws:ViaAWSService) and reports the rest as UNKNOWN_CONDITION_FOR_ACTION; any other
+# unknown key is still reported.
+GLOBAL_CONDITION_KEYS = frozenset(
+    key.lower()
+    for key in (
         "aws:CalledVia",
         "aws:CalledViaFirst",
         "aws:CalledViaLast",
+        "aws:ViaAWSService",
+        "aws:PrincipalAccount",
+        "aws:PrincipalArn",
         "aws:PrincipalIsAWSService",
+        "aws:PrincipalOrgID",
+        "aws:PrincipalOrgPaths",
         "aws:PrincipalServiceName",
-        "aws:PrincipalServiceNamesList",
-        "aws:SourceVpcArn",
-        "aws:SourceOrgID",
-        "aws:SourceOrgPaths",
+        "aws:PrincipalType",
         "aws:ResourceAccount",
         "aws:ResourceOrgID",
         "aws:ResourceOrgPaths",
+        "aws:SourceAccount",
+        "aws:SourceArn",
+        "aws:SourceOrgID",
+        "aws:SourceOrgPaths",
+        "aws:SourceVpc",
+        "aws:SourceVpce",
         "aws:VpceAccount",
         "aws:VpceOrgID",
         "aws:VpceOrgPaths",
-    }
+        "aws:VpcSourceIp",
+        "aws:SourceIp",
+        "aws:SecureTransport",
+        "aws:RequestedRegion",
+    )
 )
+_UNKNOWN_CONDITION = re.compile(r"Unknown condition (\S+) for action")
 
 
-def _global_key_parliament_lacks(issue: str, detail: str) -> bool:
-    if issue != "UNKNOWN_CONDITION_FOR_ACTION" or not detail.startswith("Unknown condition "):
-        return False
-    return detail.removeprefix("Unknown condition ").split(" ", 1)[0] in _GLOBAL_KEYS_PARLIAMENT_LACKS
+def _global_key_reported_unknown(issue: str, detail: str) -> bool:
+    m = _UNKNOWN_CONDITION.search(detail) if issue == "UNKNOWN_CONDITION_FOR_ACTION" else None
+    return bool(m) and m.group(1).lower() in GLOBAL_CONDITION_KEYS
 
 
 # cloudsplaining judges what a principal can do; only identity policies grant to their principal.
@@ -134,7 +149,7 @@ def _parliament(doc: dict, kind: str, owner: str) -> list[Finding]:
         single = {"Version": "2012-10-17", "Statement": [st]}
         for f in analyze_policy_string(json.dumps(single)).findings:
             detail = f.detail if isinstance(f.detail, str) else json.dumps(f.detail, sort_keys=True)
-            if f.issue in ignored or f"{f.issue}:{detail}" in ignored or _global_key_parliament_lacks(f.issue, detail):
+            if f.issue in ignored or f"{f.issue}:{detail}" in ignored or _global_key_reported_unknown(f.issue, detail):
                 continue
             if f.issue == "UNKNOWN_ACTION":
                 # parliament's action list is older than iam-data (e.g. newer lambda/ecs/logs actions):

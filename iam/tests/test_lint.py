@@ -71,6 +71,24 @@ def test_policy_type_filtering_of_parliament_noise():
     assert any("cloudsplaining" in f.issue for f in lint_policy(boundary, kind="identity", owner=OWNER))
 
 
+def test_global_condition_keys_are_known_for_every_action_but_other_unknown_keys_are_not():
+    def deny(key: str) -> dict:
+        return doc(
+            {
+                "Sid": "DenyOutsideNetworkPerimeter",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "sqs:SendMessage",
+                "Resource": "*",
+                "Condition": {"BoolIfExists": {key: "false"}},
+            }
+        )
+
+    assert lint_policy(deny("aws:ViaAWSService"), kind="resource", owner=OWNER) == []
+    made_up = lint_policy(deny("aws:ViaAWSServic"), kind="resource", owner=OWNER)
+    assert [f.issue for f in made_up] == ["parliament:UNKNOWN_CONDITION_FOR_ACTION"]
+
+
 def test_missing_version_is_reported():
     found = lint_policy(doc(allow("A", "sqs:SendMessage", "arn:aws:sqs:us-east-1:1:q"), version=None),
                         kind="identity", owner=OWNER)  # fmt: skip

@@ -9,4 +9,5 @@ from boi.live_audit.checks import s3  # noqa: F401
 from boi.live_audit.checks import sqs  # noqa: F401
 from boi.live_audit.checks import iam  # noqa: F401
 from boi.live_audit.checks import alerting  # noqa: F401
+from boi.live_audit.checks import perimeter  # noqa: F401
 # isort: on
