@@ -18,15 +18,22 @@ from app.settings import Settings
 
 # Services the local (moto) apply cannot create; see README "Local apply".
 AUDIT_SKIPPABLE = {"securityhub", "guardduty", "macie", "accessanalyzer", "athena", "guard_rules"}
+# In organization mode the security tooling account runs these for every member (delegated administrator,
+# auto-enabled); the workload keeps its own GuardDuty detector, which its S3 malware protection needs.
+ORGANIZATION_RUN = {"securityhub", "macie", "accessanalyzer"}
 
 
 def audit_settings(s: Settings) -> AuditSettings:
     skip = {svc for svc in AUDIT_SKIPPABLE if s.skips(svc)}
+    if s.organization_mode:
+        skip |= ORGANIZATION_RUN
     return AuditSettings(
         name_prefix=s.prefix,
         account_id=s.account_id,
         region=s.region,
-        organization_mode=s.organization_mode,
+        # The workload's own trail, archive and recorder are account-local copies; the organization
+        # trail, aggregator and analyzers live in the security tooling account (app/organization/).
+        organization_mode=False,
         log_retention_days=s.retention.log_days,
         archive_retention_days=s.retention.archive_days,
         alert_emails=list(s.alerts.emails),

@@ -89,8 +89,9 @@ class Organization(_Strict):
         }
 
 
-def organization_problems(org: Organization | None, *, organization_mode: bool, environment: str,
-                          account_id: str, region: str) -> list[str]:
+def organization_problems(
+    org: Organization | None, *, organization_mode: bool, environment: str, account_id: str, region: str
+) -> list[str]:
     """Everything wrong with the section as a whole, one line each (empty when it is sound)."""
     if org is None:
         if organization_mode:

@@ -90,14 +90,25 @@ def local_endpoint(settings: Settings) -> str | None:
     return os.environ.get(LOCAL_ENDPOINT_ENV, "").strip() or None
 
 
-def configure_stack(stack: TerraformStack, settings: Settings, name: str) -> None:
-    """Provider, backend and the version constraint every stack shares."""
+def configure_stack(
+    stack: TerraformStack,
+    settings: Settings,
+    name: str,
+    *,
+    account_id: str | None = None,
+    region: str | None = None,
+    assume_role_arn: str | None = None,
+    description: dict | None = None,
+) -> None:
+    """Provider, backend and the version constraint every stack shares. An organization stack names
+    its own account and Region and the role its provider assumes into that account."""
     s = settings
     AwsProvider(
         stack,
         "aws",
-        region=s.region,
-        allowed_account_ids=[s.account_id],
+        region=region or s.region,
+        allowed_account_ids=[account_id or s.account_id],
+        assume_role=[{"role_arn": assume_role_arn, "session_name": name}] if assume_role_arn else None,
         default_tags=blocks(
             [{"tags": {"project": "boi", "environment": s.environment, "stack": name, "managed-by": "cdktn"}}]
         ),
@@ -105,7 +116,7 @@ def configure_stack(stack: TerraformStack, settings: Settings, name: str) -> Non
     # Both the image's 5.100 mirror and 6.x must satisfy the constraint. No required_version:
     # checkov crashes on it in JSON (checkov#7454).
     stack.add_override("terraform.required_providers.aws.version", PROVIDER_CONSTRAINT)
-    stack.add_override(f"{meta.COMMENT}.{meta.ENVIRONMENT}", s.description())
+    stack.add_override(f"{meta.COMMENT}.{meta.ENVIRONMENT}", description or s.description())
     if s.backend.type == "s3":
         S3Backend(
             stack,
@@ -128,7 +139,15 @@ def configure_stack(stack: TerraformStack, settings: Settings, name: str) -> Non
 class BootstrapStack(TerraformStack):
     def __init__(self, scope: Construct, name: str, settings: Settings, registry) -> None:
         super().__init__(scope, name)
-        configure_stack(self, settings, name)
+        # In organization mode the bootstrap is applied through the workload account's deployer role
+        # (the management account's way in); the foundation and platform by their own OIDC roles.
+        org = settings.organization if settings.organization_mode else None
+        configure_stack(
+            self,
+            settings,
+            name,
+            assume_role_arn=org.workloads[settings.environment].role_arn() if org else None,
+        )
         from app.foundation.bootstrap import Bootstrap
 
         self.bootstrap = Bootstrap(self, "bootstrap", settings=settings, registry=registry)
@@ -164,4 +183,9 @@ def build(app: App, settings: Settings) -> list[TerraformStack]:
     platform = PlatformStack(app, f"{settings.prefix}-platform", settings, foundation.foundation)
     foundation.add_dependency(bootstrap)
     platform.add_dependency(foundation)
-    return [bootstrap, foundation, platform]
+    stacks: list[TerraformStack] = [bootstrap, foundation, platform]
+    if settings.organization_mode:
+        from app.organization.stacks import build_organization
+
+        stacks += build_organization(app, settings, foundation=foundation.foundation, bootstrap=bootstrap)
+    return stacks

@@ -94,6 +94,7 @@ def build_archive(baseline, logs_key) -> None:
                     organization_mode=s.organization_mode,
                     prevent_destroy=s.prevent_destroy,
                     custodian_arns=s.custodian_arns,
+                    delivery_account_ids=getattr(baseline, "delivery_account_ids", None),
                 )
             ),
         ),
