@@ -4,6 +4,7 @@ stack read through remote state by the next), as between the foundation and the 
 
 from __future__ import annotations
 
+from boi_model import meta
 from cdktn import App, TerraformStack
 
 from app.organization import layout
@@ -16,21 +17,14 @@ from app.stacks.stacks import configure_stack
 
 def _configure(stack: TerraformStack, s: Settings, name: str, part: str) -> None:
     account = s.organization.accounts()[part]
-    description = {
-        **s.description(),
-        "account_id": account.account_id,
-        "region": account.region,
-        "allowed_regions": list(s.organization.allowed_regions),
-        "organization_part": part,
-    }
     configure_stack(
-        stack,
-        s,
-        name,
-        account_id=account.account_id,
-        region=account.region,
-        assume_role_arn=account.role_arn(),
-        description=description,
+        stack, s, name, account_id=account.account_id, region=account.region, assume_role_arn=account.role_arn()
+    )
+    # Every stack carries the same environment description (the tooling checks they agree); what differs
+    # per account is written beside it.
+    stack.add_override(
+        f"{meta.COMMENT}.{meta.ACCOUNT}",
+        {"part": part, "account_id": account.account_id, "region": account.region, "role_arn": account.role_arn()},
     )
 
 

@@ -15,7 +15,7 @@ import os
 import jsii
 from boi_model import meta
 from cdktn import App, Aspects, IAspect, LocalBackend, S3Backend, TerraformStack
-from cdktn_provider_aws.provider import AwsProvider
+from cdktn_provider_aws.provider import AwsProvider, AwsProviderAssumeRole
 from constructs import Construct, IConstruct
 
 from app.core.blocks import blocks
@@ -98,7 +98,6 @@ def configure_stack(
     account_id: str | None = None,
     region: str | None = None,
     assume_role_arn: str | None = None,
-    description: dict | None = None,
 ) -> None:
     """Provider, backend and the version constraint every stack shares. An organization stack names
     its own account and Region and the role its provider assumes into that account."""
@@ -108,7 +107,7 @@ def configure_stack(
         "aws",
         region=region or s.region,
         allowed_account_ids=[account_id or s.account_id],
-        assume_role=[{"role_arn": assume_role_arn, "session_name": name}] if assume_role_arn else None,
+        assume_role=[AwsProviderAssumeRole(role_arn=assume_role_arn, session_name=name)] if assume_role_arn else None,
         default_tags=blocks(
             [{"tags": {"project": "boi", "environment": s.environment, "stack": name, "managed-by": "cdktn"}}]
         ),
@@ -116,7 +115,7 @@ def configure_stack(
     # Both the image's 5.100 mirror and 6.x must satisfy the constraint. No required_version:
     # checkov crashes on it in JSON (checkov#7454).
     stack.add_override("terraform.required_providers.aws.version", PROVIDER_CONSTRAINT)
-    stack.add_override(f"{meta.COMMENT}.{meta.ENVIRONMENT}", description or s.description())
+    stack.add_override(f"{meta.COMMENT}.{meta.ENVIRONMENT}", s.description())
     if s.backend.type == "s3":
         S3Backend(
             stack,
