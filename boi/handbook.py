@@ -42,7 +42,7 @@ CONFIG = HANDBOOK / "mkdocs.yml"
 ACCESS_MATRIX = ROOT / "catalogs" / "iam" / "access_matrix.yaml"
 MERMAID_JS = Path("node_modules") / "mermaid" / "dist" / "mermaid.min.js"
 MERMAID_TARGET = Path("assets") / "javascripts" / "mermaid.min.js"
-HAND_WRITTEN = ("index.md", "architecture.md")
+HAND_WRITTEN = ("index.md", "architecture.md", "organization.md")
 SECURITY_DOCUMENTS = ("iam.md", "kms.md", "audit-plan.md", "encryption-standards.md")
 
 
