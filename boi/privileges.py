@@ -487,8 +487,10 @@ class Judge:
 def prove(
     synth: dict[str, dict], env, simulator, *, evaluator: esc.Evaluator | None = None, matrix: dict | None = None
 ) -> Result:
-    """Run the escalation proofs of one environment."""
+    """Run the escalation proofs of one environment, in its own account (organization stacks of other
+    accounts are proven by boi/organization.py)."""
     started = time.perf_counter()
+    synth = as_synth(synth).home()
     policies = extract_policies(synth, account_id=env.account_id, region=env.region)
     matrix = matrix if matrix is not None else load_matrix(env)
     proofs = Proofs(synth, policies, matrix, prefix=env.prefix, account_id=env.account_id, region=env.region)

@@ -105,6 +105,14 @@ class Synth(dict):
             body[meta.COMMENT][key] for _, body in sorted(self._stacks.items()) if key in (body.get(meta.COMMENT) or {})
         ]
 
+    def home(self) -> Synth:
+        """The stacks of the environment's own account: without the organization stacks of other accounts
+        (those carry `//.boi_account`). The single-account proofs and documents read these; the organization
+        proofs read the rest."""
+        return Synth(
+            {name: body for name, body in self._stacks.items() if meta.ACCOUNT not in (body.get(meta.COMMENT) or {})}
+        )
+
     def environment(self) -> Environment:
         found = self.top(meta.ENVIRONMENT)
         if not found:
