@@ -110,10 +110,18 @@ def test_guardrails_fit_the_quotas_and_every_statement_has_a_reason(prod, view):
 
 
 def test_delegated_administrators_are_registered(prod, view):
+    from boi_model import refs
+
     org = prod.environment().detail("organization")
     resources = prod[view.stack]["resource"]
+    # registrations name the member account resource; its name says which part it is
+    part_of = {name: b["name"].removeprefix("boi-") for name, b in resources["aws_organizations_account"].items()}
+
+    def account(text: str) -> str:
+        return org["accounts"][part_of[refs.whole(text).name]]["account_id"]
+
     registered = {
-        b["service_principal"]: b["account_id"]
+        b["service_principal"]: account(b["account_id"])
         for b in resources.get("aws_organizations_delegated_administrator", {}).values()
     }
     for t, service in (
@@ -122,7 +130,7 @@ def test_delegated_administrators_are_registered(prod, view):
         ("aws_macie2_organization_admin_account", "macie.amazonaws.com"),
     ):
         for body in resources.get(t, {}).values():
-            registered[service] = body["admin_account_id"]
+            registered[service] = account(body["admin_account_id"])
     assert registered == org["delegated_administrators"]
 
 

@@ -61,7 +61,8 @@ class Management(Construct):
                 email=account.email or f"aws-{place.part}@invalid.example",
                 parent_id=self.ous[place.ou].id,
                 role_name=account.deployer_role,
-                close_on_deletion=not s.keys.prevent_destroy,
+                # Closing an account is a decision, never a side effect of a destroy: it leaves the organization.
+                close_on_deletion=False,
                 iam_user_access_to_billing="DENY",
                 lifecycle=TerraformResourceLifecycle(
                     prevent_destroy=s.keys.prevent_destroy, ignore_changes=["role_name", "email"]
@@ -96,10 +97,13 @@ class Management(Construct):
             "securityhub.amazonaws.com": SecurityhubOrganizationAdminAccount,
         }
         for service, admin in sorted(self.settings.organization.delegated_administrators.items()):
-            after = [self.organization, self.accounts[members[admin]]]
+            # The member account's id as the organization knows it (the account resource), so the
+            # registration follows the account.
+            account_id = self.accounts[members[admin]].id
             if service in registered:
-                registered[service](self, f"admin_{_id(service)}", admin_account_id=admin, depends_on=after)
+                if not self.settings.skips("organization_admins"):
+                    registered[service](self, f"admin_{_id(service)}", admin_account_id=account_id)
             else:
                 OrganizationsDelegatedAdministrator(
-                    self, f"delegated_{_id(service)}", account_id=admin, service_principal=service, depends_on=after
+                    self, f"delegated_{_id(service)}", account_id=account_id, service_principal=service
                 )

@@ -33,7 +33,8 @@ class ManagementStack(TerraformStack):
         super().__init__(scope, name)
         _configure(self, settings, name, "management")
         self.management = Management(self, "management", settings=settings)
-        self.identity_center = IdentityCenter(self, "identity_center", settings=settings, guard_count=guard_count)
+        if not settings.skips("identity_center"):
+            self.identity_center = IdentityCenter(self, "identity_center", settings=settings, guard_count=guard_count)
 
 
 class LogArchiveStack(TerraformStack):

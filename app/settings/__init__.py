@@ -237,6 +237,10 @@ class LocalEndpoint(_Strict):
             "lambda_code_signing",
             "backup",
             "sqs_redrive_allow_policy",
+            # organization mode (app/organization/): GuardDuty, Macie and Security Hub organization admin
+            # accounts, and Identity Center permission sets
+            "organization_admins",
+            "identity_center",
         ]
     ] = []
 
