@@ -5,8 +5,9 @@ synthesized with the embedded endpoint; the management stack creates the organiz
 accounts, SCPs, RCPs and delegated administrators; the log archive and security tooling stacks reach
 their accounts through `assume_role` (moto answers an assumed role's calls in that role's account). Each
 account is then read back through its own assumed-role credentials, and after the destroy nothing of ours
-may be left in any of them. The workload stacks of the layout are the single-account e2e's
-(tests/e2e/test_e2e.py); they are synthesized here but not applied.
+may be left in any of them. The workload account's stacks (bootstrap, foundation, platform) are applied
+after them, and the live audit (boi.live_audit) runs once per account, with that account's credentials,
+over the stacks deployed into it.
 
 moto leaves out, listed loudly in the output (`local.skip_services`): organization admin accounts of
 GuardDuty, Macie and Security Hub (`organization_admins`: their Disable/List operations answer 404/500, so
@@ -25,8 +26,9 @@ import sys
 import boto3
 import pytest
 import yaml
+from boi_model.synth import load_out
 
-from boi import e2e
+from boi import e2e, live_audit
 from boi import terraform as tf
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -38,7 +40,14 @@ ACCOUNTS = {
     "workload-local": "123456789012",
 }
 ORG_SKIPS = ["organization_admins", "identity_center"]
-ORDER = ("boi-org-management", "boi-org-log-archive", "boi-org-security-tooling")
+ORDER = (
+    "boi-org-management",
+    "boi-org-log-archive",
+    "boi-org-security-tooling",
+    "boi-local-bootstrap",
+    "boi-local-foundation",
+    "boi-local-platform",
+)
 
 
 def organization_settings() -> dict:
@@ -64,18 +73,20 @@ def organization_settings() -> dict:
     return data
 
 
-def client(url: str, service: str, account: str):
-    """A boto3 client acting in `account` (moto maps assumed-role credentials to the role's account)."""
+def session(url: str, account: str) -> boto3.Session:
+    """A boto3 session acting in `account` (moto maps assumed-role credentials to the role's account)."""
     sts = boto3.client("sts", endpoint_url=url, region_name="us-east-1", **_fake())
     creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/e2e-reader", RoleSessionName="e2e")["Credentials"]
-    return boto3.client(
-        service,
-        endpoint_url=url,
+    return boto3.Session(
         region_name="us-east-1",
         aws_access_key_id=creds["AccessKeyId"],
         aws_secret_access_key=creds["SecretAccessKey"],
         aws_session_token=creds["SessionToken"],
     )
+
+
+def client(url: str, service: str, account: str):
+    return session(url, account).client(service, endpoint_url=url)
 
 
 def _fake() -> dict:
@@ -139,9 +150,13 @@ def layout(tmp_path_factory):
         stacks = tf.find_stacks(out)
         tf_env = {**tf.cli_env(), **e2e.FAKE_CREDENTIALS}
         tf_env.pop("AWS_PROFILE", None)
-        applied = []
+        applied: list[str] = []
+        uploaded: list[tuple[str, str]] = []
         try:
             for name in ORDER:
+                if name == "boi-local-platform":
+                    with e2e.aws_env(server.url, "us-east-1"):
+                        uploaded = e2e.upload_artifacts(load_out(out).environment())
                 applied.append(name)  # destroyed even when its apply fails half way
                 with timings.phase(f"apply {name}"):
                     e2e.terraform(["init", "-input=false", "-no-color"], stacks[name], tf_env)
@@ -157,8 +172,13 @@ def layout(tmp_path_factory):
                         stacks[name],
                         tf_env,
                     )
+            with e2e.aws_env(server.url, "us-east-1"):
+                e2e.remove_artifacts(uploaded)
             with timings.phase("leftovers"):
                 left = leftovers(server.url) if applied else []
+                if applied:
+                    with e2e.aws_env(server.url, "us-east-1"):
+                        left += e2e.leftovers()
             print(timings.report(), file=sys.stderr)
             assert left == [], f"left after destroy: {left}"
 
@@ -217,3 +237,18 @@ def test_security_tooling_account_holds_the_organization_trail(layout):
     aggregators = config.describe_configuration_aggregators()["ConfigurationAggregators"]
     assert [a["ConfigurationAggregatorName"] for a in aggregators] == ["boi-org-organization"]
     assert config.describe_configuration_recorder_status()["ConfigurationRecordersStatus"][0]["recording"] is True
+
+
+def test_live_audit_is_clean_in_every_account(layout):
+    """The live audit of each account, with that account's credentials, against the stacks deployed into it."""
+    url, stacks, timings = layout
+    out = next(iter(stacks.values())).parents[1]
+    synth = live_audit.load_synth(out)
+    audited = {}
+    with timings.phase("live audit per account"), e2e.aws_env(url, "us-east-1"):
+        for account, deployed in synth.by_account().items():
+            state = live_audit.State.from_terraform(out, deployed)
+            audited[account] = (sorted(deployed), live_audit.audit(deployed, session(url, account), state))
+    assert set(audited) == {ACCOUNTS[p] for p in ("management", "log_archive", "security_tooling", "workload-local")}
+    for account, (names, findings) in audited.items():
+        assert findings == [], f"{account} ({', '.join(names)}): {findings}"
