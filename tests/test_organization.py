@@ -182,3 +182,15 @@ def test_removing_any_guardrail_statement_fails_a_proof(view, simulator):
         if not organization.failures(organization.run(simulator, organization.cases(view.without(sid)))):
             survivors.append(sid)
     assert survivors == [], f"no proof notices these statements missing: {survivors}"
+
+
+def test_each_stack_belongs_to_one_account(prod):
+    org = prod.environment().detail("organization")["accounts"]
+    by_account = {account: sorted(stacks) for account, stacks in prod.by_account().items()}
+    assert by_account == {
+        org["management"]["account_id"]: ["boi-org-management"],
+        org["log_archive"]["account_id"]: ["boi-org-log-archive"],
+        org["security_tooling"]["account_id"]: ["boi-org-security-tooling"],
+        org["workload-prod"]["account_id"]: ["boi-prod-bootstrap", "boi-prod-foundation", "boi-prod-platform"],
+    }
+    assert sorted(prod.home()) == by_account[org["workload-prod"]["account_id"]]
