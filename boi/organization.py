@@ -80,8 +80,10 @@ class OrgView:
         names = {f"boi-{part}": part for part in accounts}
         for r in synth.resources("aws_organizations_account", stack):
             account_ou[names[r.body["name"]]] = target(r.body["parent_id"])
-        org_resource = next(synth.resources("aws_organizations_organization", stack))
-        org_id = resolver.text(stack, f"${{aws_organizations_organization.{org_resource.name}.id}}")
+        org_id = env.detail("organization_id")
+        if not org_id:
+            org_resource = next(synth.resources("aws_organizations_organization", stack))
+            org_id = resolver.text(stack, f"${{aws_organizations_organization.{org_resource.name}.id}}")
         view = cls(synth, stack, accounts, regions, list(org["allowed_regions"]), org_id, ous, account_ou)
         view.stacks_by_part = by_part
         for r in synth.resources("aws_organizations_policy", stack):

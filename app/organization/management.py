@@ -69,7 +69,8 @@ class Management(Construct):
                 ),
             )
         self._policies("SERVICE_CONTROL_POLICY", layout.scp_documents(s))
-        self._policies("RESOURCE_CONTROL_POLICY", layout.rcp_documents(self.organization.id))
+        # The organization id the settings name (the perimeter's aws:PrincipalOrgID), the same in both places.
+        self._policies("RESOURCE_CONTROL_POLICY", layout.rcp_documents(s.organization_id))
         self._delegations()
 
     def _policies(self, kind: str, documents: dict[str, tuple[dict, tuple[str, ...]]]) -> None:

@@ -186,7 +186,7 @@ def build(app: App, settings: Settings) -> list[TerraformStack]:
     platform.add_dependency(foundation)
     stacks: list[TerraformStack] = [bootstrap, foundation, platform]
     if settings.organization_mode:
-        from app.organization.stacks import build_organization
+        from app.stacks.organization import build_organization
 
         stacks += build_organization(app, settings, foundation=foundation.foundation, bootstrap=bootstrap)
     return stacks

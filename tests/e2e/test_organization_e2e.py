@@ -53,6 +53,7 @@ ORDER = (
 def organization_settings() -> dict:
     data = yaml.safe_load((e2e.REPO_ROOT / "config" / "local.yaml").read_text())
     data["organization_mode"] = True
+    data["organization_id"] = "o-b0ie2etest"  # moto names its organization itself; nothing evaluates the RCP
     data["local"]["skip_services"] = sorted({*data["local"]["skip_services"], *ORG_SKIPS})
     member = {"regions": ["us-east-1"], "deployer_role": "OrganizationAccountAccessRole"}
     data["organization"] = {
