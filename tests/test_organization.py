@@ -55,7 +55,8 @@ def test_each_account_stack_assumes_a_role_into_its_own_account(prod):
 def test_the_workload_foundation_holds_no_organization_policy(prod):
     assert "aws_organizations_policy" not in prod["boi-prod-foundation"]["resource"]
     resources = prod["boi-prod-foundation"]["resource"]
-    assert not any(t.startswith(("aws_securityhub", "aws_macie2", "aws_accessanalyzer")) for t in resources)
+    assert "aws_config_configuration_aggregator" not in resources
+    assert all(not a["type"].startswith("ORGANIZATION") for a in resources["aws_accessanalyzer_analyzer"].values())
     trail = next(iter(resources["aws_cloudtrail"].values()))
     assert trail["is_organization_trail"] is False
 

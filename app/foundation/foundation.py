@@ -22,21 +22,16 @@ from app.settings import Settings
 # The keys of the data classes a workload's stolen credentials would be after.
 PERIMETER_KEYS = ("pii", "documents")
 AUDIT_SKIPPABLE = {"securityhub", "guardduty", "macie", "accessanalyzer", "athena", "guard_rules"}
-# In organization mode the security tooling account runs these for every member (delegated administrator,
-# auto-enabled); the workload keeps its own GuardDuty detector, which its S3 malware protection needs.
-ORGANIZATION_RUN = {"securityhub", "macie", "accessanalyzer"}
-
 
 def audit_settings(s: Settings) -> AuditSettings:
     skip = {svc for svc in AUDIT_SKIPPABLE if s.skips(svc)}
-    if s.organization_mode:
-        skip |= ORGANIZATION_RUN
     return AuditSettings(
         name_prefix=s.prefix,
         account_id=s.account_id,
         region=s.region,
-        # The workload's own trail, archive and recorder are account-local copies; the organization
-        # trail, aggregator and analyzers live in the security tooling account (app/organization/).
+        # The workload keeps its account-level trail, archive, recorder and detectors (its own view); the
+        # organization trail, aggregator, analyzers and delegated administrators live in the security
+        # tooling account (app/organization/), which sees every account.
         organization_mode=False,
         log_retention_days=s.retention.log_days,
         archive_retention_days=s.retention.archive_days,
