@@ -107,8 +107,14 @@ def leftovers(url: str) -> list[str]:
         trails = client(url, "cloudtrail", account).describe_trails()["trailList"]
         found += [f"{part}: trail {t['Name']}" for t in trails if t["Name"].startswith("boi-org")]
         kms = client(url, "kms", account)
+        # moto creates "AWS managed" keys (alias/aws/secretsmanager, ...) as customer keys, as e2e.leftovers knows.
+        aws_managed = {
+            a.get("TargetKeyId") for a in kms.list_aliases()["Aliases"] if a["AliasName"].startswith("alias/aws/")
+        }
         for key in kms.list_keys()["Keys"]:
             meta = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]
+            if key["KeyId"] in aws_managed:
+                continue
             if meta["KeyManager"] == "CUSTOMER" and meta["KeyState"] != "PendingDeletion":
                 found.append(f"{part}: key {key['KeyId']} {meta['KeyState']}")
         roles = client(url, "iam", account).list_roles()["Roles"]
