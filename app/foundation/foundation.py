@@ -23,6 +23,7 @@ from app.settings import Settings
 PERIMETER_KEYS = ("pii", "documents")
 AUDIT_SKIPPABLE = {"securityhub", "guardduty", "macie", "accessanalyzer", "athena", "guard_rules"}
 
+
 def audit_settings(s: Settings) -> AuditSettings:
     skip = {svc for svc in AUDIT_SKIPPABLE if s.skips(svc)}
     return AuditSettings(
