@@ -76,7 +76,10 @@ def render_all(synth: dict[str, dict], privileges=None) -> dict[str, str]:
     from boi import catalogs
     from boi.privileges import effective_access_csv, render_privileged_access
 
-    env = Synth(synth).environment()
+    # The security documents describe the environment's account; the organization's other accounts are
+    # docs/organization.md and the organization proofs.
+    synth = Synth(synth).home()
+    env = synth.environment()
     matrix = load_access_matrix(env)
     policies = extract_policies(synth, account_id=env.account_id, region=env.region)
     result = privileges if privileges is not None else privileges_of(synth, env)

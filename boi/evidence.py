@@ -207,7 +207,7 @@ def _documents(out: Path, pack: Path) -> dict:
     from boi.docs import load_out
     from boi.handbook import render_access_page, render_documents
 
-    synth = load_out(out)
+    synth = load_out(out).home()  # the environment's account, as docs/security
     folder = pack / "docs" / "security"
     folder.mkdir(parents=True)
     documents, notes = render_documents(synth)

@@ -45,6 +45,7 @@ MERMAID_TARGET = Path("assets") / "javascripts" / "mermaid.min.js"
 HAND_WRITTEN = (
     "index.md",
     "architecture.md",
+    "organization.md",
     "glossary.md",
     "readers/auditor.md",
     "readers/on-call.md",
@@ -540,7 +541,7 @@ def build_handbook(
     from boi.docs import load_out
 
     started = time.monotonic()
-    synth = load_out(out)
+    synth = load_out(out).home()  # the environment's account; the organization has docs/organization.md
     with step("handbook: stage the pages (security documents rendered afresh)"):
         staged = stage(synth, stage_dir, docs_dir=docs_dir, matrix_path=matrix_path)
     with step(f"handbook: mkdocs build into {site_dir}"):

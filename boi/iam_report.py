@@ -43,7 +43,7 @@ def build(out: Path, matrix_path: Path | None) -> dict:
     from boi_model.synth import SynthError, load_out
 
     try:
-        synth = load_out(out)
+        synth = load_out(out).home()  # the environment's account (organization stacks: boi/organization.py)
         settings = synth.environment()
     except SynthError as exc:
         raise ReportInputError(str(exc)) from exc

@@ -493,8 +493,10 @@ class Judge:
 def prove(
     synth: dict[str, dict], env, simulator, *, evaluator: esc.Evaluator | None = None, matrix: dict | None = None
 ) -> Result:
-    """Run the escalation proofs of one environment."""
+    """Run the escalation proofs of one environment, in its own account (organization stacks of other
+    accounts are proven by boi/organization.py)."""
     started = time.perf_counter()
+    synth = as_synth(synth).home()
     policies = extract_policies(synth, account_id=env.account_id, region=env.region)
     matrix = matrix if matrix is not None else load_matrix(env)
     proofs = Proofs(synth, policies, matrix, prefix=env.prefix, account_id=env.account_id, region=env.region)
@@ -750,8 +752,19 @@ def run(args: argparse.Namespace) -> int:
 
     synth = load_out(args.out)
     env = synth.environment()
-    with step(f"escalation proofs for {env.name}"), Simulator() as sim:
-        result = prove(synth, env, sim)
+    organization_failures: list[str] = []
+    with Simulator() as sim:
+        with step(f"escalation proofs for {env.name}"):
+            result = prove(synth, env, sim)
+        if env.organization_mode:
+            from boi import organization
+
+            with step(f"organization proofs (SCPs, RCPs) for {env.name}"):
+                cases = organization.cases(organization.OrgView.of(synth))
+                organization_failures = organization.failures(organization.run(sim, cases))
+            print(f"{env.name}: {len(cases)} organization cases, {len(organization_failures)} failures")
+    for line in organization_failures:
+        print(f"  VIOLATION {line}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result.to_json(), indent=1))
@@ -761,7 +774,7 @@ def run(args: argparse.Namespace) -> int:
     )
     for line in result.summary():
         print(f"  VIOLATION {line}")
-    return 1 if result.violations else 0
+    return 1 if result.violations or organization_failures else 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -257,7 +257,10 @@ def test_matcher_reports_what_differed():
 @pytest.mark.parametrize("env", ["local", "prod"])
 def test_every_environment_synthesizes(synth_env, env):
     _, stacks = synth_env(env)
-    assert set(stacks) == {f"boi-{env}-bootstrap", f"boi-{env}-foundation", f"boi-{env}-platform"}
+    workload = {f"boi-{env}-bootstrap", f"boi-{env}-foundation", f"boi-{env}-platform"}
+    # prod is in organization mode: one stack per account of the layout on top (tests/test_organization.py).
+    organization = {"boi-org-management", "boi-org-log-archive", "boi-org-security-tooling"} if env == "prod" else set()
+    assert set(stacks) == workload | organization
     if env == "local":
         platform = stacks["boi-local-platform"]
         assert "aws_cloudfront_distribution" not in platform["resource"]

@@ -42,7 +42,10 @@ def resource_guards(
     source_vpc: list[str] | str | None = None,
     exempt: list[str] | tuple[str, ...] = (),
 ) -> list[dict]:
-    inside = {"organization_id": s.organization_id} if s.organization_mode else {"account_id": s.account_id}
+    # An embedded AWS (moto, `local`) evaluates key policies but never sets aws:PrincipalOrgID, so there the
+    # account stays the identity perimeter even in organization mode (docs/organization.md lists it).
+    by_org = s.organization_mode and s.local is None
+    inside = {"organization_id": s.organization_id} if by_org else {"account_id": s.account_id}
     return data_perimeter(
         resources,
         actions,

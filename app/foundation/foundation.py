@@ -44,7 +44,10 @@ def audit_settings(s: Settings) -> AuditSettings:
         name_prefix=s.prefix,
         account_id=s.account_id,
         region=s.region,
-        organization_mode=s.organization_mode,
+        # The workload keeps its account-level trail, archive, recorder and detectors (its own view); the
+        # organization trail, aggregator, analyzers and delegated administrators live in the security
+        # tooling account (app/organization/), which sees every account.
+        organization_mode=False,
         log_retention_days=s.retention.log_days,
         archive_retention_days=s.retention.archive_days,
         alert_emails=list(s.alerts.emails),

@@ -1,4 +1,5 @@
-"""Identity guardrails of the foundation: boundaries, people's roles, break-glass, SCPs.
+"""Identity guardrails of the foundation: boundaries, people's roles, break-glass. (The SCPs and
+RCPs of organization mode live in the management account: app/organization/.)
 
 The deploy roles are not here: they exist before the foundation does (modules/bootstrap.py).
 """
@@ -12,7 +13,6 @@ from boi_iam.policy import trust_document
 from boi_iam.role import PlatformRole, lazy_json, lazy_value, note
 from boi_model import meta
 from cdktn_provider_aws.iam_policy import IamPolicy
-from cdktn_provider_aws.organizations_policy import OrganizationsPolicy
 from constructs import Construct
 
 from app.core import names
@@ -163,8 +163,6 @@ class Governance(Construct):
             if role != "break-glass":
                 for guard in guards:
                     human.attach_managed(guard.arn, "guard: the denies that do not fit in the boundary")
-        if s.organization_mode:
-            self._organization_policies()
 
     def register_workload(self, role: PlatformRole) -> None:
         self._workload_roles.append(role)
@@ -172,19 +170,3 @@ class Governance(Construct):
     def _workload_boundary_doc(self) -> dict:
         actions = sorted({a for role in self._workload_roles for st in role.statements for a in st.actions})
         return boundaries.workload(self.registry, actions, vpc_id=self.workload_vpc_id)
-
-    def _organization_policies(self) -> None:
-        s = self.settings
-        protected = [self.foundation_deployer_arn, self.break_glass_arn]
-        for name, doc in guardrails.service_control_policies(
-            allowed_regions=s.allowed_regions, protected_role_arns=protected, key_admin_arns=protected
-        ).items():
-            scp = OrganizationsPolicy(
-                self,
-                f"scp_{name.replace('-', '_')}",
-                name=f"{s.prefix}-{name}",
-                type="SERVICE_CONTROL_POLICY",
-                content=json.dumps(doc),
-                description=f"BOI guardrail: {name}",
-            )
-            note(scp, meta.REASONS, guardrails.statement_reasons(doc))

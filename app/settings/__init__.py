@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from app.settings.organization import Organization, organization_problems
+
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 
 ROTATION_MIN, ROTATION_MAX = 90, 2560
@@ -313,6 +315,10 @@ class LocalEndpoint(_Strict):
             "backup",
             "sqs_redrive_allow_policy",
             "network_firewall",
+            # organization mode (app/organization/): GuardDuty, Macie and Security Hub organization admin
+            # accounts, and Identity Center permission sets
+            "organization_admins",
+            "identity_center",
         ]
     ] = []
 
@@ -382,6 +388,8 @@ class Settings(_Strict):
     cicd: Cicd
     access: Access
     local: LocalEndpoint | None = None
+    # The accounts of the AWS Security Reference Architecture layout (app/settings/organization.py).
+    organization: Organization | None = None
     perimeter: Perimeter = Perimeter()
 
     @model_validator(mode="after")
@@ -426,6 +434,7 @@ class Settings(_Strict):
             "lambda_packages": {n: a for n, a in sorted(self.artifacts.items()) if a.startswith("s3://")},
             "backend": self.backend.type,
             "local_skip_services": list(self.local.skip_services) if self.local else [],
+            **({"organization": self.organization.description()} if self.organization else {}),
         }
 
     def skips(self, service: str) -> bool:
@@ -455,6 +464,13 @@ def parse_settings(data: object, source: str = "<settings>") -> Settings:
     except ValidationError as exc:
         raise SettingsError(source, [_format(e) for e in exc.errors()]) from None
     problems = artifact_problems(settings.artifacts, services)
+    problems += organization_problems(
+        settings.organization,
+        organization_mode=settings.organization_mode,
+        environment=settings.environment,
+        account_id=settings.account_id,
+        region=settings.region,
+    )
     if problems:
         raise SettingsError(source, problems)
     return settings

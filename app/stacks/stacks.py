@@ -15,7 +15,7 @@ import os
 import jsii
 from boi_model import meta
 from cdktn import App, Aspects, IAspect, LocalBackend, S3Backend, TerraformStack
-from cdktn_provider_aws.provider import AwsProvider
+from cdktn_provider_aws.provider import AwsProvider, AwsProviderAssumeRole
 from constructs import Construct, IConstruct
 
 from app.core.blocks import blocks
@@ -44,6 +44,7 @@ LOCAL_ENDPOINT_SERVICES = (
     "events",
     "guardduty",
     "iam",
+    "identitystore",
     "kms",
     "lambda",
     "logs",
@@ -58,6 +59,7 @@ LOCAL_ENDPOINT_SERVICES = (
     "sns",
     "sqs",
     "ssm",
+    "ssoadmin",
     "sts",
     "wafv2",
     "xray",
@@ -112,10 +114,26 @@ def regional_providers(stack: TerraformStack, settings: Settings, name: str) -> 
     }
 
 
-def configure_stack(stack: TerraformStack, settings: Settings, name: str) -> None:
-    """Provider, backend and the version constraint every stack shares."""
+def configure_stack(
+    stack: TerraformStack,
+    settings: Settings,
+    name: str,
+    *,
+    account_id: str | None = None,
+    region: str | None = None,
+    assume_role_arn: str | None = None,
+) -> None:
+    """Provider, backend and the version constraint every stack shares. An organization stack names
+    its own account and Region and the role its provider assumes into that account."""
     s = settings
-    AwsProvider(stack, "aws", region=s.region, allowed_account_ids=[s.account_id], default_tags=_tags(s, name))
+    AwsProvider(
+        stack,
+        "aws",
+        region=region or s.region,
+        allowed_account_ids=[account_id or s.account_id],
+        assume_role=[AwsProviderAssumeRole(role_arn=assume_role_arn, session_name=name)] if assume_role_arn else None,
+        default_tags=_tags(s, name),
+    )
     # Both the image's 5.100 mirror and 6.x must satisfy the constraint. No required_version:
     # checkov crashes on it in JSON (checkov#7454).
     stack.add_override("terraform.required_providers.aws.version", PROVIDER_CONSTRAINT)
@@ -142,7 +160,15 @@ def configure_stack(stack: TerraformStack, settings: Settings, name: str) -> Non
 class BootstrapStack(TerraformStack):
     def __init__(self, scope: Construct, name: str, settings: Settings, registry) -> None:
         super().__init__(scope, name)
-        configure_stack(self, settings, name)
+        # In organization mode the bootstrap is applied through the workload account's deployer role
+        # (the management account's way in); the foundation and platform by their own OIDC roles.
+        org = settings.organization if settings.organization_mode else None
+        configure_stack(
+            self,
+            settings,
+            name,
+            assume_role_arn=org.workloads[settings.environment].role_arn() if org else None,
+        )
         from app.foundation.bootstrap import Bootstrap
 
         self.bootstrap = Bootstrap(self, "bootstrap", settings=settings, registry=registry)
@@ -184,4 +210,9 @@ def build(app: App, settings: Settings) -> list[TerraformStack]:
     platform = PlatformStack(app, f"{settings.prefix}-platform", settings, foundation.foundation)
     foundation.add_dependency(bootstrap)
     platform.add_dependency(foundation)
-    return [bootstrap, foundation, platform]
+    stacks: list[TerraformStack] = [bootstrap, foundation, platform]
+    if settings.organization_mode:
+        from app.stacks.organization import build_organization
+
+        stacks += build_organization(app, settings, foundation=foundation.foundation, bootstrap=bootstrap)
+    return stacks

@@ -62,14 +62,22 @@ def archive_bucket_policy(
     organization_mode: bool = False,
     prevent_destroy: bool = True,
     custodian_arns: list[str] | None = None,
+    delivery_account_ids: list[str] | None = None,
 ) -> dict:
-    """TLS only, no object or bucket deletion, and delivery for CloudTrail and Config from this account only."""
+    """TLS only, no object or bucket deletion, and delivery for CloudTrail and Config from this account only,
+    or (a central log archive) from the member accounts named in `delivery_account_ids`."""
     deny_delete = ["s3:DeleteObject", "s3:DeleteObjectVersion"]
     if prevent_destroy:
         # Environments that must be torn down (local) keep DeleteBucket so `terraform destroy` works.
         deny_delete += ["s3:DeleteBucket", "s3:DeleteBucketPolicy"]
     objects = f"{bucket_arn}/*"
-    source = {"aws:SourceAccount": account_id}
+    senders = sorted(set(delivery_account_ids or [account_id]))
+    source = {"aws:SourceAccount": senders if len(senders) > 1 else senders[0]}
+    config_objects = (
+        [f"{bucket_arn}/config/AWSLogs/{a}/Config/*" for a in senders]
+        if len(senders) > 1
+        else f"{bucket_arn}/config/AWSLogs/{senders[0]}/Config/*"
+    )
     # An organization trail writes under AWSLogs/<org id>/<account>/, unknown to this component.
     trail_prefix = f"{bucket_arn}/AWSLogs/*" if organization_mode else f"{bucket_arn}/AWSLogs/{account_id}/*"
     return {
@@ -117,7 +125,7 @@ def archive_bucket_policy(
                 "Effect": "Allow",
                 "Principal": {"Service": "config.amazonaws.com"},
                 "Action": "s3:PutObject",
-                "Resource": f"{bucket_arn}/config/AWSLogs/{account_id}/Config/*",
+                "Resource": config_objects,
                 "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", **source}},
             },
         ],

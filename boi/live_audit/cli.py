@@ -35,7 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        synth = load_synth(args.out)
+        # the environment's own account (organization stacks of other accounts: audit each with its session)
+        synth = load_synth(args.out).home()
         try:
             settings = Synth(synth).environment()
         except SynthError as exc:

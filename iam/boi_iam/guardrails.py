@@ -196,13 +196,63 @@ GLOBAL_SERVICES = [
 ]
 
 
+# What changes the archive: its policy, lock, lifecycle, versioning, encryption, logging, the bucket.
+ARCHIVE_CHANGE_ACTIONS = (
+    "s3:DeleteBucket",
+    "s3:DeleteBucketPolicy",
+    "s3:PutBucketPolicy",
+    "s3:PutBucketObjectLockConfiguration",
+    "s3:PutLifecycleConfiguration",
+    "s3:PutBucketVersioning",
+    "s3:PutEncryptionConfiguration",
+    "s3:PutBucketLogging",
+    "s3:PutBucketAcl",
+    "s3:PutBucketOwnershipControls",
+    "s3:PutBucketPublicAccessBlock",
+    "s3:BypassGovernanceRetention",
+    "s3:PutObjectRetention",
+    "s3:PutObjectLegalHold",
+)
+
+
 def service_control_policies(
-    *, allowed_regions: list[str], protected_role_arns: list[str], key_admin_arns: list[str]
+    *,
+    allowed_regions: list[str],
+    protected_role_arns: list[str],
+    key_admin_arns: list[str],
+    privileged_role_arns: Sequence[str] = (),
+    archive_bucket_arns: Sequence[str] = (),
 ) -> dict[str, dict]:
     """SCPs for organization mode, by name. Protected roles (the trusted base) are exempt from the
-    audit and key guardrails so incidents can still be handled."""
+    audit and key guardrails so incidents can still be handled.
+
+    privileged_role_arns: roles (ARN patterns, any account) nobody but the protected roles may change:
+    the deployers, break-glass, the audit baseline's delivery roles. archive_bucket_arns: the log
+    archive's buckets, which nobody but the protected roles may re-configure."""
     exempt = _exempt(protected_role_arns)
-    return {
+    extra: dict[str, dict] = {}
+    if privileged_role_arns:
+        extra["protect-privileged-roles"] = boundary_document(
+            [
+                identity_changes(
+                    sid="DenyPrivilegedIdentityChanges",
+                    resources=sorted(privileged_role_arns),
+                    exempt=protected_role_arns,
+                )
+            ]
+        )
+    if archive_bucket_arns:
+        extra["protect-log-archive"] = boundary_document(
+            [
+                _statement(
+                    "DenyArchiveChanges",
+                    ARCHIVE_CHANGE_ACTIONS,
+                    sorted({r for arn in archive_bucket_arns for r in (arn, f"{arn}/*")}),
+                    condition=exempt,
+                )
+            ]
+        )
+    return extra | {
         "deny-leave-organization": boundary_document(
             [
                 {
@@ -272,9 +322,15 @@ def service_control_policies(
     }
 
 
+# STS in an RCP: only role assumption by a principal that has an account. Web-identity and SAML
+# federation (GitHub OIDC, Identity Center) have no aws:PrincipalOrgID and must keep working.
+RCP_STS_ACTIONS = ["sts:AssumeRole", "sts:SetSourceIdentity"]
+
+
 def resource_control_policies(*, org_id: str) -> dict[str, dict]:
-    """RCPs: whatever a resource policy says, TLS only and nobody outside the organization."""
-    services = ["s3:*", "kms:*", "sqs:*", "secretsmanager:*"]
+    """RCPs: whatever a resource policy says, TLS only and nobody outside the organization (S3, KMS,
+    SQS, Secrets Manager, and role assumption through STS)."""
+    services = ["s3:*", "kms:*", "sqs:*", "secretsmanager:*", *RCP_STS_ACTIONS]
     return {
         "data-perimeter": {
             "Version": "2012-10-17",

@@ -9,6 +9,7 @@ from __future__ import annotations
 COMMENT = "//"
 # Top level of a stack.
 ENVIRONMENT = "boi_environment"  # every stack: the environment it was synthesized for
+ACCOUNT = "boi_account"  # organization stacks: the part of the layout, its account id and Region
 PROTECTED_ASSETS = "boi_protected_assets"  # foundation stack: the registry every guardrail was generated from
 # On a resource.
 PURPOSE = "purpose"  # aws_iam_role: why the role exists

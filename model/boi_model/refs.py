@@ -356,6 +356,7 @@ ID_PREFIX = {
     "aws_nat_gateway": "nat-",
     "aws_route_table": "rtb-",
     "aws_ec2_transit_gateway": "tgw-",
+    "aws_organizations_organization": "o-",
 }
 ID_ARN = {
     "aws_vpc_endpoint": "arn:{p}:ec2:{r}:{a}:vpc-endpoint/{id}",

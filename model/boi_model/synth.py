@@ -105,6 +105,24 @@ class Synth(dict):
             body[meta.COMMENT][key] for _, body in sorted(self._stacks.items()) if key in (body.get(meta.COMMENT) or {})
         ]
 
+    def home(self) -> Synth:
+        """The stacks of the environment's own account: without the organization stacks of other accounts
+        (those carry `//.boi_account`). The single-account proofs and documents read these; the organization
+        proofs read the rest."""
+        return Synth(
+            {name: body for name, body in self._stacks.items() if meta.ACCOUNT not in (body.get(meta.COMMENT) or {})}
+        )
+
+    def by_account(self) -> dict[str, Synth]:
+        """Account id -> the stacks deployed into it: the organization stacks by their `//.boi_account`,
+        every other stack in the environment's account."""
+        home = self.environment().account_id
+        out: dict[str, dict] = {}
+        for name, body in self._stacks.items():
+            account = (body.get(meta.COMMENT) or {}).get(meta.ACCOUNT)
+            out.setdefault(account["account_id"] if account else home, {})[name] = body
+        return {account: Synth(stacks) for account, stacks in sorted(out.items())}
+
     def environment(self) -> Environment:
         found = self.top(meta.ENVIRONMENT)
         if not found:

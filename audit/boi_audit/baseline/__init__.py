@@ -7,13 +7,21 @@ The construct (`construct`) composes one builder per part of the baseline, each 
 `archive` (log archive and access-log buckets), `trail` (CloudTrail and its log group), `config`
 (recorder, delivery, managed and Guard rules, aggregator), `alarms` (alert topic, CIS alarms,
 paging rules), `security_hub`, `detectors` (GuardDuty, Macie, Access Analyzer) and `athena`;
-`common` holds what they share and `protected` what the app protects of the baseline.
+`LogArchive` builds only the archive (a central log archive account) and `ExternalArchive` points a
+baseline at one; `common` holds what they share and `protected` what the app protects of the baseline.
 """
 
 from __future__ import annotations
 
-from boi_audit.baseline.construct import AuditBaseline
+from boi_audit.baseline.construct import AuditBaseline, ExternalArchive, LogArchive
 from boi_audit.baseline.detectors import GUARDDUTY_FEATURES, UNUSED_ACCESS_AGE_DAYS
 from boi_audit.baseline.protected import protected_resources
 
-__all__ = ["GUARDDUTY_FEATURES", "UNUSED_ACCESS_AGE_DAYS", "AuditBaseline", "protected_resources"]
+__all__ = [
+    "GUARDDUTY_FEATURES",
+    "UNUSED_ACCESS_AGE_DAYS",
+    "AuditBaseline",
+    "ExternalArchive",
+    "LogArchive",
+    "protected_resources",
+]

@@ -89,6 +89,7 @@ def build_archive(baseline, logs_key) -> None:
         organization_mode=s.organization_mode,
         prevent_destroy=s.prevent_destroy,
         custodian_arns=s.custodian_arns,
+        delivery_account_ids=getattr(baseline, "delivery_account_ids", None),
     )
     baseline.archive_policy = _fix(
         S3BucketPolicy(baseline, "archive_policy", bucket=baseline.archive_bucket.id, policy=_json(archive_doc)),

@@ -89,7 +89,7 @@ def build_config(baseline, logs_key) -> None:
             s3_bucket_name=baseline.archive_bucket.id,
             s3_key_prefix="config",
             s3_kms_key_arn=logs_key.arn,
-            depends_on=[baseline.recorder, baseline.archive_policy],
+            depends_on=[d for d in (baseline.recorder, baseline.archive_policy) if d is not None],
         ),
         "audit_delivery",
     )

@@ -20,6 +20,37 @@ from boi_audit.guard import guard_policies
 from boi_audit.settings import AuditSettings
 
 
+class ExternalArchive:
+    """A log archive built elsewhere (another account's `LogArchive`): the baseline delivers into it and
+    builds no archive of its own. `bucket_name`/`bucket_arn` may be cross-stack references."""
+
+    def __init__(self, bucket_name: str, bucket_arn: str) -> None:
+        self.id = bucket_name
+        self.arn = bucket_arn
+
+
+class LogArchive(Construct):
+    """Only the archive (Object Lock COMPLIANCE bucket, access-log bucket, encryption, lifecycle) for a
+    central log archive account: CloudTrail delivers from `trail_arn`, Config from `delivery_account_ids`."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        settings: AuditSettings,
+        logs_key,
+        trail_arn: str,
+        delivery_account_ids: list[str],
+    ):
+        super().__init__(scope, id)
+        self.settings = settings
+        self._lifecycle = TerraformResourceLifecycle(prevent_destroy=True) if settings.prevent_destroy else None
+        self.trail_arn = trail_arn
+        self.delivery_account_ids = sorted(set(delivery_account_ids))
+        build_archive(self, logs_key)
+
+
 class AuditBaseline(Construct):
     """Trail, log archive, Config, Security Hub, GuardDuty, Macie, Access Analyzer, alarms and alerting.
 
@@ -43,6 +74,7 @@ class AuditBaseline(Construct):
         break_glass_role_arn: str | None = None,
         pii_key_arns: list[str] | None = None,
         regional_providers: dict | None = None,
+        archive: ExternalArchive | None = None,
     ):
         super().__init__(scope, id)
         regional_providers = dict(regional_providers or {})
@@ -67,7 +99,11 @@ class AuditBaseline(Construct):
         self.trail_arn = f"arn:{s.partition}:cloudtrail:{s.region}:{s.account_id}:trail/{self.trail_name}"
 
         _fix(TerraformLocal(self, "skipped", sorted(s.skip)), "boi_audit_skipped_services")
-        build_archive(self, logs_key)
+        if archive is None:
+            build_archive(self, logs_key)
+        else:
+            self.archive_bucket, self.archive_policy = archive, None
+            self.archive_bucket_name, self.archive_bucket_arn = archive.id, archive.arn
         build_trail(self, logs_key)
         build_config(self, logs_key)
         build_alerting(self, alerts_key, break_glass_role_arn)

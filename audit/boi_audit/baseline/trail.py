@@ -101,7 +101,7 @@ def build_trail(baseline, logs_key) -> None:
                 CloudtrailInsightSelector(insight_type="ApiCallRateInsight"),
                 CloudtrailInsightSelector(insight_type="ApiErrorRateInsight"),
             ],
-            depends_on=[baseline.archive_policy],
+            depends_on=[d for d in (baseline.archive_policy,) if d is not None],
             lifecycle=baseline._lifecycle,
         ),
         "audit_trail",
