@@ -438,6 +438,31 @@ def mermaid_js(install: bool = True) -> Path:
     return path
 
 
+def split_role_pages(iam: str) -> tuple[str, dict[str, str]]:
+    """The IAM document's role sections as one page per role; the document keeps a list of links.
+
+    Links inside a role page to the rest of the document (trust patterns, boundaries, shared policies)
+    point back into it; links in the document to a role's section point to the role's page."""
+    start = iam.find("\n## Role details\n")
+    if start < 0:
+        return iam, {}
+    end = iam.find("\n## ", start + 1)
+    section = iam[start : end if end >= 0 else len(iam)]
+    pages: dict[str, str] = {}
+    for chunk in re.split(r"\n(?=### )", section)[1:]:
+        title, _, body = chunk.partition("\n")
+        role = title.removeprefix("### ").strip()
+        body = re.sub(r"\]\(#", "](../iam.md#", body)
+        pages[role] = f"# {role}\n\n[IAM document](../iam.md) · one page per role\n{body.rstrip()}\n"
+    listing = "\n## Role details\n\nOne page per role:\n\n" + "".join(
+        f"- [{role}](roles/{role}.md)\n" for role in pages
+    )
+    rest = iam[:start] + listing + (iam[end:] if end >= 0 else "")
+    for role in pages:
+        rest = rest.replace(f"](#{role})", f"](roles/{role}.md)")
+    return rest, pages
+
+
 def stage(
     synth: dict[str, dict],
     stage_dir: Path,
@@ -455,6 +480,11 @@ def stage(
             raise HandbookError(f"{source} is missing")
         shutil.copyfile(source, stage_dir / name)
     documents, notes = render_documents(synth)
+    if "iam.md" in documents:
+        documents["iam.md"], role_pages = split_role_pages(documents["iam.md"])
+        (stage_dir / "security" / "roles").mkdir()
+        for role, text in role_pages.items():
+            (stage_dir / "security" / "roles" / f"{role}.md").write_text(text)
     for name, text in documents.items():
         (stage_dir / "security" / name).write_text(text)
     access, source = render_access_page(synth, matrix_path)
@@ -470,12 +500,19 @@ def build_site(stage_dir: Path, site_dir: Path, *, strict: bool = True) -> int:
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
+    roles = sorted(p.stem for p in (stage_dir / "security" / "roles").glob("*.md"))
     config = load_config(
         config_file=str(CONFIG),
         docs_dir=str(stage_dir.resolve()),
         site_dir=str(site_dir.resolve()),
         strict=strict,
     )
+    if roles:  # one page per role, under IAM in the navigation
+        for section in config["nav"]:
+            for entries in (v for v in section.values() if isinstance(v, list)):
+                for i, entry in enumerate(entries):
+                    if entry == {"IAM": "security/iam.md"}:
+                        entries[i] = {"IAM": ["security/iam.md", {"Roles": [f"security/roles/{r}.md" for r in roles]}]}
     config.plugins.on_startup(command="build", dirty=False)
     try:
         build(config)

@@ -90,7 +90,7 @@ def expected_lines(root: Path) -> list[str]:
     return [
         f"{file}: key_classes.pii.colour: Extra inputs are not permitted; allowed fields: key_spec, description, "
         "protects, rotation_days, rotation_justification, deletion_window_days, multi_region, allowed_via_services, "
-        "allowed_service_principals, allowed_encryption_context_keys (got 'red')",
+        "allowed_service_principals, allowed_encryption_context_keys, used_by (got 'red')",
         f"{file}: key_classes.documents.key_spec: Input should be 'SYMMETRIC_DEFAULT', 'RSA_2048', 'RSA_3072', "
         "'RSA_4096', 'ECC_NIST_P256', 'ECC_NIST_P384', 'ECC_NIST_P521', 'ECC_SECG_P256K1', 'HMAC_224', 'HMAC_256', "
         "'HMAC_384' or 'HMAC_512' (got 'AES_256')",
@@ -193,8 +193,26 @@ def test_every_managed_policy_the_platform_attaches_today_is_reviewed_with_a_siz
 
 def test_no_component_ships_this_platforms_catalogs():
     assert not (ROOT / "kms/boi_kms/data").exists() and not (ROOT / "audit/boi_audit/data").exists()
-    assert [p.name for p in (ROOT / "iam/boi_iam/data").glob("*.yaml")] == ["iam_types.yaml"]
+    # AWS facts and the component's own mechanism (IAM type categories, guardrail Sid reasons) stay in it.
+    assert sorted(p.name for p in (ROOT / "iam/boi_iam/data").glob("*.yaml")) == [
+        "guard_reasons.yaml",
+        "iam_types.yaml",
+    ]
     for example in ROOT.glob("*/boi_*/example/*.yaml"):
         text = example.read_text()
         for platform_word in ("FinCEN", "BOI", "beneficial owner", "PII columns in RDS PostgreSQL"):
             assert platform_word not in text, f"{example.relative_to(ROOT)} describes this platform: {platform_word}"
+
+
+def test_every_platform_key_class_names_what_must_use_it():
+    from boi import catalogs
+
+    classes = catalogs.kms().classes
+    assert classes and all(c.used_by for c in classes.values()), [n for n, c in classes.items() if not c.used_by]
+
+
+def test_every_platform_secret_material_entry_rests_on_evidence():
+    from boi import catalogs
+
+    material = catalogs.kms().secret_material
+    assert all(m.evidence.present or m.evidence.absent for m in material), [m.name for m in material]

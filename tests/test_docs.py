@@ -42,8 +42,8 @@ def test_docs_check_mode_reports_stale(tmp_path, synth_env, dev_privileges):
 def test_the_iam_document_opens_with_privileged_access(dev, dev_privileges):
     text = render_all(dev, dev_privileges)["iam.md"]
     first = text.index("## Privileged access")
-    assert first < text.index("## Role index")
-    table = text[first : text.index("## Role index")]
+    assert first < text.index("## Roles") < text.index("## Role details")
+    table = text[first : text.index("## Roles")]
     for principal in ("break-glass", "foundation-deploy", "platform-deploy"):
         assert f"**{principal}**" in table
     assert "### Who reads or writes PII directly" in table

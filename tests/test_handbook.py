@@ -175,6 +175,8 @@ def test_site_has_every_page(built):
         "security/encryption-standards/",
     }, pages
     assert summary["pages"] == len(pages)
+    roles = [p for p in pages if p.startswith("security/roles/")]
+    assert len(roles) >= 20 and "security/roles/boi-dev-compliance-officer/" in roles
     assert (site / "assets" / "javascripts" / "mermaid.min.js").is_file()
     for html in site.rglob("*.html"):
         text = html.read_text()
@@ -294,3 +296,17 @@ def test_access_page_without_a_matrix_comes_from_the_identity_policies(synth_env
     assert f"| `{ROLE}` | s3 boi-dev-documents-111122223333/uploads/* | read |" in page
     assert f"| `{ROLE}` | database user fincen_worker | connect |" in page
     assert "```mermaid" in page and "## Roles with AWS-managed policies" in page
+
+
+def test_role_sections_become_pages_that_link_back():
+    from boi.handbook import split_role_pages
+
+    iam = (
+        "# IAM\n\n## Roles\n\n| [boi-dev-x](#boi-dev-x) | [T1](#trust-t1) |\n\n## Role details\n\n"
+        "### boi-dev-x\n\nPurpose.\n\n**Trust:** [T1](#trust-t1)\n\n## Guardrails\n\nrest\n"
+    )
+    document, pages = split_role_pages(iam)
+    assert list(pages) == ["boi-dev-x"]
+    assert pages["boi-dev-x"].startswith("# boi-dev-x\n") and "[T1](../iam.md#trust-t1)" in pages["boi-dev-x"]
+    assert "| [boi-dev-x](roles/boi-dev-x.md) |" in document and "- [boi-dev-x](roles/boi-dev-x.md)" in document
+    assert "### boi-dev-x" not in document and document.endswith("## Guardrails\n\nrest\n")

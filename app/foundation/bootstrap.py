@@ -30,7 +30,6 @@ from boi_kms.policy import BREAK_GLASS_ACTIONS, MAINTENANCE_ACTIONS, POLICY_ADMI
 from boi_model.policies import deny_insecure_transport
 from cdktn import TerraformResourceLifecycle
 from cdktn_provider_aws.iam_openid_connect_provider import IamOpenidConnectProvider
-from cdktn_provider_aws.iam_policy import IamPolicy
 from cdktn_provider_aws.kms_alias import KmsAlias
 from cdktn_provider_aws.kms_key import KmsKey
 from cdktn_provider_aws.s3_bucket_policy import S3BucketPolicy
@@ -39,7 +38,7 @@ from constructs import Construct
 from app.core import names
 from app.core.assets import Registry
 from app.foundation import boundaries
-from app.foundation.governance import guard_policies
+from app.foundation.governance import guard_policies, guardrail_policy
 from app.settings import Settings
 from app.tiers.data import private_bucket
 
@@ -84,19 +83,19 @@ class Bootstrap(Construct):
             client_id_list=["sts.amazonaws.com"],
             thumbprint_list=["6938fd4d98bab03faadb97b34396831e3780aea1"],
         )
-        foundation_boundary = IamPolicy(
+        foundation_boundary = guardrail_policy(
             self,
             "foundation_deployer_boundary",
             name=names.foundation_deployer_boundary(s),
             description="Foundation deployer: admin-equivalent, but never its own identities or protected data",
-            policy=json.dumps(boundaries.foundation_deployer(s, registry)),
+            document=boundaries.foundation_deployer(s, registry),
         )
-        platform_boundary = IamPolicy(
+        platform_boundary = guardrail_policy(
             self,
             "platform_deployer_boundary",
             name=names.platform_deployer_boundary(s),
             description="Platform deployer: the platform stack only; never keys, people, boundaries or the audit",
-            policy=json.dumps(boundaries.platform_deployer(s)),
+            document=boundaries.platform_deployer(s),
         )
         guards = guard_policies(
             self,
@@ -207,12 +206,12 @@ class Bootstrap(Construct):
 
     def _plan_role(self, registry: Registry) -> PlatformRole:
         s = self.settings
-        boundary = IamPolicy(
+        boundary = guardrail_policy(
             self,
             "plan_boundary",
             name=names.plan_boundary(s),
             description="Plan role: reads only; never identities, role assumption, keys or public access",
-            policy=json.dumps(boundaries.plan(s)),
+            document=boundaries.plan(s),
         )
         role = PlatformRole(
             self,

@@ -9,7 +9,8 @@ import json
 
 from boi_iam import guardrails
 from boi_iam.policy import trust_document
-from boi_iam.role import PlatformRole, lazy_json
+from boi_iam.role import PlatformRole, lazy_json, lazy_value, note
+from boi_model import meta
 from cdktn_provider_aws.iam_policy import IamPolicy
 from cdktn_provider_aws.organizations_policy import OrganizationsPolicy
 from constructs import Construct
@@ -46,15 +47,26 @@ MANAGED_POLICIES = {
 }
 
 
+def guardrail_policy(scope: Construct, id: str, *, name: str, description: str, document) -> IamPolicy:
+    """A boundary or guard policy, with each statement's reason in its metadata. `document` is a dict, or a
+    function producing one at synth time (a boundary built from grants)."""
+    produce = document if callable(document) else (lambda: document)
+    policy = IamPolicy(
+        scope,
+        id,
+        name=name,
+        description=description,
+        policy=lazy_json(produce) if callable(document) else json.dumps(document),
+    )
+    note(policy, meta.REASONS, lazy_value(lambda: guardrails.statement_reasons(produce())))
+    return policy
+
+
 def guard_policies(scope: Construct, id: str, name: str, statements: list[dict], description: str) -> list[IamPolicy]:
     """Deny statements packed into as few managed policies as fit the 6,144-character quota."""
     return [
-        IamPolicy(
-            scope,
-            f"{id}_{i}",
-            name=f"{name}-{i}",
-            description=f"{description} ({i} of {len(docs)})",
-            policy=json.dumps(doc),
+        guardrail_policy(
+            scope, f"{id}_{i}", name=f"{name}-{i}", description=f"{description} ({i} of {len(docs)})", document=doc
         )
         for docs in [guardrails.pack(statements)]
         for i, doc in enumerate(docs, start=1)
@@ -91,33 +103,33 @@ class Governance(Construct):
         # Key policies: administrators maintain, the foundation deployer re-writes, break-glass destroys.
         self.key_admin_arns = [self.security_admin_arn, self.foundation_deployer_arn]
         self.key_policy_admin_arns = [self.foundation_deployer_arn]
-        IamPolicy(
+        guardrail_policy(
             self,
             "workload_boundary",
             name=names.workload_boundary(s),
             description="Permission boundary of every workload role: the union of its grants",
-            policy=lazy_json(self._workload_boundary_doc),
+            document=self._workload_boundary_doc,
         )
-        human = IamPolicy(
+        human = guardrail_policy(
             self,
             "human_boundary",
             name=names.human_boundary(s),
             description="Permission boundary of people's roles (break-glass has its own)",
-            policy=json.dumps(boundaries.people(s)),
+            document=boundaries.people(s),
         )
-        self.operational_boundary = IamPolicy(
+        self.operational_boundary = guardrail_policy(
             self,
             "operational_boundary",
             name=names.operational_boundary(s),
             description="Permission boundary of AWS service roles (backups, logs, monitoring, scanning)",
-            policy=json.dumps(boundaries.operational()),
+            document=boundaries.operational(),
         )
-        glass_boundary = IamPolicy(
+        glass_boundary = guardrail_policy(
             self,
             "break_glass_boundary",
             name=names.break_glass_boundary(s),
             description="Break-glass is admin-equivalent; this only stops reading protected data by accident",
-            policy=json.dumps(boundaries.break_glass(registry)),
+            document=boundaries.break_glass(registry),
         )
         self.guards = guards = guard_policies(
             self,
@@ -165,7 +177,7 @@ class Governance(Construct):
         for name, doc in guardrails.service_control_policies(
             allowed_regions=s.allowed_regions, protected_role_arns=protected, key_admin_arns=protected
         ).items():
-            OrganizationsPolicy(
+            scp = OrganizationsPolicy(
                 self,
                 f"scp_{name.replace('-', '_')}",
                 name=f"{s.prefix}-{name}",
@@ -173,3 +185,4 @@ class Governance(Construct):
                 content=json.dumps(doc),
                 description=f"BOI guardrail: {name}",
             )
+            note(scp, meta.REASONS, guardrails.statement_reasons(doc))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from boi_model.synth import scope_lines
+
 from boi_audit.catalog import Catalog
 from boi_audit.synth_reading import block, blocks, of_type, ref, resources, skipped_services
 
@@ -46,7 +48,7 @@ def _retention(kind: str, synth) -> str:
 
 def render_audit_plan(synth: dict[str, dict], catalog: Catalog) -> str:
     skipped = sorted(skipped_services(synth))
-    out = [HEADER, "", "# Audit and compliance plan", ""]
+    out = [HEADER, "", "# Audit and compliance plan", "", *scope_lines(synth)]
     out += [
         "Everything below is read from the synthesized Terraform JSON of the stacks "
         f"({', '.join(sorted(synth))}) and the audit catalogs; a statement appears only if the JSON supports it.",
@@ -361,6 +363,7 @@ def render_encryption_standards(synth: dict[str, dict]) -> str:
         "",
         "# Encryption standards",
         "",
+        *scope_lines(synth),
         "Read from the synthesized Terraform JSON; each row names the resource address that carries the setting.",
         "",
         "## In transit",

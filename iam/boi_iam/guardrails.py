@@ -9,7 +9,12 @@ before anyone has read about it.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import yaml
 
 from .protect import compress, service_mutations
 
@@ -296,3 +301,30 @@ def resource_control_policies(*, org_id: str) -> dict[str, dict]:
             ],
         }
     }
+
+
+_GENERATED = re.compile(r"^Deny(?P<cls>[A-Z][a-z]+)(?P<cat>Read|Write|Change)\d*$")
+
+
+@functools.cache
+def _reason_catalog() -> dict:
+    return yaml.safe_load((Path(__file__).parent / "data" / "guard_reasons.yaml").read_text(encoding="utf-8"))
+
+
+def statement_reasons(document: dict) -> dict[str, str]:
+    """Sid -> why, for every statement of a boundary, guard, SCP or RCP (raises on a Sid without one)."""
+    catalog = _reason_catalog()
+    reasons, missing = {}, []
+    for statement in document.get("Statement", []):
+        sid = statement.get("Sid", "")
+        found = _GENERATED.match(sid)
+        if sid in catalog["fixed"]:
+            reasons[sid] = catalog["fixed"][sid]
+        elif found and found["cls"] in catalog["generated"]["classes"]:
+            what = catalog["generated"]["classes"][found["cls"]]
+            reasons[sid] = catalog["generated"]["categories"][found["cat"]].format(what=what)
+        else:
+            missing.append(sid or "(no Sid)")
+    if missing:
+        raise ValueError(f"guardrail statements without a reason in boi_iam/data/guard_reasons.yaml: {missing}")
+    return reasons

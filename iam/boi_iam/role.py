@@ -31,6 +31,11 @@ def note(resource, key: str, value) -> None:
     resource.add_override(f"{meta.COMMENT}.{key}", value)
 
 
+def lazy_value(produce):
+    """Any JSON value rendered at synth time (after every grant has been made)."""
+    return Lazy.any_value(_AnyProducer(produce))
+
+
 def policy_reasons(resource, policy) -> None:
     """The Sid -> reason map of a resource policy, rendered at synth time into its resource's metadata."""
     note(resource, meta.REASONS, Lazy.any_value(_AnyProducer(policy.reasons)))

@@ -87,3 +87,21 @@ def test_pack_splits_by_the_quota_and_prune_drops_what_a_ceiling_never_allows():
     assert g.prune([g.identity_changes(), g.audit_service_changes()], ["s3:GetObject"]) == []
     kept = g.prune([g.identity_changes()], ["iam:PassRole", "s3:GetObject"])
     assert kept[0]["Action"] == ["iam:PassRole"]
+
+
+def test_every_guardrail_statement_has_a_reason_and_an_unknown_one_is_refused():
+    from boi_iam.guardrails import statement_reasons
+
+    doc = {
+        "Statement": [
+            {"Sid": "DenyPiiRead3", "Effect": "Deny"},
+            {"Sid": "DenyAuditChange", "Effect": "Deny"},
+            {"Sid": "DenyKeyDestruction", "Effect": "Deny"},
+        ]
+    }
+    reasons = statement_reasons(doc)
+    assert reasons["DenyPiiRead3"].startswith("no reading of the platform's PII stores")
+    assert "audit baseline" in reasons["DenyAuditChange"]
+    assert reasons["DenyKeyDestruction"] == "only break-glass may schedule key deletion or delete aliases"
+    with pytest.raises(ValueError, match=r"without a reason .*\['DenyTypo'\]"):
+        statement_reasons({"Statement": [{"Sid": "DenyTypo"}]})

@@ -32,6 +32,7 @@ ClassName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*$")]
 ServiceShortName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*$")]
 ServicePrincipal = Annotated[str, StringConstraints(pattern=r"^[a-z0-9.-]+(<region>)?[a-z0-9.-]*\.amazonaws\.com$")]
 Text = Annotated[str, StringConstraints(min_length=1)]
+TerraformType = Annotated[str, StringConstraints(pattern=r"^aws_[a-z0-9_]+$")]
 Days = Annotated[int, Field(strict=True, ge=1)]
 KeySpec = Literal[KEY_SPECS]  # type: ignore[valid-type]
 
@@ -55,6 +56,10 @@ class KeyClassEntry(Strict):
         description="AWS service principals; <region> is replaced by the deployment region"
     )
     allowed_encryption_context_keys: list[Text]
+    used_by: list[TerraformType] = Field(
+        default_factory=list,
+        description="resource types that must use each key of the class (binds `protects` to the synthesized JSON)",
+    )
 
     @field_validator("rotation_days")
     @classmethod
@@ -87,9 +92,25 @@ class KeyClassesCatalog(Strict):
                 allowed_via_services=tuple(e.allowed_via_services),
                 allowed_service_principals=tuple(e.allowed_service_principals),
                 allowed_encryption_context_keys=tuple(e.allowed_encryption_context_keys),
+                used_by=tuple(e.used_by),
             )
             for name, e in self.key_classes.items()
         }
+
+
+class ResourceFact(Strict):
+    """A resource the claim needs: at least one of `type` whose attributes equal `where`."""
+
+    type: TerraformType
+    where: dict[str, str | int | bool] = Field(default_factory=dict)
+
+
+class Evidence(Strict):
+    """What the synthesized JSON must show for the entry's text to be true; the document refuses to render
+    an entry whose evidence is missing."""
+
+    present: list[ResourceFact] = Field(default_factory=list)
+    absent: list[TerraformType] = Field(default_factory=list, description="resource types that must not exist")
 
 
 class SecretMaterial(Strict):
@@ -100,6 +121,9 @@ class SecretMaterial(Strict):
     max_age_days: Days | None = Field(description="the longest one value may live; null: no stored long-lived value")
     key_class: ClassName | None = Field(description="the key class that encrypts it, if any")
     notes: Text
+    evidence: Evidence = Field(
+        default_factory=Evidence, description="the facts in the synthesized JSON this entry's text rests on"
+    )
 
 
 class SecretMaterialCatalog(Strict):

@@ -42,6 +42,7 @@ class KeyClass:
     allowed_via_services: tuple[str, ...]
     allowed_service_principals: tuple[str, ...]
     allowed_encryption_context_keys: tuple[str, ...]
+    used_by: tuple[str, ...] = ()  # resource types that must use each key of the class
 
     @property
     def key_usage(self) -> str:

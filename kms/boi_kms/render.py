@@ -1,14 +1,18 @@
 """Render docs/security/kms.md from synthesized Terraform JSON and the platform's KMS catalog."""
 
+# Markdown table rows read best as one f-string each, so some lines are long.
+# ruff: noqa: E501
 from __future__ import annotations
 
 import re
 from datetime import date
 
 from boi_model import refs
+from boi_model.catalog import CatalogError
+from boi_model.synth import as_synth, scope_lines
 
 from boi_kms.catalog import KmsCatalog
-from boi_kms.policy import effective_principals
+from boi_kms.policy import check_separation_of_duties, effective_principals
 from boi_kms.schedule import rotation_schedule
 from boi_kms.synth_reading import SynthKey, keys_from_synth
 
@@ -34,9 +38,58 @@ def _as_list(value) -> list:
 
 def _via_service(statement: dict) -> str:
     values = []
-    for block in (statement.get("Condition") or {}).values():
+    for operator, block in (statement.get("Condition") or {}).items():
+        if operator.startswith("Null"):
+            if str(block.get("kms:ViaService", "")).lower() == "true":
+                return "direct calls only (kms:ViaService must be absent)"
+            continue
         values += [str(v) for v in _as_list(block.get("kms:ViaService"))]
     return ", ".join(values) or "direct"
+
+
+# Attributes by which a resource encrypts with a key; any other mention only names the key.
+_ENCRYPTS = (
+    "kms_key",
+    "kms_master_key",
+    "kms_key_arn",
+    "kms_key_id",
+    "kms_key_identifier",
+    "encryption",
+    "master_user_secret_kms",
+    "performance_insights_kms",
+    "sse",
+    "server_side_encryption",
+)
+
+
+def _edge(paths: str) -> str:
+    return "encrypts with" if any(word in paths for word in _ENCRYPTS) else "names"
+
+
+def _resources(synth, rtype: str):
+    return [r.body for r in as_synth(synth).resources(rtype)]
+
+
+def evidence_problems(synth, catalog: KmsCatalog, keys: list[SynthKey]) -> list[str]:
+    """Catalog text the synthesized JSON does not bear out (the document refuses to render it)."""
+    problems = []
+    for item in catalog.secret_material:
+        for fact in item.evidence.present:
+            if not any(all(body.get(k) == v for k, v in fact.where.items()) for body in _resources(synth, fact.type)):
+                where = ", ".join(f"{k} = {v}" for k, v in fact.where.items())
+                problems.append(f"secret_material '{item.name}': no {fact.type}" + (f" with {where}" if where else ""))
+        for rtype in item.evidence.absent:
+            if _resources(synth, rtype):
+                problems.append(f"secret_material '{item.name}': says there is no {rtype}, but the synth has one")
+    for key in keys:
+        key_class = catalog.classes.get(key.class_name or "")
+        if key_class is None:
+            continue
+        types = {u.split(".")[0] for u in key.used_by}
+        for rtype in key_class.used_by:
+            if rtype not in types:
+                problems.append(f"key_classes.{key.class_name}: no {rtype} uses {key.alias or key.address}")
+    return problems
 
 
 def _principal_label(statement: dict) -> str:
@@ -57,12 +110,117 @@ def _mermaid(keys: list[SynthKey]) -> list[str]:
     for key in keys:
         key_node = _node("k_", key.stack + "_" + key.logical_id)
         for user in key.used_by:
-            address = user.split(":")[0].split(" ")[0]
+            address, _, paths = user.partition(": ")
+            address = address.split(" ")[0]
             if address.startswith("aws_iam_"):
                 continue
-            lines.append(f'  {key_node} --> {_node("r_", address)}["{address}"]')
+            lines.append(f'  {_node("r_", address)}["{address}"] -- {_edge(paths)} --> {key_node}')
     lines.append("```")
     return lines
+
+
+_FUNCTIONS = (  # fixed Sids of the key policy's custodian statements (boi_kms.policy)
+    ("KeyAdministration", "maintain"),
+    ("KeyPolicyAdministration", "change policy and aliases"),
+    ("BreakGlassKeyDeletion", "disable or delete"),
+)
+
+
+def _short(principal: str) -> str:
+    return principal.rsplit("/", 1)[-1] if principal.startswith("arn:") and ":role/" in principal else principal
+
+
+def custodians(keys: list[SynthKey]) -> list[str]:
+    """Who maintains, re-writes, destroys and uses each key, read from its policy; separation of duties checked."""
+    out = ["## Custodians and separation of duties", "",
+           "Read from each key policy. Custodians never use a key for cryptography; users never administer it.", "",
+           "| key | maintain | change policy and aliases | disable or delete | use (encrypt/decrypt) | AWS services | "
+           "separation of duties |", "|---|---|---|---|---|---|---|"]  # fmt: skip
+    for key in keys:
+        roles: dict[str, set[str]] = {label: set() for _, label in _FUNCTIONS}
+        users: set[str] = set()
+        services: set[str] = set()
+        for statement in _as_list(key.policy.get("Statement")):
+            if statement.get("Effect") != "Allow":
+                continue
+            label = dict(_FUNCTIONS).get(statement.get("Sid", ""))
+            principal = statement.get("Principal") or {}
+            if isinstance(principal, dict) and "Service" in principal:
+                services.update(str(p) for p in _as_list(principal["Service"]))
+            elif label:
+                roles[label].update(_short(p) for p in effective_principals(statement))
+            elif statement.get("Sid") != "AllowAWSResourceGrants":
+                users.update(_short(_readable(p)) for p in effective_principals(statement))
+        conflicts = check_separation_of_duties(key.policy)
+        cells = [", ".join(sorted(roles[label])) or "nobody" for _, label in _FUNCTIONS]
+        out.append(
+            f"| `{key.alias or key.address}` | {' | '.join(_cell(c) for c in cells)} | "
+            f"{_cell(', '.join(sorted(users)) or 'nobody')} | {_cell(', '.join(sorted(services)) or '-')} | "
+            f"{'holds' if not conflicts else '**broken:** ' + _cell('; '.join(conflicts))} |"
+        )
+    return out + [""]
+
+
+def inventory(synth, keys: list[SynthKey]) -> list[str]:
+    """Certificates, TLS policies, secrets and tokens, each with how it is renewed, read from the JSON."""
+    model = as_synth(synth)
+    alias_of = {(k.stack, k.logical_id): k.alias or k.address for k in keys}
+    out = ["## Certificates, TLS policies, secrets and tokens", "",
+           "Read from the synthesized JSON.", "", "| item | kind | setting | renewal or expiry |",
+           "|---|---|---|---|"]  # fmt: skip
+    for r in model.resources("aws_acm_certificate"):
+        b = r.body
+        region = "us-east-1 (CloudFront)" if b.get("provider") == "aws.us_east_1" else "home Region"
+        out.append(f"| `{b.get('domain_name')}` | ACM public certificate, {region} | validation {b.get('validation_method')}, "
+                   f"key {b.get('key_algorithm', 'RSA_2048')} | renewed by ACM (managed renewal; DNS records kept) |")  # fmt: skip
+    for r in model.resources("aws_lb_listener"):
+        if r.body.get("protocol") in ("HTTPS", "TLS"):
+            out.append(f"| `{r.address}` | load balancer listener ({r.body['protocol']}) | "
+                       f"`{r.body.get('ssl_policy', 'provider default')}` | - |")  # fmt: skip
+    for r in model.resources("aws_api_gateway_domain_name"):
+        out.append(
+            f"| `{r.body.get('domain_name')}` | API Gateway custom domain | `{r.body.get('security_policy')}` | - |"
+        )
+    for r in model.resources("aws_cloudfront_distribution"):
+        version = (r.body.get("viewer_certificate") or {}).get("minimum_protocol_version")
+        out.append(f"| `{', '.join(r.body.get('aliases') or [])}` | CloudFront viewers | `{version}` | - |")
+    rotations = " ".join(
+        str(r.body.get("secret_id", "")) for r in model.resources("aws_secretsmanager_secret_rotation")
+    )
+    for r in model.resources("aws_secretsmanager_secret"):
+        key = refs.whole(str(r.body.get("kms_key_id", "")))
+        rotated = f"${{{r.address}." in rotations
+        out.append(f"| `{r.body.get('name')}` | Secrets Manager secret | key "
+                   f"{_cell(_secret_key(r, key, alias_of, model))}; recovery window {r.body.get('recovery_window_in_days', 30)} days | "
+                   f"{'automatic rotation' if rotated else 'no automatic rotation: see secret material below'} |")  # fmt: skip
+    for r in model.resources("aws_db_instance"):
+        if r.body.get("manage_master_user_password"):
+            out.append(
+                f"| `{r.body.get('identifier')}` master password | RDS-managed secret | managed by RDS | rotated by RDS every 7 days |"
+            )
+    for r in model.resources("aws_cognito_user_pool_client"):
+        b = r.body
+        units = ((b.get("token_validity_units") or [{}])[0] if isinstance(b.get("token_validity_units"), list)
+                 else b.get("token_validity_units") or {})  # fmt: skip
+        out.append(f"| `{b.get('name')}` | Cognito app client (secret: {'yes' if b.get('generate_secret') else 'none'}) | "
+                   f"access {b.get('access_token_validity')} {units.get('access_token', 'hours')}, "
+                   f"ID {b.get('id_token_validity')} {units.get('id_token', 'hours')}, "
+                   f"refresh {b.get('refresh_token_validity')} {units.get('refresh_token', 'days')}; "
+                   f"revocation {'on' if b.get('enable_token_revocation') else 'off'} | tokens expire; nothing to rotate |")  # fmt: skip
+    return out + [""]
+
+
+def _secret_key(resource, ref, alias_of, model) -> str:
+    if ref is None:
+        return "AWS managed (aws/secretsmanager)"
+    if ref.kind == "resource" and ref.type == "aws_kms_key":
+        return alias_of.get((resource.stack, ref.name), ref.address)
+    found = refs.Resolver(model, refs.Strategy()).source_of(resource.stack, ref) if ref.kind == "remote" else None
+    if isinstance(found, tuple):
+        for inner in refs.find(found[1]):
+            if inner.kind == "resource" and inner.type == "aws_kms_key":
+                return alias_of.get((found[0], inner.name), inner.address)
+    return ref.expr
 
 
 def render_kms_doc(synth: dict[str, dict], catalog: KmsCatalog, today: date) -> str:
@@ -70,13 +228,18 @@ def render_kms_doc(synth: dict[str, dict], catalog: KmsCatalog, today: date) -> 
     field-level standard from the catalog (`boi_kms.catalog.load_kms_catalog`)."""
     classes = catalog.classes
     keys = keys_from_synth(synth)
+    problems = evidence_problems(synth, catalog, keys)
+    if problems:
+        raise CatalogError("KMS catalog text the synthesized JSON does not bear out:\n  " + "\n  ".join(problems))
     out: list[str] = [
         "# KMS keys, rotation and encryption standards",
         "",
         "<!-- Generated by boi_kms.render from the synthesized Terraform JSON; do not edit by hand. -->",
         "",
-        f"Rendered for {today.isoformat()}. Rotation dates assume rotation is enabled on that day; "
-        "`python -m boi_kms.rotation_report` reads the actual dates from the account.",
+        *scope_lines(synth),
+        f"Rotation dates are **projected**: each key's period from the synthesized JSON, counted from "
+        f"{today.isoformat()} (the environment's `keys.schedule_from`). The live rotation report "
+        "(`boi rotation-report`) reads the actual dates from the account where credentials exist.",
         "",
         "## Key hierarchy",
         "",
@@ -132,8 +295,8 @@ def render_kms_doc(synth: dict[str, dict], catalog: KmsCatalog, today: date) -> 
                 f"| {_cell(sid)} | {_cell(_principal_label(statement))} | {_cell(actions)} | "
                 f"{_cell(_via_service(statement))} | {_cell(key.reasons.get(sid, ''))} |"
             )
+    out += [""] + custodians(keys) + inventory(synth, keys)
     out += [
-        "",
         "## Secret material other than KMS keys",
         "",
         "| material | mechanism | rotated by | rotation | max age (days) | KMS key class |",

@@ -132,3 +132,27 @@ def load_out(out: str | Path) -> Synth:
         except json.JSONDecodeError as exc:
             raise SynthError(f"{file}: not valid JSON: {exc}") from None
     return Synth(stacks)
+
+
+def digest(stacks: Mapping[str, dict]) -> str:
+    """SHA-256 of the synthesized stacks (canonical JSON), the identity documents and evidence refer to."""
+    import hashlib
+
+    return hashlib.sha256(json.dumps(stacks, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def scope_lines(stacks: Mapping[str, dict]) -> list[str]:
+    """The document-control block every generated document opens with: what it describes."""
+    synth = as_synth(stacks)
+    try:
+        env = synth.environment()
+    except SynthError:  # stacks written by hand (tests, other apps) may describe no environment
+        return [f"> **Scope:** stacks {', '.join(f'`{s}`' for s in sorted(synth))}.", ""]
+    regions = ", ".join(f"`{r}`" + (" (home)" if r == env.region else "") for r in env.allowed_regions)
+    mode = "organization" if env.organization_mode else "single account"
+    return [
+        f"> **Scope:** environment `{env.name}` · account `{env.account_id}` ({mode}) · Regions {regions} · "
+        f"stacks {', '.join(f'`{s}`' for s in sorted(synth))} · synthesized output sha256 `{digest(synth)[:16]}` "
+        "(the evidence pack binds it to a commit and a date).",
+        "",
+    ]
