@@ -85,7 +85,7 @@ clean:
 	rm -rf $(OUT) .tfcli
 
 # ---- pull-request review, plans and component releases (see RELEASING.md)
-.PHONY: review plan release-check wheels
+.PHONY: review bootstrap plan apply release-check wheels
 BASE ?= origin/main
 REVIEW_OUT ?= $(OUT)/review/review.md
 COMPONENT_PACKAGES := boi-iam boi-kms boi-audit
@@ -97,11 +97,19 @@ review: .venv/.synced ## security diff of BASE (default origin/main) vs the work
 	$(RUN) boi review --base $(BASE) --env $(ENV) --out $(REVIEW_OUT) --json $(basename $(REVIEW_OUT)).json $(REVIEW_ARGS); \
 	status=$$?; echo $$status > $(REVIEW_OUT).exit; exit $$status
 
-plan: .venv/.synced ## terraform plan per stack into $(OUT)/plans (needs Terraform + AWS credentials or AWS_ENDPOINT_URL), then checkov on the plans
-	$(RUN) boi plan run --out $(OUT)
-	@if ls $(OUT)/plans/*.json >/dev/null 2>&1; then \
-	  $(RUN) boi plan scan --plans $(OUT)/plans --out $(OUT) --sarif $(OUT)/plans/checkov-plan.sarif; \
-	fi
+# bootstrap, plan, apply: the same commands the workflows run (README "First deployment").
+bootstrap: .venv/.synced ## once per account, as an administrator: synth ENV, apply its bootstrap stack, move its state into the bucket it creates
+	$(RUN) boi synth --env $(ENV) --out $(OUT)
+	$(RUN) boi bootstrap --out $(OUT)
+
+# STACK=<name> plans one stack (a stack that reads another's state plans after that one has applied).
+plan: .venv/.synced ## saved terraform plan per stack into $(OUT)/plans, then checkov on the plans (needs Terraform + AWS credentials)
+	$(RUN) boi plan run --out $(OUT) $(foreach s,$(STACK),--stack $(s))
+	$(RUN) boi plan scan --plans $(OUT)/plans --out $(OUT) --sarif $(OUT)/plans/checkov-plan.sarif
+
+apply: .venv/.synced ## apply the reviewed saved plan of STACK (never a new plan; checksum and commit checked)
+	@test -n "$(STACK)" || { echo "make apply needs STACK=<stack name>" >&2; exit 2; }
+	$(RUN) boi plan apply --stack $(STACK) --plans $(OUT)/plans --out $(OUT) $(if $(EXPECT_COMMIT),--expect-commit $(EXPECT_COMMIT),)
 
 release-check: .venv/.synced ## component versions, changelogs, changes since the last release, root pins
 	$(RUN) boi release check

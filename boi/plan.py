@@ -446,7 +446,9 @@ def check_saved_plan(plans_dir: Path, stack: str, *, expect_commit: str | None) 
     return tfplan
 
 
-def apply_stack(out_dir: Path, plans_dir: Path, stack: str, *, expect_commit: str | None) -> None:
+def apply_stack(
+    out_dir: Path, plans_dir: Path, stack: str, *, expect_commit: str | None, parallelism: int | None = None
+) -> None:
     """`terraform apply <saved plan>` in the stack folder, after `check_saved_plan`. Never a new plan:
     Terraform itself refuses a saved plan whose state has changed since (a stale plan)."""
     tfplan = check_saved_plan(plans_dir, stack, expect_commit=expect_commit)
@@ -458,7 +460,8 @@ def apply_stack(out_dir: Path, plans_dir: Path, stack: str, *, expect_commit: st
         raise PlanError(f"--stack {stack}: no such stack in {out_dir}")
     env = terraform.cli_env()
     terraform.init(folders[stack], backend=True, env=env, extra=("-reconfigure",))
-    terraform.run(["apply", "-input=false", "-no-color", str(tfplan.resolve())], folders[stack], env=env)
+    extra = [f"-parallelism={parallelism}"] if parallelism else []
+    terraform.run(["apply", "-input=false", "-no-color", *extra, str(tfplan.resolve())], folders[stack], env=env)
 
 
 # ---------------------------------------------------------------- CLI
