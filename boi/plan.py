@@ -3,6 +3,7 @@
     boi plan run     --out cdktf.out [--plans DIR] [--stack NAME ...]    # make plan
     boi plan scan    --plans cdktf.out/plans [--out cdktf.out] [--sarif F] [--json]
     boi plan apply   --stack NAME --plans cdktf.out/plans [--out cdktf.out] [--expect-commit SHA]
+                     [--expect-sha256 HEX]
     boi plan summary --plans cdktf.out/plans [--json]
 
 `run` needs the Terraform CLI and AWS credentials (or `AWS_ENDPOINT_URL`). In dependency order (a
@@ -418,7 +419,9 @@ def record_reviewed(plans_dir: Path, result: gate.GateResult) -> dict:
     return reviewed
 
 
-def check_saved_plan(plans_dir: Path, stack: str, *, expect_commit: str | None) -> Path:
+def check_saved_plan(
+    plans_dir: Path, stack: str, *, expect_commit: str | None, expect_sha256: str | None = None
+) -> Path:
     """The saved plan of `stack` if it may be applied: scanned and passed (reviewed.json), its checksum
     the one reviewed, applicable (not a review-only plan), made at `expect_commit`. PlanError says why not."""
     plans_dir = Path(plans_dir)
@@ -438,6 +441,11 @@ def check_saved_plan(plans_dir: Path, stack: str, *, expect_commit: str | None) 
             f"stack {stack}: {tfplan} has SHA-256 {got}, but the plan that was scanned and reviewed had "
             f"{entry['tfplan_sha256']}; refusing to apply a plan nobody reviewed"
         )
+    if expect_sha256 and got != expect_sha256:
+        raise PlanError(
+            f"stack {stack}: {tfplan} has SHA-256 {got}, but the plan job reported {expect_sha256}; "
+            "refusing to apply a plan other than the one that job made and scanned"
+        )
     if expect_commit and reviewed.get("commit") != expect_commit:
         raise PlanError(
             f"stack {stack}: the plan was made at commit {reviewed.get('commit')}, but {expect_commit} is the "
@@ -447,11 +455,17 @@ def check_saved_plan(plans_dir: Path, stack: str, *, expect_commit: str | None) 
 
 
 def apply_stack(
-    out_dir: Path, plans_dir: Path, stack: str, *, expect_commit: str | None, parallelism: int | None = None
+    out_dir: Path,
+    plans_dir: Path,
+    stack: str,
+    *,
+    expect_commit: str | None,
+    expect_sha256: str | None = None,
+    parallelism: int | None = None,
 ) -> None:
     """`terraform apply <saved plan>` in the stack folder, after `check_saved_plan`. Never a new plan:
     Terraform itself refuses a saved plan whose state has changed since (a stale plan)."""
-    tfplan = check_saved_plan(plans_dir, stack, expect_commit=expect_commit)
+    tfplan = check_saved_plan(plans_dir, stack, expect_commit=expect_commit, expect_sha256=expect_sha256)
     try:
         folders = terraform.find_stacks(out_dir)
     except terraform.TerraformSetupError as err:
@@ -490,6 +504,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     apply_cmd.add_argument(
         "--expect-commit",
         help="the last merged commit: a plan made at another commit is refused (default: the checkout's HEAD)",
+    )
+    apply_cmd.add_argument(
+        "--expect-sha256", help="the SHA-256 of the saved plan as the plan job reported it (between jobs)"
     )
     summary_cmd = sub.add_parser("summary", help="create/update/delete/replace counts per stack")
     summary_cmd.add_argument("--plans", type=Path, required=True)
@@ -530,7 +547,7 @@ def run(args: argparse.Namespace) -> int:
     if args.plan_command == "apply":
         try:
             expect = args.expect_commit or current_commit()
-            apply_stack(args.out, args.plans, args.stack, expect_commit=expect)
+            apply_stack(args.out, args.plans, args.stack, expect_commit=expect, expect_sha256=args.expect_sha256)
         except PlanError as err:
             print(f"apply refused: {err}", file=sys.stderr)
             return 2
