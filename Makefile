@@ -77,7 +77,7 @@ handbook: .venv/.synced handbook/node_modules/.installed ## build the security h
 	$(RUN) boi synth --env $(ENV) --out $(OUT) --if-missing
 	$(RUN) boi handbook --out $(OUT) --site site
 
-evidence: setup ## dated evidence pack for an auditor in artifacts/evidence/<date> (DATE=YYYY-MM-DD)
+evidence: setup ## evidence pack (runs the IAM proofs; exit 1 on a failed verdict) in artifacts/evidence/<env>/<date> (DATE=YYYY-MM-DD)
 	$(RUN) boi synth --env $(ENV) --out $(OUT) --if-missing
 	$(RUN) boi evidence --out $(OUT) --dest artifacts/evidence $(if $(DATE),--date $(DATE),)
 

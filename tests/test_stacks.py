@@ -134,7 +134,10 @@ def test_versions_are_the_tested_ones_and_every_stack_has_the_committed_lock_fil
         assert stack["terraform"]["required_version"] == TERRAFORM_CONSTRAINT
         assert stack["terraform"]["backend"]["s3"]["use_lockfile"] is True
         assert stack["terraform"]["backend"]["s3"]["encrypt"] is True
-        assert stack["terraform"]["backend"]["s3"]["kms_key_id"] == "alias/boi-terraform-state"
+        # The bootstrap's state is SSE-S3: its appliers administer the state key and never use it.
+        assert stack["terraform"]["backend"]["s3"].get("kms_key_id") == (
+            None if name.endswith("-bootstrap") else "alias/boi-terraform-state"
+        )
         lock = (out / "stacks" / name / ".terraform.lock.hcl").read_text()
         assert lock == (LOCKS / f"{name.removeprefix('boi-dev-')}.terraform.lock.hcl").read_text()
         assert re.search(r'provider "registry.terraform.io/hashicorp/aws" \{\s+version\s+= "5.100.0"', lock)
@@ -154,6 +157,12 @@ def test_bootstrap_creates_the_state_bucket_and_key_the_backend_names(dev):
     [key] = resources(bootstrap, "aws_kms_key").values()
     assert key["enable_key_rotation"] is True and key["lifecycle"] == {"prevent_destroy": True}
     statements = {s["Sid"]: s for s in json.loads(key["policy"])["Statement"]}
+    assert set(statements) == {
+        "BootstrapAdministration",
+        "BreakGlassKeyDeletion",
+        "DeployersUseStateKeyThroughS3",
+        "PlanRoleReadsStateThroughS3",
+    }
     admins = statements["BootstrapAdministration"]
     assert "kms:PutKeyPolicy" in admins["Action"]  # whoever bootstraps passes KMS's lockout check
     assert admins["Condition"]["ArnLike"]["aws:PrincipalArn"] == [

@@ -5,10 +5,10 @@ plan role.
 
 - The state bucket (settings backend.bucket) is versioned, encrypted with its own key (backend.kms_key_id,
   an alias), TLS-only, private and access-logged; Terraform locks with a lock object beside each state
-  (S3-native locking, use_lockfile). The state key's policy names its administrators: the foundation
-  deployer and the people in access.bootstrap_administrators (so neither the bootstrap nor a later apply
-  is locked out), break-glass may delete it, and only the deployers, the plan role and the bootstrap
-  administrators may use it, through S3.
+  (S3-native locking, use_lockfile). The state key's administrators are the people in
+  access.bootstrap_administrators (so neither the bootstrap nor a later bootstrap is locked out), who never
+  use it; break-glass may delete it; only the deployers and the plan role use it, through S3. The
+  bootstrap stack's own state is SSE-S3 in the same bucket (its administrators use no key).
 - The plan role reads (AWS ReadOnlyAccess) and reads the state; guards deny it every protected asset's
   data. Pull requests and the pipeline's plan jobs assume it.
 
@@ -264,20 +264,15 @@ class Bootstrap(Construct):
         via_s3 = {"kms:ViaService": f"s3.{s.backend.region}.amazonaws.com", "kms:CallerAccount": s.account_id}
         admins_like = {"ArnLike": {"aws:PrincipalArn": list(s.access.bootstrap_administrators)}}
         root = f"arn:aws:iam::{s.account_id}:root"
+        # Separation of duties: who administers the state key never uses it. The administrators are the
+        # people who apply this stack (access.bootstrap_administrators): KMS's lockout check passes for the
+        # one creating the key, and a later bootstrap can still update it. They use no key: the bootstrap
+        # stack's own state is SSE-S3 (app.stacks.stacks), the other stacks' states are the deployers'.
         policy = {
             "Version": "2012-10-17",
             "Id": "key-policy-terraform-state",
             "Statement": [
                 {
-                    "Sid": "KeyAdministration",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": self.foundation_deployer.arn},
-                    "Action": sorted({*MAINTENANCE_ACTIONS, *POLICY_ADMIN_ACTIONS}),
-                    "Resource": "*",
-                },
-                {
-                    # Whoever applies the bootstrap stack creates this key: without this statement KMS
-                    # refuses the policy (its lockout check), and nobody could re-apply the bootstrap.
                     "Sid": "BootstrapAdministration",
                     "Effect": "Allow",
                     "Principal": {"AWS": root},
@@ -310,14 +305,6 @@ class Bootstrap(Construct):
                     "Action": ["kms:Decrypt"],
                     "Resource": "*",
                     "Condition": {"StringEquals": via_s3},
-                },
-                {
-                    "Sid": "BootstrapAdministratorsUseStateKeyThroughS3",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": root},
-                    "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
-                    "Resource": "*",
-                    "Condition": {**admins_like, "StringEquals": via_s3},
                 },
             ],
         }

@@ -96,8 +96,10 @@ def local_endpoint(settings: Settings) -> str | None:
     return os.environ.get(LOCAL_ENDPOINT_ENV, "").strip() or None
 
 
-def configure_stack(stack: TerraformStack, settings: Settings, name: str) -> None:
-    """Provider, backend and the version constraint every stack shares."""
+def configure_stack(stack: TerraformStack, settings: Settings, name: str, *, state_key_sse: bool = True) -> None:
+    """Provider, backend and the version constraint every stack shares. `state_key_sse=False`: the state
+    object is SSE-S3 instead of SSE-KMS with the state key (the bootstrap stack: its appliers administer
+    that key and, by separation of duties, never use it)."""
     s = settings
     AwsProvider(
         stack,
@@ -122,7 +124,7 @@ def configure_stack(stack: TerraformStack, settings: Settings, name: str) -> Non
             key=state_key(s, name),
             region=s.backend.region,
             encrypt=True,
-            kms_key_id=s.backend.kms_key_id,
+            **({"kms_key_id": s.backend.kms_key_id} if state_key_sse else {}),
             use_lockfile=True,
             **(local_backend_endpoint(url) if url else {}),
         )
@@ -155,7 +157,7 @@ def local_backend_endpoint(url: str) -> dict:
 class BootstrapStack(TerraformStack):
     def __init__(self, scope: Construct, name: str, settings: Settings, registry) -> None:
         super().__init__(scope, name)
-        configure_stack(self, settings, name)
+        configure_stack(self, settings, name, state_key_sse=False)
         from app.foundation.bootstrap import Bootstrap
 
         self.bootstrap = Bootstrap(self, "bootstrap", settings=settings, registry=registry)
