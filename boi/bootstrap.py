@@ -77,15 +77,17 @@ def bucket_exists(backend: dict) -> bool:
     return True
 
 
-def plan_and_apply(stack_dir: Path, env: dict[str, str]) -> None:
+def plan_and_apply(stack_dir: Path, env: dict[str, str], parallelism: int | None = None) -> None:
     plan = (Path(stack_dir) / "bootstrap.tfplan").resolve()
     terraform.run(["plan", "-input=false", "-no-color", f"-out={plan}"], stack_dir, env=env)
-    print(terraform.run(["show", "-no-color", str(plan)], stack_dir, env=env).stdout.strip()[-4000:])
-    terraform.run(["apply", "-input=false", "-no-color", str(plan)], stack_dir, env=env)
+    shown = terraform.run(["show", "-no-color", str(plan)], stack_dir, env=env).stdout.strip()
+    print(next((line for line in reversed(shown.splitlines()) if line.startswith("Plan:")), shown[-2000:]))
+    extra = [f"-parallelism={parallelism}"] if parallelism else []
+    terraform.run(["apply", "-input=false", "-no-color", *extra, str(plan)], stack_dir, env=env)
     plan.unlink(missing_ok=True)
 
 
-def bootstrap(out_dir: Path) -> str:
+def bootstrap(out_dir: Path, *, parallelism: int | None = None) -> str:
     """Apply the bootstrap stack of the synth in `out_dir`; returns what was done, in a sentence."""
     stack_dir = bootstrap_stack(out_dir)
     backend = state_backend(stack_dir)
@@ -95,13 +97,13 @@ def bootstrap(out_dir: Path) -> str:
         override.unlink(missing_ok=True)
         with progress.step(f"state bucket {backend['bucket']} exists: reused; apply {stack_dir.name} against it"):
             terraform.init(stack_dir, backend=True, env=env, extra=("-reconfigure",))
-            plan_and_apply(stack_dir, env)
+            plan_and_apply(stack_dir, env, parallelism)
         return f"state bucket {backend['bucket']} existed and was reused; {stack_dir.name} applied"
     # Terraform's override files replace the backend block as a whole: local state until the bucket exists.
     override.write_text(json.dumps({"terraform": {"backend": {"local": {"path": LOCAL_STATE}}}}))
     with progress.step(f"apply {stack_dir.name} with local state (no state bucket {backend['bucket']} yet)"):
         terraform.init(stack_dir, backend=True, env=env, extra=("-reconfigure",))
-        plan_and_apply(stack_dir, env)
+        plan_and_apply(stack_dir, env, parallelism)
     override.unlink()
     with progress.step(f"migrate the bootstrap state into s3://{backend['bucket']}/{backend['key']}"):
         terraform.init(stack_dir, backend=True, env=env, extra=("-migrate-state", "-force-copy"))

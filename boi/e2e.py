@@ -21,6 +21,7 @@ import argparse
 import atexit
 import contextlib
 import io
+import json
 import os
 import shutil
 import signal
@@ -73,6 +74,11 @@ def patch_moto() -> None:
 
     - DeleteTrail finds the trail only by name; the provider passes its ARN (AWS takes either), so
       the trail outlived destroy. Accept the ARN.
+    - Object requests are judged against the bucket policy with every Condition ignored, so the
+      TLS-only statement (Deny s3:* when aws:SecureTransport is false) denies every object request,
+      over any transport: Terraform could not read its state from the state bucket. moto cannot
+      evaluate conditions, so only the unconditional statements are judged (AWS applies that Deny
+      to plain-HTTP requests only; Terraform always uses TLS there).
 
     moto's backends are global to the process: the patches hold for every server started here.
     """
@@ -92,6 +98,22 @@ def patch_moto() -> None:
 
         put_bucket_versioning._boi_patched = True
         S3Backend.put_bucket_versioning = put_bucket_versioning
+    if not getattr(FakeBucket.get_permission, "_boi_patched", False):
+        from moto.iam.access_control import IAMPolicy, PermissionResult
+
+        def get_permission(self, action: str, resource: str):
+            if self.policy is None:
+                return PermissionResult.NEUTRAL
+            doc = json.loads(self.policy)
+            statements = doc.get("Statement") or []
+            statements = statements if isinstance(statements, list) else [statements]
+            unconditional = [st for st in statements if not st.get("Condition")]
+            if not unconditional:
+                return PermissionResult.NEUTRAL
+            return IAMPolicy(json.dumps({**doc, "Statement": unconditional})).is_action_permitted(action, resource)
+
+        get_permission._boi_patched = True
+        FakeBucket.get_permission = get_permission
     if not getattr(CloudTrailBackend.delete_trail, "_boi_patched", False):
         original_delete = CloudTrailBackend.delete_trail
 
@@ -356,7 +378,7 @@ class Deployment:
         with self.timings.phase(f"bootstrap {names[0]}"):
             self.applied.append(names[0])  # a failed bootstrap may have created some: destroy it too
             try:
-                bootstrap.bootstrap(self.out)
+                bootstrap.bootstrap(self.out, parallelism=PARALLELISM)
             except (bootstrap.BootstrapError, tf.TerraformSetupError) as err:
                 raise E2EError(f"bootstrap failed: {err}") from err
         with self.timings.phase("upload lambda packages"):
