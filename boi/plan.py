@@ -115,7 +115,9 @@ def summarize_plan_dir(plans_dir: Path) -> dict[str, dict[str, int]]:
 # ---------------------------------------------------------------- checkov over plans
 
 
-def scan_plans(plans_dir: Path, out_dir: Path, *, sarif: Path | None = None) -> gate.GateResult:
+def scan_plans(
+    plans_dir: Path, out_dir: Path, *, sarif: Path | None = None, only: Sequence[str] = ()
+) -> gate.GateResult:
     """checkov --framework terraform_plan over <plans>/<stack>.json, through the gate's functions.
 
     Each plan is copied to <scratch>/<stack>/tfplan.json so the gate's parser maps a finding to its
@@ -125,6 +127,11 @@ def scan_plans(plans_dir: Path, out_dir: Path, *, sarif: Path | None = None) -> 
         files = plan_files(plans_dir)
     except PlanError as err:
         raise gate.GateError(str(err)) from err
+    if only:
+        missing = sorted(set(only) - set(files))
+        if missing:
+            raise gate.GateError(f"--stack {', '.join(missing)}: no plan in {plans_dir} (plan it first)")
+        files = {name: file for name, file in files.items() if name in only}
     with tempfile.TemporaryDirectory(prefix="boi-plan-scan-") as scratch:
         stacks: dict[str, Path] = {}
         for stack, file in files.items():
@@ -369,7 +376,14 @@ def run_plans(
             old.unlink()
     manifest.update({"synth_digest": synth_digest, "commit": current_commit()})
     manifest.setdefault("stacks", {})
-    (plans_dir / REVIEWED).unlink(missing_ok=True)  # a new plan must be scanned again
+    reviewed_file = plans_dir / REVIEWED
+    if reviewed_file.is_file():  # a new plan must be scanned again; other stacks' reviews stay
+        reviewed = _read_json(reviewed_file, "record of a passing plan scan")
+        keep = {k: v for k, v in reviewed.get("stacks", {}).items() if only and k not in only}
+        if reviewed.get("synth_digest") == synth_digest and keep:
+            _write_json(reviewed_file, {**reviewed, "stacks": keep})
+        else:
+            reviewed_file.unlink()
     by_state = {state_of(doc): name for name, doc in docs.items()}
     done: dict[str, Path] = {}
     failed: dict[str, str] = {}
@@ -408,6 +422,11 @@ def record_reviewed(plans_dir: Path, result: gate.GateResult) -> dict:
     `apply_stack` will apply. The JSON scanned must be the one the manifest recorded."""
     manifest = _read_json(Path(plans_dir) / MANIFEST, "plan manifest (boi plan run writes it)")
     reviewed = {"synth_digest": manifest.get("synth_digest"), "commit": manifest.get("commit"), "stacks": {}}
+    earlier = Path(plans_dir) / REVIEWED
+    if earlier.is_file():  # stacks scanned before (in dependency order) stay reviewed
+        previous = _read_json(earlier, "record of a passing plan scan")
+        if previous.get("synth_digest") == reviewed["synth_digest"]:
+            reviewed["stacks"].update(previous.get("stacks", {}))
     for stack in result.stacks:
         entry = manifest.get("stacks", {}).get(stack)
         if entry is None:
@@ -496,6 +515,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     scan_cmd.add_argument("--plans", type=Path, required=True)
     scan_cmd.add_argument("--out", type=Path, default=Path("cdktf.out"), help="the synth the plans were made from")
     scan_cmd.add_argument("--sarif", type=Path)
+    scan_cmd.add_argument("--stack", action="append", default=[], help="scan only this stack's plan (repeatable)")
     scan_cmd.add_argument("--json", action="store_true")
     apply_cmd = sub.add_parser("apply", help="terraform apply of the reviewed saved plan of a stack (never a new plan)")
     apply_cmd.add_argument("--stack", required=True)
@@ -536,7 +556,7 @@ def run(args: argparse.Namespace) -> int:
         return 1 if failed else 0
     if args.plan_command == "scan":
         try:
-            result = scan_plans(args.plans, args.out, sarif=args.sarif)
+            result = scan_plans(args.plans, args.out, sarif=args.sarif, only=args.stack)
             if result.ok and (Path(args.plans) / MANIFEST).is_file():
                 record_reviewed(args.plans, result)
         except (gate.GateError, PlanError) as err:
