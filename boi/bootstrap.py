@@ -71,8 +71,7 @@ def bucket_exists(backend: dict) -> bool:
         if code in ("404", "NoSuchBucket", "NotFound"):
             return False
         raise BootstrapError(
-            f"state bucket {backend['bucket']}: {code} (owned by another account, or these credentials may not "
-            "read it)"
+            f"state bucket {backend['bucket']}: {code} (owned by another account, or these credentials may not read it)"
         ) from err
     return True
 

@@ -398,7 +398,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     for name, section in sections.items():
         counts = ", ".join(f"{k} {v}" for k, v in (section.get("counts") or {}).items())
-        detail = " ".join(x for x in (section.get("verdict", ""), counts and f"({counts})", section.get("note", "")) if x)
+        detail = " ".join(
+            x for x in (section.get("verdict", ""), counts and f"({counts})", section.get("note", "")) if x
+        )
         print(f"{name:11} {section['status']:9} {detail}")
     verdict = overall(sections)
     print(f"evidence pack: {target} ({len(_files(target))} files; verify with `boi evidence --verify {target}`)")

@@ -343,7 +343,7 @@ def plan_stack(stack_dir: Path, plans_dir: Path, *, env: dict[str, str], review_
         "json": shown.name,
         "json_sha256": sha256(shown),
         "applicable": review_only is None,
-        "planned_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "planned_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
 
 

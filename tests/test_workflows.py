@@ -100,16 +100,19 @@ def test_checkers_catch_bad_input():
         uses: "aws-actions/configure-aws-credentials@v4"
       - uses: docker://alpine:3.20
     """
-    assert unpinned_actions(bad) == [
-        "actions/checkout@main",
-        "x/y",
-        "actions/checkout@v4",
-        "actions/checkout@v4.2.2",
-        f"actions/checkout@{sha}",  # no version comment: nobody can tell what it is
-        f"actions/checkout@{sha[:12]} # v4.2.2",  # a short SHA is ambiguous
-        '"aws-actions/configure-aws-credentials@v4"',
-        "docker://alpine:3.20",
-    ]
+    assert (
+        unpinned_actions(bad)
+        == [
+            "actions/checkout@main",
+            "x/y",
+            "actions/checkout@v4",
+            "actions/checkout@v4.2.2",
+            f"actions/checkout@{sha}",  # no version comment: nobody can tell what it is
+            f"actions/checkout@{sha[:12]} # v4.2.2",  # a short SHA is ambiguous
+            '"aws-actions/configure-aws-credentials@v4"',
+            "docker://alpine:3.20",
+        ]
+    )
     good = f"""
       - uses: actions/checkout@{sha} # v4.2.2
       - name: x
@@ -174,7 +177,7 @@ def test_pull_request_workflow():
     runs = "\n".join(s.get("run", "") for s in steps)
     for needed in ("make setup", "make synth", "--sarif", "--terraform", "make test", "make plan ENV="):
         assert needed in runs, needed
-    assert "make review BASE=origin/${{ github.base_ref }}" in runs and '--plans cdktf.out/plans' in runs
+    assert "make review BASE=origin/${{ github.base_ref }}" in runs and "--plans cdktf.out/plans" in runs
     # The plan job plans with the read-only role; only the review job may comment, through GitHub's action.
     creds = next(s for s in jobs["plan"]["steps"] if s.get("uses", "").startswith("aws-actions/"))
     assert creds["with"]["role-to-assume"].endswith(":role/boi-${{ env.ENV }}-plan")
@@ -221,6 +224,11 @@ def test_codeowners_protect_the_security_files():
         assert (REPO / path.strip("/")).exists(), f"CODEOWNERS names {path}, which does not exist"
 
 
+def role_of(job: dict) -> str:
+    step = next(s for s in job["steps"] if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@"))
+    return step["with"]["role-to-assume"]
+
+
 def test_main_workflow_plans_then_applies_the_saved_plan_dev_before_prod():
     workflow = load("main.yml")
     jobs = workflow["jobs"]
@@ -228,20 +236,21 @@ def test_main_workflow_plans_then_applies_the_saved_plan_dev_before_prod():
     order = []
     for env in ("dev", "prod"):
         cicd = configs[env]["cicd"]
-        for kind, github_env in (("foundation", cicd["foundation_environment"]), ("platform", cicd["github_environment"])):
+        for kind, github_env in (
+            ("foundation", cicd["foundation_environment"]),
+            ("platform", cicd["github_environment"]),
+        ):
             stack = f"boi-{env}-{kind}"
             plan, apply = jobs[f"{env}-{kind}-plan"], jobs[f"{env}-{kind}-apply"]
             order += [f"{env}-{kind}-plan", f"{env}-{kind}-apply"]
             # Plans run as the read-only plan role outside any GitHub environment (its OIDC subject).
             assert "environment" not in plan and plan["permissions"] == {"contents": "read", "id-token": "write"}
-            role = next(s for s in plan["steps"] if s.get("uses", "").startswith("aws-actions/"))["with"]["role-to-assume"]
-            assert role.endswith(f":role/boi-{env}-plan")
+            assert role_of(plan).endswith(f":role/boi-{env}-plan")
             plan_runs = "\n".join(s.get("run", "") for s in plan["steps"])
             assert f"make synth ENV={env}" in plan_runs and f"make plan ENV={env} STACK={stack}" in plan_runs
             # The apply: the deploy role trusted only in this GitHub environment, the saved plan only.
             assert apply["environment"] == github_env and apply["needs"] == f"{env}-{kind}-plan"
-            role = next(s for s in apply["steps"] if s.get("uses", "").startswith("aws-actions/"))["with"]["role-to-assume"]
-            assert role.endswith(f":role/boi-{env}-{kind}-deploy")
+            assert role_of(apply).endswith(f":role/boi-{env}-{kind}-deploy")
             apply_runs = "\n".join(s.get("run", "") for s in apply["steps"])
             assert "make synth" not in apply_runs and "boi synth" not in apply_runs  # no re-synth
             assert "-auto-approve" not in apply_runs and "terraform apply" not in apply_runs  # no new plan
