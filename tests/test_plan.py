@@ -7,6 +7,7 @@ pure parts and the refusals, on files written the way `boi plan run` and `boi pl
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -137,3 +138,19 @@ def test_plan_without_credentials_fails_under_ci_and_warns_loudly_elsewhere(tmp_
     assert plan.main(["run", "--out", str(tmp_path)]) == 0
     err = capsys.readouterr().err
     assert "WARNING: terraform plan SKIPPED: no AWS credentials" in err and "!!!!" in err
+
+
+def test_a_missing_upstream_state_in_the_bucket_is_detected():
+    """On an embedded AWS: the platform's remote state of the foundation before and after it exists."""
+    import boto3
+
+    from boi import e2e
+
+    with e2e.MotoServer() as server, e2e.aws_env(server.url, "us-east-1"):
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket="state")
+        remote = {"backend": "s3", "bucket": "state", "key": "boi/x-foundation.tfstate", "endpoints": {"s3": server.url}}
+        assert plan.missing_remote_state(remote, Path(".")) is True
+        s3.put_object(Bucket="state", Key="boi/x-foundation.tfstate", Body=b"{}")
+        assert plan.missing_remote_state(remote, Path(".")) is False
+        assert plan.missing_remote_state({**remote, "bucket": "no-such-bucket"}, Path(".")) is True
