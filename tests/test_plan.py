@@ -149,7 +149,8 @@ def test_a_missing_upstream_state_in_the_bucket_is_detected():
     with e2e.MotoServer() as server, e2e.aws_env(server.url, "us-east-1"):
         s3 = boto3.client("s3")
         s3.create_bucket(Bucket="state")
-        remote = {"backend": "s3", "bucket": "state", "key": "boi/x-foundation.tfstate", "endpoints": {"s3": server.url}}
+        remote = {"backend": "s3", "bucket": "state", "key": "boi/x-foundation.tfstate"}
+        remote["endpoints"] = {"s3": server.url}
         assert plan.missing_remote_state(remote, Path(".")) is True
         s3.put_object(Bucket="state", Key="boi/x-foundation.tfstate", Body=b"{}")
         assert plan.missing_remote_state(remote, Path(".")) is False
