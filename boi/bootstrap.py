@@ -11,7 +11,8 @@ so the state key's policy admits them and KMS's lockout check passes), with that
 - The state bucket already exists (a second run, or an account bootstrapped before): it is detected
   and reused, never recreated: the stack is planned and applied against its state in the bucket.
 
-Either way the apply is of the plan just made and printed (`plan -out`, then `apply <plan>`).
+Either way the apply is of the plan just made, printed and scanned with checkov with the plan-mode
+suppressions like every other stack's plan (`plan -out`, `show -json`, the scan, then `apply <plan>`).
 Exit codes: 0 done, 1 terraform failed, 2 cannot run (no Terraform, no credentials, no bootstrap stack).
 """
 
@@ -21,6 +22,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 from boi import progress, skips, terraform
@@ -77,10 +79,26 @@ def bucket_exists(backend: dict) -> bool:
 
 
 def plan_and_apply(stack_dir: Path, env: dict[str, str], parallelism: int | None = None) -> None:
+    """A saved plan, gated like every other stack's (checkov on the plan with the plan-mode suppressions),
+    then the apply of exactly that plan."""
+    from boi import gate
+    from boi.plan import scan_plans
+
     plan = (Path(stack_dir) / "bootstrap.tfplan").resolve()
     terraform.run(["plan", "-input=false", "-no-color", f"-out={plan}"], stack_dir, env=env)
     shown = terraform.run(["show", "-no-color", str(plan)], stack_dir, env=env).stdout.strip()
     print(next((line for line in reversed(shown.splitlines()) if line.startswith("Plan:")), shown[-2000:]))
+    out_dir = Path(stack_dir).parents[1]
+    with tempfile.TemporaryDirectory(prefix="boi-bootstrap-plan-") as plans:
+        shown_json = terraform.run(["show", "-json", str(plan)], stack_dir, env=env).stdout
+        (Path(plans) / f"{Path(stack_dir).name}.json").write_text(shown_json)
+        try:
+            result = scan_plans(Path(plans), out_dir)
+        except gate.GateError as err:
+            raise BootstrapError(f"the scan of the bootstrap plan could not run: {err}") from err
+    if not result.ok:
+        plan.unlink(missing_ok=True)
+        raise BootstrapError(f"the bootstrap plan fails the plan scan; nothing applied:\n{gate.format_summary(result)}")
     extra = [f"-parallelism={parallelism}"] if parallelism else []
     terraform.run(["apply", "-input=false", "-no-color", *extra, str(plan)], stack_dir, env=env)
     plan.unlink(missing_ok=True)
