@@ -79,6 +79,9 @@ def patch_moto() -> None:
       over any transport: Terraform could not read its state from the state bucket. moto cannot
       evaluate conditions, so only the unconditional statements are judged (AWS applies that Deny
       to plain-HTTP requests only; Terraform always uses TLS there).
+    - Deleting the last version of a key when it is a delete marker crashes (500: FakeDeleteMarker
+      has no dispose), so emptying a versioned bucket (the state bucket's force_destroy, with the
+      delete markers S3 state locking leaves) never finished. A delete marker holds no data to dispose.
 
     moto's backends are global to the process: the patches hold for every server started here.
     """
@@ -98,6 +101,10 @@ def patch_moto() -> None:
 
         put_bucket_versioning._boi_patched = True
         S3Backend.put_bucket_versioning = put_bucket_versioning
+    from moto.s3.models import FakeDeleteMarker
+
+    if not hasattr(FakeDeleteMarker, "dispose"):
+        FakeDeleteMarker.dispose = lambda self, garbage=False: None
     if not getattr(FakeBucket.get_permission, "_boi_patched", False):
         from moto.iam.access_control import IAMPolicy, PermissionResult
 
