@@ -153,7 +153,9 @@ def test_bootstrap_creates_the_state_bucket_and_key_the_backend_names(dev):
     assert set(buckets) == {backend["bucket"], f"{backend['bucket']}-access-logs"}
     assert all(b["lifecycle"] == {"prevent_destroy": True} for b in buckets.values())
     [alias] = resources(bootstrap, "aws_kms_alias").values()
-    assert alias["name"] == backend["kms_key_id"]
+    # The key the other stacks' states use; the bootstrap's own state is SSE-S3 (separation of duties).
+    assert alias["name"] == dev["boi-dev-foundation"]["terraform"]["backend"]["s3"]["kms_key_id"]
+    assert "kms_key_id" not in backend and backend["encrypt"] is True
     [key] = resources(bootstrap, "aws_kms_key").values()
     assert key["enable_key_rotation"] is True and key["lifecycle"] == {"prevent_destroy": True}
     statements = {s["Sid"]: s for s in json.loads(key["policy"])["Statement"]}
