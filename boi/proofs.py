@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 
 from boi_iam.escalation import relevant
 from boi_iam.extract import PolicySet, RoleView
 from boi_iam.simulate import ANONYMOUS, SimResult, simulation
+from boi_model.policies import CREDENTIALS_PERIMETER_SID, IDENTITY_PERIMETER_SID, NETWORK_PERIMETER_SID
 from boi_model.refs import resolve_text
 from boi_model.synth import as_synth
 
@@ -32,6 +34,35 @@ class Case:
     action: str
     expected: bool  # True = must be allowed
     request: dict
+    # Explicit denies the verdict must name (the perimeter proofs: each layer must hold on its own).
+    deny_sids: frozenset[str] = frozenset()
+    where: str = "inside"
+
+    @property
+    def mode(self) -> str:
+        """The simulator route: values of kms:EncryptionContext:<key> only the direct route evaluates."""
+        ctx = self.request["request"]["contextVariables"]
+        return "direct" if any(k.startswith("kms:EncryptionContext:") for k in ctx) else "fast"
+
+
+def run_cases(simulator, cases: list[Case]) -> list[SimResult]:
+    """Verdicts for the cases in order, each through the route that evaluates its context."""
+    results: list[SimResult | None] = [None] * len(cases)
+    for mode in ("fast", "direct"):
+        picked = [i for i, c in enumerate(cases) if c.mode == mode]
+        for i, result in zip(picked, simulator.run_many([cases[i].request for i in picked], mode=mode), strict=True):
+            results[i] = result
+    return results  # type: ignore[return-value]
+
+
+def deny_sids(result: SimResult) -> set[str]:
+    return {str(r.get("statementId")) for r in result.reasons}
+
+
+def wrong(case: Case, result: SimResult) -> bool:
+    if result.allowed != case.expected:
+        return True
+    return bool(case.deny_sids - deny_sids(result))
 
 
 @dataclass(frozen=True)
@@ -48,9 +79,11 @@ class Mismatch:
             )
             or "no statement"
         )
+        where = f" from {self.case.where}" if self.case.where != "inside" else ""
+        sids = f" by {', '.join(sorted(self.case.deny_sids))}" if self.case.deny_sids else ""
         return (
-            f"{self.case.principal} {self.case.operation} {self.case.asset} ({self.case.action}): expected "
-            f"{want}, simulator says {self.result.decision} [{why}]"
+            f"{self.case.principal} {self.case.operation} {self.case.asset}{where} ({self.case.action}): expected "
+            f"{want}{sids}, simulator says {self.result.decision} [{why}]"
         )
 
 
@@ -71,6 +104,22 @@ class Proofs:
         self.managed = managed_policies.load()
         self.key_by_alias = self._keys_by_alias()
         self.db_resource_id = self._db_resource_id()
+        self.vpc_id, self.endpoint_ids = self._network()
+
+    def _network(self) -> tuple[str | None, dict[str, str]]:
+        """The VPC and the endpoint of each service (by its IAM prefix): the values a call from inside carries."""
+        synth = as_synth(self.synth)
+
+        def resolved(resource, attribute: str) -> str:
+            ref = "${" + f"{resource.type}.{resource.name}.{attribute}" + "}"
+            return resolve_text(self.synth, resource.stack, ref, account_id=self.account, region=self.region)
+
+        vpcs = [resolved(v, "id") for v in synth.resources("aws_vpc")]
+        endpoints = {}
+        for endpoint in synth.resources("aws_vpc_endpoint"):
+            service = endpoint.body["service_name"].split(".", 3)[-1].split(".")[0]
+            endpoints.setdefault(service, resolved(endpoint, "id"))
+        return (vpcs[0] if vpcs else None), endpoints
 
     # -- resources ----------------------------------------------------------------------------------
 
@@ -119,9 +168,28 @@ class Proofs:
 
     # -- requests -----------------------------------------------------------------------------------
 
-    def context(self, asset: dict, action: str, via: str | None) -> dict:
+    def inside(self, action: str) -> dict:
+        """The network context of a call from inside the VPC through the action's endpoint."""
+        if not self.vpc_id:
+            return {}
+        ctx = {"aws:SourceVpc": self.vpc_id}
+        service = action.split(":")[0]
+        if service in self.endpoint_ids:
+            ctx["aws:SourceVpce"] = self.endpoint_ids[service]
+        return ctx
+
+    def context(self, asset: dict, action: str, via: str | None, where: str = "inside") -> dict:
+        """The context of a real call. `where`: "inside" the VPC (through the service's endpoint; a call an
+        AWS service makes for the principal carries aws:ViaAWSService instead) or "outside" (the internet)."""
         ctx: dict = {"aws:SecureTransport": "true"}
         service = action.split(":")[0]
+        if via:
+            ctx["aws:ViaAWSService"] = "true"
+        elif where == "inside":
+            ctx.update(self.inside(action))
+        elif where == "outside":
+            ctx["aws:SourceIp"] = "203.0.113.10"
+            ctx["aws:ViaAWSService"] = "false"
         if service == "s3":
             ctx["s3:TlsVersion"] = "1.3"
             if action == "s3:PutObject":
@@ -135,6 +203,8 @@ class Proofs:
                 ctx["kms:ViaService"] = f"{via}.{self.region}.amazonaws.com"
             if asset.get("context_keys") and action in ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"):
                 ctx["kms:EncryptionContextKeys"] = list(asset["context_keys"])
+                for key, value in (asset.get("context") or {}).items():
+                    ctx[f"kms:EncryptionContext:{key}"] = value
         return ctx
 
     def operations(self, asset: dict) -> list[tuple[str, str, str | None]]:
@@ -156,6 +226,8 @@ class Proofs:
         asset: dict,
         via: str | None,
         identity_override: list | None = None,
+        where: str = "inside",
+        principal: str | None = None,
     ) -> dict:
         identity = (
             identity_override if identity_override is not None else [(str(p.owner), p.document) for p in role.identity]
@@ -174,15 +246,57 @@ class Proofs:
         policy = self.resource_policy(asset, resource)
         policy = relevant(policy, action) if policy else None
         return simulation(
-            principal=role.arn,
+            principal=principal or role.arn,
             action=action,
             resource=resource,
             resource_account=self.account,
             identity_policies=identity,
             boundary_policies=boundary,
             resource_policy=policy if policy and policy["Statement"] else None,
-            context=self.context(asset, action, via),
+            context=self.context(asset, action, via, where),
         )
+
+    # -- the perimeter ------------------------------------------------------------------------------
+
+    def perimeter_cases(self) -> list[Case]:
+        """Every expected allow of a workload, with its credentials used from outside the VPC and by the same
+        role name in another account: denied, and by each perimeter layer the matrix says must hold (the
+        resource policy's own statement, and the workload boundary's), so removing one layer fails a proof.
+        Calls an AWS service makes for the workload (operation@service) are the service's, not the network's;
+        the base matrix already denies a KMS operation through any service the row does not name."""
+        spec = self.matrix.get("perimeter") or {}
+        workloads = spec.get("workloads") or []
+        guarded = spec.get("resource_policies") or []
+        boundary_services = set(spec.get("boundary_services") or [])
+        out = []
+        for role in self.policies.roles():
+            name = role.name.removeprefix(self.prefix + "-")
+            if not any(fnmatchcase(name, pattern) for pattern in workloads):
+                continue
+            for asset_name, labels in self.matrix["allow"].get(name, {}).items():
+                asset = self.matrix["assets"][asset_name]
+                if asset["type"] == "rds_db_user":
+                    continue  # no network context on rds-db:connect; the database is reachable only from the VPC
+                arn = self.resource_arn(asset)
+                own_policy = any(fnmatchcase(asset_name, pattern) for pattern in guarded)
+                for label, action, via in self.operations(asset):
+                    if via or label not in labels:
+                        continue
+                    outside = set()
+                    if own_policy:
+                        outside.add(NETWORK_PERIMETER_SID)
+                    if role.boundary and action.split(":")[0] in boundary_services:
+                        outside.add(CREDENTIALS_PERIMETER_SID)
+                    request = self.role_request(role, action, arn, asset, via, where="outside")
+                    out.append(Case(name, asset_name, label, action, False, request, frozenset(outside), "outside"))
+                    foreign = role.arn.replace(f":{self.account}:", f":{FOREIGN_ACCOUNT}:", 1)
+                    request = self.role_request(role, action, arn, asset, via, where="outside", principal=foreign)
+                    for key in ("kms:CallerAccount",):
+                        if key in request["request"]["contextVariables"]:
+                            request["request"]["contextVariables"][key] = FOREIGN_ACCOUNT
+                    sids = frozenset({IDENTITY_PERIMETER_SID} if own_policy else ())
+                    out.append(Case(name, asset_name, label, action, False, request, sids, "another account"))
+        return out
 
     def cases(self, roles: list[RoleView] | None = None, overrides: dict | None = None) -> list[Case]:
         roles = roles if roles is not None else self.policies.roles()

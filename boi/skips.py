@@ -10,10 +10,6 @@ from __future__ import annotations
 import os
 import sys
 
-# Tests deferred on purpose to another make target (the e2e suite runs in `make test-e2e`) start their
-# skip reason with this: they are not checks that could not run.
-DEFERRED = "deferred:"
-
 
 def in_ci(environ: dict[str, str] | None = None) -> bool:
     value = (os.environ if environ is None else environ).get("CI", "")

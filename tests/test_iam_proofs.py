@@ -7,6 +7,7 @@ process for the whole session, a test-time tool only.
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from pathlib import Path
@@ -15,8 +16,10 @@ import pytest
 from boi_iam.extract import extract_policies
 from boi_iam.simulate import require_complete, simulation
 from boi_kms.policy import check_separation_of_duties
+from boi_model.policies import CREDENTIALS_PERIMETER_SID, IDENTITY_PERIMETER_SID, NETWORK_PERIMETER_SID
+from boi_model.synth import as_synth
 
-from boi.proofs import Mismatch, Proofs, load_matrix
+from boi.proofs import Mismatch, Proofs, load_matrix, run_cases, wrong
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,12 +34,12 @@ def proofs(dev):
 
 
 def verdicts(simulator, cases):
-    results = simulator.run_many([c.request for c in cases], mode="fast")
+    results = run_cases(simulator, cases)
     return [(case, require_complete(result)) for case, result in zip(cases, results, strict=True)]
 
 
 def mismatches(simulator, cases) -> list[Mismatch]:
-    return [Mismatch(c, r) for c, r in verdicts(simulator, cases) if r.allowed != c.expected]
+    return [Mismatch(c, r) for c, r in verdicts(simulator, cases) if wrong(c, r)]
 
 
 def test_matrix_names_only_roles_that_exist(proofs):
@@ -92,15 +95,21 @@ def test_synthesized_policies_match_the_access_matrix(simulator, proofs):
         ("platform-admin", "filing-queue", "consume", "ExplicitlyDenied", "DenyPiiRead"),
         ("break-glass", "audit-archive", "delete", "ExplicitlyDenied", None),
         ("authentication-execution", "documents/uploads", "read", "ImplicitlyDenied", None),
-        ("security-admin", "pii-key", "decrypt", "ExplicitlyDenied", "DenyDecryptExceptRecordAndLogReaders"),
-        ("security-admin", "pii-key", "set-policy", "ExplicitlyDenied", "DenyKeyDestruction"),
+        (
+            "security-admin",
+            "pii-key/beneficial_owner",
+            "decrypt",
+            "ExplicitlyDenied",
+            "DenyDecryptExceptRecordAndLogReaders",
+        ),
+        ("security-admin", "pii-key/beneficial_owner", "set-policy", "ExplicitlyDenied", "DenyKeyDestruction"),
         ("platform-admin", "audit-archive", "write", "ExplicitlyDenied", "DenyAuditWrite"),
     ],
 )
 def test_chosen_denials_happen_for_the_expected_reason(simulator, proofs, principal, asset, operation, decision, sid):
     role = next(r for r in proofs.policies.roles() if r.name == f"boi-dev-{principal}")
     case = next(c for c in proofs.cases([role]) if c.asset == asset and c.operation == operation)
-    result = require_complete(simulator.run(case.request))
+    result = require_complete(simulator.run(case.request, mode=case.mode))
     assert result.decision == decision, result
     if sid:  # numbered Sids are the same deny split by its exemptions
         assert sid in {str(r.get("statementId")).rstrip("0123456789") for r in result.reasons}, result.reasons
@@ -172,3 +181,89 @@ def test_encryption_context_rows_use_the_route_that_evaluates_them(simulator, pr
     own = require_complete(simulator.run(request(trail), mode="direct"))
     other = require_complete(simulator.run(request("arn:aws:cloudtrail:us-east-1:999988887777:trail/x"), mode="direct"))
     assert own.allowed and not other.allowed
+
+
+# ---- the data perimeter ---------------------------------------------------------------------------------
+
+
+def env_proofs(synth) -> Proofs:
+    s = as_synth(synth).environment()
+    policies = extract_policies(synth, account_id=s.account_id, region=s.region)
+    return Proofs(synth, policies, load_matrix(s), prefix=s.prefix, account_id=s.account_id, region=s.region)
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_workload_credentials_are_useless_outside_the_perimeter(simulator, synth_env, env):
+    """Every expected allow of a workload, from outside the VPC or from another account, is denied, and by
+    every perimeter layer the matrix names (resource policy and workload boundary), each on its own."""
+    proofs = env_proofs(synth_env(env)[1])
+    cases = proofs.perimeter_cases()
+    assert len(cases) >= 20, "the perimeter proofs should cover every workload allow"
+    assert {c.where for c in cases} == {"outside", "another account"}
+    assert sum(bool(c.deny_sids) for c in cases) >= len(cases) // 2
+    bad = mismatches(simulator, cases)
+    assert bad == [], "\n".join(str(m) for m in bad)
+
+
+def test_each_allow_still_holds_from_inside_the_vpc(proofs):
+    """The base matrix sends every workload call from inside (the VPC and the service's endpoint)."""
+    role = next(r for r in proofs.policies.roles() if r.name == "boi-dev-fincen-worker-task")
+    case = next(c for c in proofs.cases([role]) if c.asset == "documents/uploads" and c.operation == "read")
+    ctx = case.request["request"]["contextVariables"]
+    assert ctx["aws:SourceVpc"] == proofs.vpc_id and ctx["aws:SourceVpce"] == proofs.endpoint_ids["s3"]
+    assert case.expected
+
+
+@pytest.mark.parametrize(
+    "principal, record_type, allowed",
+    [
+        ("reporting-company-task", "reporting_company", True),
+        ("reporting-company-task", "beneficial_owner", False),
+        ("beneficial-owner-task", "reporting_company", False),
+        ("beneficial-owner-task", "company_applicant", True),
+        ("fincen-worker-task", "beneficial_owner", True),
+    ],
+)
+def test_pii_decrypt_is_bound_to_the_record_types_a_service_owns(simulator, proofs, principal, record_type, allowed):
+    """kms:EncryptionContext:record_type is checked by value; the normal route would ignore it."""
+    role = next(r for r in proofs.policies.roles() if r.name == f"boi-dev-{principal}")
+    case = next(c for c in proofs.cases([role]) if c.asset == f"pii-key/{record_type}" and c.operation == "decrypt")
+    assert case.mode == "direct" and case.expected == allowed
+    normal = simulator.run(case.request, mode="fast")
+    assert "kms:EncryptionContext:record_type" in normal.ignored_context_keys
+    assert require_complete(simulator.run(case.request, mode="direct")).allowed == allowed
+
+
+def _without(synth: dict, resource_type: str, name_part: str, sid: str) -> dict:
+    """A copy of the synth with one statement removed from the policy of the named resource(s)."""
+    mutated = copy.deepcopy(dict(synth))
+    removed = 0
+    for stack in mutated.values():
+        for name, body in (stack.get("resource", {}).get(resource_type) or {}).items():
+            if name_part not in name and name_part not in str(body.get("name", "")):
+                continue
+            document = json.loads(body["policy"])
+            kept = [s for s in document["Statement"] if s.get("Sid") != sid]
+            removed += len(document["Statement"]) - len(kept)
+            body["policy"] = json.dumps({**document, "Statement": kept})
+    assert removed, f"no {sid} in {resource_type} *{name_part}*"
+    return mutated
+
+
+@pytest.mark.parametrize(
+    "resource_type, name_part, sid",
+    [
+        ("aws_kms_key", "pii", NETWORK_PERIMETER_SID),
+        ("aws_kms_key", "pii", IDENTITY_PERIMETER_SID),
+        ("aws_s3_bucket_policy", "documents", NETWORK_PERIMETER_SID),
+        ("aws_s3_bucket_policy", "documents", IDENTITY_PERIMETER_SID),
+        ("aws_sqs_queue_policy", "filing_queue", NETWORK_PERIMETER_SID),
+        ("aws_secretsmanager_secret_policy", "fincen", NETWORK_PERIMETER_SID),
+        ("aws_secretsmanager_secret_policy", "fincen", IDENTITY_PERIMETER_SID),
+        ("aws_iam_policy", "workload-boundary", CREDENTIALS_PERIMETER_SID),
+    ],
+)
+def test_the_perimeter_proofs_fail_when_one_statement_is_removed(simulator, dev, resource_type, name_part, sid):
+    cases = env_proofs(_without(dev, resource_type, name_part, sid)).perimeter_cases()
+    caught = [str(m) for m in mismatches(simulator, cases)]
+    assert any(sid in m for m in caught), f"removing {sid} from {resource_type} {name_part} went unnoticed"

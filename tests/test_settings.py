@@ -147,3 +147,75 @@ def test_any_config_file_that_validates_is_an_environment(tmp_path, dev_data):
     (tmp_path / "staging.yaml").write_text(yaml.safe_dump(data))
     settings = load_settings("staging", tmp_path)
     assert settings.prefix == "boi-staging"
+
+
+API = "boiefiling-api.user-test.fincen.gov"
+
+
+@pytest.mark.parametrize(
+    "path, value, expected",
+    [
+        ("fincen.egress_hosts", [API, "not a host"], ["fincen.egress_hosts", "'not a host' is not a domain name"]),
+        ("fincen.egress_hosts", [API, "https://iam.fincen.gov"], ["fincen.egress_hosts", "https://iam.fincen.gov"]),
+        ("fincen.egress_hosts", [API, "*.gov"], ["fincen.egress_hosts", "'*.gov': a wildcard at the top level"]),
+        ("fincen.egress_hosts", [API, ".gov"], ["fincen.egress_hosts", "'.gov': a wildcard at the top level"]),
+        ("fincen.egress_hosts", ["*"], ["fincen.egress_hosts", "every host on the internet"]),
+        ("fincen.egress_hosts", [API, "api.*.gov"], ["fincen.egress_hosts", "only as the first label"]),
+        ("fincen.egress_hosts", ["iam.fincen.gov"], ["fincen", "do not cover the API host", API]),
+        (
+            "perimeter",
+            {"endpoints": {"documents_bucket": ["vpce-0a1b2c3d4e5f60718"]}},
+            ["perimeter.endpoints", "documents_bucket", "'vpce-0a1b2c3d4e5f60718' is an endpoint ID"],
+        ),
+        (
+            "perimeter",
+            {"endpoints": {"queues": ["sqs", "glue"]}},
+            ["perimeter.endpoints", "queues: 'glue' is not an endpoint the platform creates", "secretsmanager"],
+        ),
+        (
+            "perimeter",
+            {"endpoints": {"secrets": ["kms"]}},
+            ["perimeter.endpoints", "the kms endpoint does not serve secretsmanager"],
+        ),
+        ("perimeter", {"endpoints": {"tables": ["dynamodb"]}}, ["perimeter.endpoints.tables", "documents_bucket"]),
+        ("organization_mode", True, ["organization_mode needs organization_id"]),
+        ("organization_id", "org-1", ["organization_id", "org-1"]),
+    ],
+)
+def test_bad_perimeter_settings_are_named(dev_data, path, value, expected):
+    found = problems(mutate(dev_data, path, value))
+    assert len(found) == 1, found
+    for text in expected:
+        assert text in found[0], f"{text!r} not in {found[0]!r}"
+
+
+def test_egress_hosts_default_to_the_environments_fincen_hosts(dev_data):
+    settings = parse_settings(mutate(dev_data, "fincen.egress_hosts", KeyError))
+    assert settings.fincen.hosts == (API, "iam.fincen.gov")
+    wildcard = parse_settings(mutate(dev_data, "fincen.egress_hosts", ["*.user-test.fincen.gov"]))
+    assert wildcard.fincen.firewall_domains == [".user-test.fincen.gov"]
+
+
+@pytest.mark.parametrize(
+    "path, value, line",
+    [
+        ("fincen.egress_hosts", [API, "*.gov"], "fincen.egress_hosts: '*.gov': a wildcard at the top level"),
+        ("fincen.egress_hosts", [API, "fincen gov"], "fincen.egress_hosts: 'fincen gov' is not a domain name"),
+        (
+            "perimeter",
+            {"endpoints": {"documents_bucket": ["s3", "vpce-0a1b2c3d4e5f60718"]}},
+            "perimeter.endpoints: documents_bucket: 'vpce-0a1b2c3d4e5f60718' is an endpoint ID",
+        ),
+    ],
+)
+def test_a_bad_perimeter_setting_exits_2_naming_it(tmp_path, dev_data, path, value, line):
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "dev.yaml").write_text(yaml.safe_dump(mutate(dev_data, path, value)))
+    env = {**os.environ, "BOI_ENV": "dev", "BOI_OUT_DIR": str(tmp_path / "out"), "BOI_CONFIG_DIR": str(config)}
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "main.py")], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 2, result.stderr
+    assert "1 problem(s)" in result.stderr and line in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "out").exists()

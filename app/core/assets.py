@@ -23,7 +23,9 @@ def key_asset(settings: Settings, handle) -> Asset:
     def sink(grant: Grant, statement: Statement) -> None:
         # One key is used by several roles; the key-policy Sid names the role to stay unique.
         sid = _camel(grant.principal.name.removeprefix(settings.prefix)) + statement.sid
-        handle.allow_use(sid, grant.principal.arn, statement.actions, grant.via, grant.reason)
+        handle.allow_use(
+            sid, grant.principal.arn, statement.actions, grant.via, grant.reason, context=dict(grant.context) or None
+        )
 
     return Asset(
         kind="kms_key",

@@ -1,6 +1,6 @@
 """Permission boundaries and guard policies of every kind of principal, generated from the registry.
 
-Who stands where (docs/security/iam.md, "Privileged access"):
+Who stands where (docs/security/<env>/iam.md, "Privileged access"):
 - the trusted base, admin-equivalent by necessity: break-glass and the foundation deployer;
 - the platform deployer: the platform stack's resources and its workload roles, nothing above them;
 - people: read and operate; never protected data, identities, keys or the audit;
@@ -18,7 +18,7 @@ from boi_iam import guardrails as g
 from boi_iam.protect import categories, deny_statements
 from boi_kms.policy import MAINTENANCE_ACTIONS
 
-from app.core import names
+from app.core import names, perimeter
 from app.core.assets import Registry
 from app.settings import Settings
 
@@ -129,12 +129,14 @@ def break_glass(registry: Registry) -> dict:
 # ---- workloads and AWS-service roles ------------------------------------------------------------------
 
 
-def workload(registry: Registry, granted_actions: list[str]) -> dict:
-    """Workloads: never more than the union of their grants; of the denies, those the ceiling could reach."""
+def workload(registry: Registry, granted_actions: list[str], vpc_id: str | None = None) -> dict:
+    """Workloads: never more than the union of their grants; of the denies, those the ceiling could reach.
+    With the VPC: the workload's credentials reach data only from inside it (the credential perimeter)."""
     ceiling = sorted(set(granted_actions))
     denies = [
         *g.prune(
             [
+                *([perimeter.boundary_statement(vpc_id)] if vpc_id else []),
                 g.identity_changes(),
                 g.role_assumption(),
                 g.audit_service_changes(except_actions=()),

@@ -6,17 +6,21 @@ from boi_audit.baseline import AuditBaseline
 from boi_audit.settings import AuditSettings
 from boi_kms.classes import resolve_classes
 from boi_kms.key_ring import KeyRing
+from boi_model.policies import PERIMETER_REASONS
 from constructs import Construct
 
 from app import catalogs
-from app.core import names
+from app.core import names, perimeter
 from app.core.assets import Registry
 from app.foundation.governance import Governance
 from app.foundation.people import grant_people
 from app.foundation.service_roles import ServiceRoles
+from app.foundation.vpc import FoundationNetwork
 from app.settings import Settings
 
 # Services the local (moto) apply cannot create; see README "Local apply".
+# The keys of the data classes a workload's stolen credentials would be after.
+PERIMETER_KEYS = ("pii", "documents")
 AUDIT_SKIPPABLE = {"securityhub", "guardduty", "macie", "accessanalyzer", "athena", "guard_rules"}
 
 
@@ -84,6 +88,24 @@ class Foundation(Construct):
             malware_scanning=not s.skips("guardduty"),
             guards=self.governance.guards,
         )
+        self.network = FoundationNetwork(
+            self,
+            "network",
+            settings=s,
+            logs_key=self.keys.key("logs"),
+            flow_log_role=self.service_roles.roles["vpc-flow-logs"],
+        )
+        self.vpc = self.network.vpc
+        self._perimeter(s)
+
+    def _perimeter(self, s: Settings) -> None:
+        """The PII and documents keys admit workload credentials only from inside the VPC (the keys' KMS
+        endpoint, or a service acting for the workload) and no principal outside the account/organization;
+        the workload boundary keeps the same credentials inside the VPC on every resource."""
+        for class_name in PERIMETER_KEYS:
+            for statement in perimeter.resource_guards(s, "*", "kms:*", source_vpc=self.vpc.id):
+                self.keys.key(class_name).add_guard(statement, PERIMETER_REASONS[statement["Sid"]])
+        self.governance.workload_vpc_id = self.vpc.id
 
     def key(self, class_name: str):
         return self.keys.key(class_name)

@@ -34,7 +34,7 @@ HUMAN_PURPOSES = {
 }
 
 MANAGED_POLICIES = {
-    # policy name: (roles, reason). Sizes are listed in docs/security/iam.md.
+    # policy name: (roles, reason). Sizes are listed in docs/security/<env>/iam.md.
     "PowerUserAccess": (
         ("platform-admin",),
         "operating some forty services; PII, identities, keys and the audit are denied by the boundary",
@@ -93,6 +93,8 @@ class Governance(Construct):
         s = self.settings = settings
         self.registry = registry
         self._workload_roles: list[PlatformRole] = []
+        # Set by the foundation once its VPC exists: the workload boundary keeps credentials inside it.
+        self.workload_vpc_id: str | None = None
         self.workload_boundary_arn = names.policy_arn(s, names.workload_boundary(s))
         self.human_boundary_arn = names.policy_arn(s, names.human_boundary(s))
         self.operational_boundary_arn = names.policy_arn(s, names.operational_boundary(s))  # for the audit roles
@@ -169,7 +171,7 @@ class Governance(Construct):
 
     def _workload_boundary_doc(self) -> dict:
         actions = sorted({a for role in self._workload_roles for st in role.statements for a in st.actions})
-        return boundaries.workload(self.registry, actions)
+        return boundaries.workload(self.registry, actions, vpc_id=self.workload_vpc_id)
 
     def _organization_policies(self) -> None:
         s = self.settings

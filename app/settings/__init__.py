@@ -22,6 +22,37 @@ FINCEN_ENDPOINTS = {
     "sandbox": "https://boiefiling-api.user-test.fincen.gov/preprod",
     "production": "https://boiefiling-api.fincen.gov/prod",
 }
+# The hosts the FinCEN worker talks to: the BOIR API and FinCEN's OAuth server (client credentials).
+FINCEN_EGRESS_HOSTS = {
+    "sandbox": ("boiefiling-api.user-test.fincen.gov", "iam.fincen.gov"),
+    "production": ("boiefiling-api.fincen.gov", "iam.fincen.gov"),
+}
+_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+_TLD = re.compile(r"^[a-z]{2,63}$")
+
+
+def domain_problem(value: object) -> str | None:
+    """Why `value` is not a host name the egress firewall may allow, or None. A leading `*.` or `.`
+    allows every subdomain, and only under a registered domain (two labels or more)."""
+    if not isinstance(value, str) or not value:
+        return f"{value!r} is not a domain name"
+    if value in ("*", "*.", "."):
+        return f"{value!r}: a wildcard at the top level would allow every host on the internet"
+    name = value.removeprefix("*.") if value.startswith("*.") else value.removeprefix(".")
+    wildcard = name != value
+    labels = name.split(".")
+    if "*" in name:
+        return f"{value!r}: a wildcard is allowed only as the first label (*.example.gov)"
+    if wildcard and len(labels) < 2:
+        return (
+            f"{value!r}: a wildcard at the top level would allow every host under {name!r}; "
+            "allow subdomains of a registered domain only (e.g. *.fincen.gov)"
+        )
+    if len(name) > 253 or len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
+        return f"{value!r} is not a domain name (lower-case labels of letters, digits and '-', e.g. iam.fincen.gov)"
+    if not _TLD.match(labels[-1]):
+        return f"{value!r} is not a domain name (its last label {labels[-1]!r} is not a top-level domain)"
+    return None
 
 
 class SettingsError(Exception):
@@ -124,10 +155,56 @@ class Alerts(_Strict):
 
 class Fincen(_Strict):
     environment: Literal["sandbox", "production"]
+    egress_hosts: list[str] | None = Field(
+        default=None,
+        description="the only hosts the FinCEN worker may reach (TLS SNI allow-list of the egress firewall); "
+        "default: the API host and FinCEN's OAuth host of the environment",
+    )
+
+    @field_validator("egress_hosts")
+    @classmethod
+    def _hosts(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return value
+        if not value:
+            raise ValueError("at least one host (the FinCEN API host) is needed")
+        problems = [p for p in (domain_problem(v) for v in value) if p]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
+    @model_validator(mode="after")
+    def _covers_the_api(self) -> Fincen:
+        api = self.api_host
+        if not any(self._covers(pattern, api) for pattern in self.hosts):
+            raise ValueError(
+                f"egress_hosts {list(self.hosts)} do not cover the API host {api!r} of environment "
+                f"{self.environment!r}; the worker could not reach FinCEN"
+            )
+        return self
+
+    @staticmethod
+    def _covers(pattern: str, host: str) -> bool:
+        if pattern.startswith(("*.", ".")):
+            return host.endswith("." + pattern.lstrip("*."))
+        return host == pattern
 
     @property
     def endpoint(self) -> str:
         return FINCEN_ENDPOINTS[self.environment]
+
+    @property
+    def api_host(self) -> str:
+        return self.endpoint.removeprefix("https://").split("/", 1)[0]
+
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        return tuple(self.egress_hosts) if self.egress_hosts is not None else FINCEN_EGRESS_HOSTS[self.environment]
+
+    @property
+    def firewall_domains(self) -> list[str]:
+        """The hosts in AWS Network Firewall's domain-list form (a leading '.' matches the subdomains)."""
+        return sorted({h.removeprefix("*") if h.startswith("*.") else h for h in self.hosts})
 
 
 class S3Backend(_Strict):
@@ -253,8 +330,54 @@ class LocalEndpoint(_Strict):
             "lambda_code_signing",
             "backup",
             "sqs_redrive_allow_policy",
+            "network_firewall",
         ]
     ] = []
+
+
+# Which of the platform's VPC endpoints each protected resource accepts workload requests through
+# (aws:SourceVpce), by the endpoint's service name; each must be an endpoint the platform creates.
+PERIMETER_SERVICES = {"documents_bucket": "s3", "queues": "sqs", "secrets": "secretsmanager"}
+
+
+class Perimeter(_Strict):
+    """The data perimeter's network part: the endpoints each protected resource trusts. IDs are not
+    known before apply, so endpoints are named by their service; anything the platform does not create
+    (another VPC's endpoint ID included) is refused."""
+
+    endpoints: dict[Literal["documents_bucket", "queues", "secrets"], list[str]] = Field(
+        default_factory=lambda: {name: [service] for name, service in PERIMETER_SERVICES.items()},
+        description="resource -> endpoint service names (aws:SourceVpce values)",
+    )
+
+    @field_validator("endpoints")
+    @classmethod
+    def _created(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        from app.settings.endpoints import ENDPOINTS, iam_prefix
+
+        problems = []
+        for resource, names in value.items():
+            service = PERIMETER_SERVICES[resource]
+            if not names:
+                problems.append(f"{resource}: at least the {service} endpoint is needed")
+            for name in names:
+                if name.startswith("vpce-"):
+                    problems.append(
+                        f"{resource}: {name!r} is an endpoint ID; only the platform's own endpoints may be trusted "
+                        f"and their IDs exist only after apply, so name the endpoint by its service ({service})"
+                    )
+                elif name not in ENDPOINTS:
+                    problems.append(
+                        f"{resource}: {name!r} is not an endpoint the platform creates; allowed: {', '.join(ENDPOINTS)}"
+                    )
+                elif iam_prefix(name) != service:
+                    problems.append(
+                        f"{resource}: the {name} endpoint does not serve {service}; {resource} is reached only "
+                        f"through the {service} endpoint"
+                    )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
 
 
 class Settings(_Strict):
@@ -263,6 +386,9 @@ class Settings(_Strict):
     region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
     allowed_regions: list[str] = Field(min_length=1)
     organization_mode: bool = False
+    organization_id: str | None = Field(
+        default=None, pattern=r"^o-[a-z0-9]{10,32}$", description="the AWS Organizations id (organization mode)"
+    )
     network: Network
     domains: Domains
     retention: Retention
@@ -274,6 +400,7 @@ class Settings(_Strict):
     cicd: Cicd
     access: Access
     local: LocalEndpoint | None = None
+    perimeter: Perimeter = Perimeter()
 
     @model_validator(mode="after")
     def _consistency(self) -> Settings:
@@ -283,6 +410,11 @@ class Settings(_Strict):
             raise ValueError(
                 "the local backend is only for an environment on an embedded AWS endpoint (with a local: "
                 "section); an environment on AWS needs the s3 backend (locking and encryption)"
+            )
+        if self.organization_mode and not self.organization_id:
+            raise ValueError(
+                "organization_mode needs organization_id (o-...): the resource control policies and the "
+                "identity perimeter name the organization"
             )
         if self.local is not None and self.fincen.environment == "production":
             raise ValueError("an environment on an embedded AWS endpoint must not use the FinCEN production endpoint")
@@ -302,6 +434,7 @@ class Settings(_Strict):
             "region": self.region,
             "allowed_regions": list(self.allowed_regions),
             "organization_mode": self.organization_mode,
+            "organization_id": self.organization_id,
             "partition": "aws",
             "retention": self.retention.model_dump(),
             "keys": {

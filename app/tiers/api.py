@@ -91,6 +91,8 @@ class Api(Construct):
         s = self.settings = settings
         logs_key = foundation.key("logs").arn
         self._cognito(s)
+        issuer = f"https://cognito-idp.{s.region}.amazonaws.com/{self.user_pool.id}"
+        compute.verify_tokens(issuer, [client.id for client in self.clients.values()])
         self._alb(s, network, compute, dns, access_log_bucket, services)
         api_cert = dns.certificate("api_cert", s.domains.api)
         self.rest_api = ApiGatewayRestApi(
@@ -322,12 +324,22 @@ class Api(Construct):
     def _alb(self, s: Settings, network, compute, dns, access_log_bucket: str, services) -> None:
         self.internal_name = f"services.{s.domains.hosted_zone}"
         cert = dns.certificate("internal_cert", self.internal_name)
-        alb_sg = SecurityGroup(
+        # The only way to the services is API Gateway (and its authorizer): its VPC link reaches the NLB over
+        # PrivateLink, the NLB's group admits nothing else, and the ALB admits only the NLB's group. A
+        # workload in the VPC (the FinCEN worker included) cannot reach either load balancer.
+        self.nlb_sg = nlb_sg = SecurityGroup(
+            self,
+            "nlb_sg",
+            name=f"{s.prefix}-nlb",
+            vpc_id=network.vpc.id,
+            description="VPC-link NLB: no inbound rule (API Gateway arrives over PrivateLink); out to the ALB only",
+        )
+        self.alb_sg = alb_sg = SecurityGroup(
             self,
             "alb_sg",
             name=f"{s.prefix}-alb",
             vpc_id=network.vpc.id,
-            description="Internal ALB: HTTPS from inside the VPC (the NLB) only",
+            description="Internal ALB: HTTPS from the VPC-link NLB only",
         )
         VpcSecurityGroupIngressRule(
             self,
@@ -336,8 +348,18 @@ class Api(Construct):
             ip_protocol="tcp",
             from_port=443,
             to_port=443,
-            cidr_ipv4=network.cidr,
-            description="HTTPS from the NLB in the application subnets",
+            referenced_security_group_id=nlb_sg.id,
+            description="HTTPS from the VPC-link NLB only",
+        )
+        VpcSecurityGroupEgressRule(
+            self,
+            "nlb_out_to_alb",
+            security_group_id=nlb_sg.id,
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            referenced_security_group_id=alb_sg.id,
+            description="to the internal ALB (TLS passes through)",
         )
         self.alb = Lb(
             self,
@@ -383,10 +405,12 @@ class Api(Construct):
                 f"{sid}_targets",
                 name=f"{s.prefix}-{service.name}"[:32],
                 port=service.port,
-                protocol="HTTP",
+                # TLS on the last hop too: the task serves HTTPS (LISTEN_TLS), so no PII crosses the
+                # subnets in clear.
+                protocol="HTTPS",
                 target_type="ip",
                 vpc_id=network.vpc.id,
-                health_check={"path": "/health", "matcher": "200", "protocol": "HTTP"},
+                health_check={"path": "/health", "matcher": "200", "protocol": "HTTPS"},
             )
             LbListenerRule(
                 self,
@@ -430,6 +454,10 @@ class Api(Construct):
             internal=True,
             load_balancer_type="network",
             subnets=network.subnet_ids("app"),
+            security_groups=[nlb_sg.id],
+            # API Gateway's VPC link arrives over PrivateLink, which the group's inbound rules would refuse;
+            # everything else is refused by them (there are none).
+            enforce_security_group_inbound_rules_on_private_link_traffic="off",
             enable_deletion_protection=s.keys.prevent_destroy,
             enable_cross_zone_load_balancing=True,
             access_logs={"bucket": access_log_bucket, "prefix": "nlb", "enabled": True},

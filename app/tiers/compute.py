@@ -5,12 +5,10 @@ Every permission a service holds comes from the `needs` it declares in services/
 
 from __future__ import annotations
 
-import json
-
 from boi_iam.errors import GrantError
 from boi_iam.grants import Grant
 from boi_iam.policy import trust_document
-from boi_iam.role import PlatformRole
+from boi_iam.role import PlatformRole, lazy_json
 from cdktn_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktn_provider_aws.ecs_cluster import EcsCluster
 from cdktn_provider_aws.ecs_service import EcsService
@@ -25,6 +23,7 @@ from cdktn_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEg
 from cdktn_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
+from app import catalogs
 from app.core import names
 from app.core.assets import asset, platform_role
 from app.core.blocks import blocks
@@ -104,6 +103,8 @@ class Compute(Construct):
         self.fargate: dict[str, EcsService] = {}
         self.functions: dict[str, LambdaFunction] = {}
         self.log_groups: dict[str, CloudwatchLogGroup] = {}
+        self._containers: dict[str, dict] = {}
+        self._services: dict[str, Service] = {}
         self._account = asset(s, "account", "account", "*")
         self._code_signing: LambdaCodeSigningConfig | None = None
         for service in services:
@@ -137,6 +138,7 @@ class Compute(Construct):
                     f"which does not exist; known assets: {sorted(self.assets)}"
                 )
             source = event_source(service.name) if need.operation == "put_events" else None
+            context = self._record_types(service, need)
             try:
                 role.grant(
                     Grant(
@@ -148,10 +150,26 @@ class Compute(Construct):
                         via=need.via,
                         db_user=need.db_user,
                         event_source=source,
+                        context=context,
                     )
                 )
             except (GrantError, ValueError) as exc:
                 raise GrantError(f"service {service.name}: {exc}") from None
+
+    def _record_types(self, service: Service, need) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """Field-level PII: the service's grant on the field key admits only its own record types
+        (catalogs/kms/field_encryption.yaml), checked by the key policy as kms:EncryptionContext:record_type."""
+        standard = catalogs.kms().field_encryption
+        if need.asset != f"{standard.key_class}_key":
+            return ()
+        types = standard.record_types_of(service.name)["decrypt" if need.operation == "decrypt" else "encrypt"]
+        if not types:
+            raise GrantError(
+                f"service {service.name}: grant '{need.operation}' on {need.asset} names no record type; "
+                f"add the service to written_by (or read_by, for decrypt) of a record type in "
+                f"catalogs/kms/field_encryption.yaml (known: {', '.join(sorted(standard.record_types)) or 'none'})"
+            )
+        return (("record_type", types),)
 
     def _log_group(self, service: Service) -> CloudwatchLogGroup:
         s = self.settings
@@ -229,16 +247,36 @@ class Compute(Construct):
                 description=f"PostgreSQL from {service.name}",
             )
         if service.egress_internet_https:
+            # Public IPv4 only (never 0.0.0.0/0, the VPC or any private range: nothing inside AWS networks),
+            # from the egress subnets, whose only route out is the firewall's FinCEN allow-list.
             VpcSecurityGroupEgressRule(
                 self,
-                f"{sid}_to_internet",
+                f"{sid}_to_public_https",
                 security_group_id=sg.id,
                 ip_protocol="tcp",
                 from_port=443,
                 to_port=443,
-                cidr_ipv4="0.0.0.0/0",
-                description="FinCEN API over HTTPS through the NAT gateway",
+                prefix_list_id=self.network.public_internet.id,
+                description="FinCEN over HTTPS: public IPv4 only, through the egress firewall",
             )
+
+    def subnets_of(self, service: Service) -> list[str]:
+        """The egress subnets (out through the firewall only) for a service that calls outside AWS; the
+        application subnets, with no route out of the VPC, for every other."""
+        return self.network.subnet_ids("egress" if service.egress_internet_https else "app")
+
+    def verify_tokens(self, issuer: str, client_ids: list[str]) -> None:
+        """Every authenticated service behind the load balancers verifies the caller's Cognito token itself
+        (signature against the pool's keys, issuer, client, token use, expiry), whatever came before it."""
+        for name, container in self._containers.items():
+            if self._services[name].exposure == "authenticated":
+                container["environment"] += [
+                    {"name": "AUTH_TOKEN_ISSUER", "value": issuer},
+                    {"name": "AUTH_TOKEN_JWKS_URL", "value": f"{issuer}/.well-known/jwks.json"},
+                    {"name": "AUTH_TOKEN_CLIENT_IDS", "value": ",".join(client_ids)},
+                    {"name": "AUTH_TOKEN_REQUIRED", "value": "true"},
+                ]
+                container["environment"].sort(key=lambda e: e["name"])
 
     def _touches_protected_data(self, service: Service) -> bool:
         return any(self.assets[need.asset].sensitive for need in service.needs if need.asset in self.assets)
@@ -295,6 +333,11 @@ class Compute(Construct):
                     "ECS Exec through SSM Session Manager instead of a bastion host",
                 )
             )
+        environment = dict(service.environment_values(s))
+        if service.route:
+            # TLS on the hop from the load balancer: the task serves HTTPS on its port (a certificate it
+            # makes at start; the ALB encrypts to targets without validating them).
+            environment["LISTEN_TLS"] = "true"
         container = {
             "name": service.name,
             "image": image,
@@ -303,7 +346,7 @@ class Compute(Construct):
             "privileged": False,
             "user": "10001:10001",
             "portMappings": [{"containerPort": service.port, "protocol": "tcp"}] if service.route else [],
-            "environment": [{"name": k, "value": v} for k, v in sorted(service.environment_values(s).items())],
+            "environment": [{"name": k, "value": v} for k, v in sorted(environment.items())],
             "secrets": secrets,
             "linuxParameters": {"capabilities": {"drop": ["ALL"]}, "initProcessEnabled": True},
             "mountPoints": [{"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False}],
@@ -326,10 +369,13 @@ class Compute(Construct):
             memory=str(service.memory),
             execution_role_arn=execution.arn,
             task_role_arn=task.arn,
-            container_definitions=json.dumps([container]),
+            # Rendered at synth: the API tier adds the token verification settings once the user pool exists.
+            container_definitions=lazy_json(lambda: [container]),
             volume=blocks([{"name": "tmp"}]),
             runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": "ARM64"},
         )
+        self._containers[service.name] = container
+        self._services[service.name] = service
         self.fargate[service.name] = EcsService(
             self,
             f"{service.name.replace('-', '_')}_service",
@@ -342,7 +388,7 @@ class Compute(Construct):
             enable_execute_command=exec_allowed,
             propagate_tags="SERVICE",
             network_configuration={
-                "subnets": self.network.subnet_ids("app"),
+                "subnets": self.subnets_of(service),
                 "assign_public_ip": False,
                 "security_groups": [self.security_groups[service.name].id],
             },
@@ -456,7 +502,7 @@ class Compute(Construct):
             logging_config={"log_format": "JSON", "log_group": logs.name},
             environment={"variables": {"BOI_ENV": s.environment, **service.environment_values(s)}},
             vpc_config={
-                "subnet_ids": self.network.subnet_ids("app"),
+                "subnet_ids": self.subnets_of(service),
                 "security_group_ids": [self.security_groups[service.name].id],
             },
         )

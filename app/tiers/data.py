@@ -33,7 +33,7 @@ from cdktn_provider_aws.secretsmanager_secret_policy import SecretsmanagerSecret
 from cdktn_provider_aws.security_group import SecurityGroup
 from constructs import Construct
 
-from app.core import names
+from app.core import names, perimeter
 from app.core.assets import asset, key_asset
 from app.core.blocks import blocks
 from app.settings import Settings
@@ -196,6 +196,12 @@ class Data(Construct):
             "documents bucket",
             guards=[
                 deny_insecure_transport([arn, f"{arn}/*"]),
+                *perimeter.resource_guards(
+                    s,
+                    [arn, f"{arn}/*"],
+                    "s3:*",
+                    source_vpce=network.endpoint_ids(s.perimeter.endpoints["documents_bucket"]),
+                ),
                 {
                     "Sid": "DenyOldTls",
                     "Effect": "Deny",
@@ -321,7 +327,12 @@ class Data(Construct):
         secret_arn = self.fincen_secret.arn
         self.fincen_secret_policy = ResourcePolicy(
             "FinCEN secret",
-            guards=[deny_insecure_transport("*", "secretsmanager:GetSecretValue")],
+            guards=[
+                deny_insecure_transport("*", "secretsmanager:GetSecretValue"),
+                *perimeter.resource_guards(
+                    s, "*", "secretsmanager:*", source_vpce=network.endpoint_ids(s.perimeter.endpoints["secrets"])
+                ),
+            ],
         )
         policy_reasons(
             SecretsmanagerSecretPolicy(

@@ -19,7 +19,7 @@ from cdktn_provider_aws.sqs_queue_policy import SqsQueuePolicy
 from cdktn_provider_aws.sqs_queue_redrive_allow_policy import SqsQueueRedriveAllowPolicy
 from constructs import Construct
 
-from app.core import names
+from app.core import names, perimeter
 from app.core.assets import asset
 from app.services.spec import Queue, event_source
 from app.settings import Settings
@@ -28,10 +28,12 @@ from app.settings import Settings
 class Messaging(Construct):
     """The domain event bus, and every work queue the services declare (each with its dead-letter queue)."""
 
-    def __init__(self, scope: Construct, id: str, *, settings: Settings, foundation, services) -> None:
+    def __init__(self, scope: Construct, id: str, *, settings: Settings, foundation, network, services) -> None:
         super().__init__(scope, id)
         s = settings
         self.settings, self.foundation = s, foundation
+        self._trusted_endpoints = network.endpoint_ids(s.perimeter.endpoints["queues"])
+        self._lambda_roles = perimeter.lambda_roles(s, services)
         self.key = foundation.key("messaging")
         self.bus = CloudwatchEventBus(self, "domain_bus", name=names.domain_bus(s), kms_key_identifier=self.key.arn)
         self.bus_policy = ResourcePolicy(
@@ -57,6 +59,14 @@ class Messaging(Construct):
                 {"StringEquals": {"aws:SourceAccount": s.account_id}},
                 "EventBridge encrypts the events it delivers to encrypted work queues",
             )
+
+    def _guards(self, queue_arn: str) -> list[dict]:
+        return [
+            deny_insecure_transport(queue_arn, "sqs:*"),
+            *perimeter.resource_guards(
+                self.settings, queue_arn, "sqs:*", source_vpce=self._trusted_endpoints, exempt=self._lambda_roles
+            ),
+        ]
 
     def _queue(self, spec: Queue) -> bool:
         """One work queue with its DLQ, policies and alarm; True when events are routed to it."""
@@ -87,12 +97,12 @@ class Messaging(Construct):
                 queue_url=dlq.url,
                 redrive_allow_policy=json.dumps({"redrivePermission": "byQueue", "sourceQueueArns": [queue.arn]}),
             )
-        policy = ResourcePolicy(f"{spec.name} queue", guards=[deny_insecure_transport(queue.arn, "sqs:*")])
+        policy = ResourcePolicy(f"{spec.name} queue", guards=self._guards(queue.arn))
         policy_reasons(
             SqsQueuePolicy(self, f"{spec.id}_queue_policy", queue_url=queue.url, policy=lazy_json(policy.render)),
             policy,
         )
-        dlq_policy = ResourcePolicy(f"{spec.name} DLQ", guards=[deny_insecure_transport(dlq.arn, "sqs:*")])
+        dlq_policy = ResourcePolicy(f"{spec.name} DLQ", guards=self._guards(dlq.arn))
         policy_reasons(
             SqsQueuePolicy(self, f"{spec.id}_dlq_policy", queue_url=dlq.url, policy=lazy_json(dlq_policy.render)),
             dlq_policy,

@@ -24,9 +24,11 @@ class Platform(Construct):
         us_east_1 = AwsProvider(
             scope, "aws_us_east_1", alias="us_east_1", region="us-east-1", allowed_account_ids=[s.account_id]
         )
-        self.network = Network(self, "network", settings=s, logs_key=foundation.key("logs"))
+        self.network = Network(self, "network", settings=s, vpc=foundation.vpc, logs_key=foundation.key("logs"))
         self.data = Data(self, "data", settings=s, foundation=foundation, network=self.network)
-        self.messaging = Messaging(self, "messaging", settings=s, foundation=foundation, services=SERVICES)
+        self.messaging = Messaging(
+            self, "messaging", settings=s, foundation=foundation, network=self.network, services=SERVICES
+        )
         assets = {**self.data.assets, **self.messaging.assets}
         self.compute = Compute(
             self,

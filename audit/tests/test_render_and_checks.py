@@ -216,7 +216,7 @@ def test_audit_plan_states_what_the_json_says(catalog):
     plan = render_audit_plan(_fixture(), catalog)
     assert "7 years (Object Lock COMPLIANCE, aws_s3_bucket.audit_log_archive)" in plan
     assert "731 days (aws_cloudwatch_log_group.audit_trail_logs" in plan
-    assert "log file validation (signed digests): True" in plan
+    assert "log file validation (signed digests): yes" in plan
     assert "encrypted with `aws_kms_key.logs`" in plan
     assert '{"MinRetentionTime": "731"}' in plan
     assert "Services not created in this environment" in plan and "securityhub" in plan
@@ -233,7 +233,7 @@ def test_audit_plan_changes_with_the_json_and_is_deterministic(catalog):
     first = render_audit_plan(synth, catalog)
     assert first == render_audit_plan(copy.deepcopy(synth), catalog)
     synth["audit"]["resource"]["aws_cloudtrail"]["audit_trail"]["enable_log_file_validation"] = False
-    assert "log file validation (signed digests): False" in render_audit_plan(synth, catalog)
+    assert "log file validation (signed digests): no" in render_audit_plan(synth, catalog)
 
 
 def test_encryption_standards_find_tls_and_keys():
@@ -248,5 +248,5 @@ def test_encryption_standards_find_tls_and_keys():
     )
     assert "aws_db_instance.db | kms_key_id | aws_kms_key.database" in doc
     assert "aws_dynamodb_table.t | server_side_encryption.kms_key_arn | aws_kms_key.pii" in doc
-    assert "docs/security/kms.md" in doc
+    assert "[kms.md](kms.md)" in doc
     assert doc == render_encryption_standards(_fixture())

@@ -82,6 +82,9 @@ class Asset(Strict):
     key: Text | None = None
     alias: Text | None = None
     context_keys: list[Text] | None = Field(default=None, description="encryption context keys a real call sends")
+    context: dict[Text, Text] | None = Field(
+        default=None, description="encryption context values a real call sends (checked by value by the key policy)"
+    )
     name: Text | None = None
     user: Text | None = None
 
@@ -91,7 +94,8 @@ class Asset(Strict):
         if missing:
             raise ValueError(
                 f"an asset of type {self.type} needs {', '.join(missing)}; allowed fields for it: "
-                f"type, {', '.join(ASSET_FIELDS[self.type])}" + (", context_keys" if self.type == "kms_key" else "")
+                f"type, {', '.join(ASSET_FIELDS[self.type])}"
+                + (", context_keys, context" if self.type == "kms_key" else "")
             )
         return self
 
@@ -118,6 +122,18 @@ class Privileges(Strict):
     )
 
 
+class Perimeter(Strict):
+    """What the data perimeter must hold, written apart from the policies that implement it."""
+
+    workloads: list[Text] = Field(min_length=1, description="principal name patterns whose credentials it confines")
+    resource_policies: list[Text] = Field(
+        default_factory=list, description="asset name patterns whose own resource policy must refuse outsiders"
+    )
+    boundary_services: list[Text] = Field(
+        default_factory=list, description="IAM service prefixes the workload boundary keeps inside the VPC"
+    )
+
+
 class AccessMatrix(Strict):
     """access_matrix.yaml"""
 
@@ -129,6 +145,7 @@ class AccessMatrix(Strict):
         description="principal (role name without the environment prefix) -> asset -> operations"
     )
     privileges: Privileges | None = None
+    perimeter: Perimeter | None = None
     runtime_needs: dict[Text, list[Action]] = Field(
         default_factory=dict, description="principal -> operational actions outside the assets"
     )

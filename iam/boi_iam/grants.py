@@ -81,6 +81,8 @@ class Grant:
     source_arn: str | None = None  # for an AWS service principal: the one resource it acts for
     event_source: str | None = None  # for put_events: the one `source` the principal may publish
     sid: str | None = None
+    # For a KMS key: encryption-context values the caller must present, ((key, (values...)), ...).
+    context: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def statement_id(self) -> str:
         if self.sid:
@@ -128,6 +130,8 @@ def _kms_conditions(g: Grant) -> dict:
     else:
         # Direct use only: no AWS service may use the key on the principal's behalf.
         cond["Null"] = {"kms:ViaService": "true"}
+    for key, values in g.context:
+        cond["StringEquals"][f"kms:EncryptionContext:{key}"] = list(values)
     return cond
 
 

@@ -50,6 +50,36 @@ _PARLIAMENT_IGNORED = {
     "identity": set(),
 }
 
+# Global condition keys (AWS "global condition context keys", usable with any action) that parliament's
+# bundled catalog predates, so it reports them as unknown for every action. A typo is still caught.
+_GLOBAL_KEYS_PARLIAMENT_LACKS = frozenset(
+    {
+        "aws:ViaAWSService",
+        "aws:CalledVia",
+        "aws:CalledViaFirst",
+        "aws:CalledViaLast",
+        "aws:PrincipalIsAWSService",
+        "aws:PrincipalServiceName",
+        "aws:PrincipalServiceNamesList",
+        "aws:SourceVpcArn",
+        "aws:SourceOrgID",
+        "aws:SourceOrgPaths",
+        "aws:ResourceAccount",
+        "aws:ResourceOrgID",
+        "aws:ResourceOrgPaths",
+        "aws:VpceAccount",
+        "aws:VpceOrgID",
+        "aws:VpceOrgPaths",
+    }
+)
+
+
+def _global_key_parliament_lacks(issue: str, detail: str) -> bool:
+    if issue != "UNKNOWN_CONDITION_FOR_ACTION" or not detail.startswith("Unknown condition "):
+        return False
+    return detail.removeprefix("Unknown condition ").split(" ", 1)[0] in _GLOBAL_KEYS_PARLIAMENT_LACKS
+
+
 # cloudsplaining judges what a principal can do; only identity policies grant to their principal.
 _CLOUDSPLAINING_KINDS = {"identity"}
 _CLOUDSPLAINING_RISKS = (
@@ -104,7 +134,7 @@ def _parliament(doc: dict, kind: str, owner: str) -> list[Finding]:
         single = {"Version": "2012-10-17", "Statement": [st]}
         for f in analyze_policy_string(json.dumps(single)).findings:
             detail = f.detail if isinstance(f.detail, str) else json.dumps(f.detail, sort_keys=True)
-            if f.issue in ignored or f"{f.issue}:{detail}" in ignored:
+            if f.issue in ignored or f"{f.issue}:{detail}" in ignored or _global_key_parliament_lacks(f.issue, detail):
                 continue
             if f.issue == "UNKNOWN_ACTION":
                 # parliament's action list is older than iam-data (e.g. newer lambda/ecs/logs actions):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from boi_model.policies import deny_insecure_transport
+from boi_model.policies import PERIMETER_REASONS, deny_insecure_transport
 
 from .grants import Grant
 from .policy import Statement, document
@@ -42,4 +42,5 @@ __all__ = ["GUARD_REASONS", "ResourcePolicy", "deny_insecure_transport"]
 
 GUARD_REASONS = {
     "DenyInsecureTransport": "requests without TLS are refused, whoever sends them",
+    **PERIMETER_REASONS,
 }

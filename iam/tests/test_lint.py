@@ -149,3 +149,23 @@ def test_main_fails_on_unreviewed_and_passes_when_all_are_reviewed(tmp_path, cap
         for issue in ("parliament:RESOURCE_MISMATCH", "cloudsplaining:infrastructure_modification")
     ]
     assert main(["--out", str(reviewed_copy(tmp_path / "all", odd)), *args]) == 0
+
+
+def test_global_condition_keys_parliament_lacks_are_not_findings_but_typos_are():
+    def doc(key: str) -> dict:
+        return {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "DenyOutside",
+                    "Effect": "Deny",
+                    "Action": "kms:Decrypt",
+                    "Resource": "*",
+                    "Condition": {"Bool": {key: "false"}},
+                }
+            ],
+        }
+
+    assert lint_policy(doc("aws:ViaAWSService"), kind="key", owner="k") == []
+    typo = lint_policy(doc("aws:ViaAwsServices"), kind="key", owner="k")
+    assert [f.issue for f in typo] == ["parliament:UNKNOWN_CONDITION_FOR_ACTION"]

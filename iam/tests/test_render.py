@@ -281,7 +281,7 @@ def test_matrix_errors_are_reported_together():
         (
             lambda m: m.update(owners={}),
             "matrix: owners: Extra inputs are not permitted; allowed fields: operations, assets, allow, privileges, "
-            "runtime_needs",
+            "perimeter, runtime_needs",
         ),
     ],
 )

@@ -153,6 +153,19 @@ class DataKeyCaching(Strict):
     scope: Text
 
 
+RecordType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
+
+
+class RecordTypeEntry(Strict):
+    """One kind of encrypted record: the value of the `record_type` encryption-context key."""
+
+    what: Text
+    written_by: list[ServiceShortName] = Field(
+        min_length=1, description="services that encrypt (and decrypt) records of this type"
+    )
+    read_by: list[ServiceShortName] = Field(default_factory=list, description="services that only decrypt them")
+
+
 class FieldEncryption(Strict):
     library: Text
     algorithm_suite: Annotated[str, StringConstraints(pattern=r"^AES_(128|192|256)_GCM_[A-Z0-9_]+$")] = Field(
@@ -166,6 +179,17 @@ class FieldEncryption(Strict):
     key_class: ClassName
     context_rules: list[Text] = Field(min_length=1)
     data_key_caching: DataKeyCaching
+    record_types: dict[RecordType, RecordTypeEntry] = Field(
+        default_factory=dict,
+        description="record_type context values and who may use them: each service's key-policy grant admits "
+        "only its own record types (kms:EncryptionContext:record_type)",
+    )
+
+    def record_types_of(self, service: str) -> dict[str, tuple[str, ...]]:
+        """{"encrypt": types the service writes, "decrypt": types it writes or reads}."""
+        writes = sorted(t for t, e in self.record_types.items() if service in e.written_by)
+        reads = sorted(t for t, e in self.record_types.items() if service in e.written_by or service in e.read_by)
+        return {"encrypt": tuple(writes), "decrypt": tuple(reads)}
 
 
 class FieldEncryptionCatalog(Strict):

@@ -58,9 +58,18 @@ class KeyHandle:
         return self.resource.key_id
 
     def allow_use(
-        self, sid: str, principal_arn: str, actions: tuple[str, ...], via_service: str | None, reason: str
+        self,
+        sid: str,
+        principal_arn: str,
+        actions: tuple[str, ...],
+        via_service: str | None,
+        reason: str,
+        context: dict | None = None,
     ) -> UsageGrant:
-        return self.policy.add_usage(sid, principal_arn, actions, via_service, reason)
+        return self.policy.add_usage(sid, principal_arn, actions, via_service, reason, context=context)
+
+    def add_guard(self, statement: dict, reason: str):
+        return self.policy.add_guard(statement, reason)
 
     def allow_service(
         self, sid: str, service_principal: str, actions: tuple[str, ...], conditions: dict, reason: str

@@ -160,6 +160,17 @@ class UsageGrant:
     actions: tuple[str, ...]
     via_service: str | None
     reason: str
+    # Encryption-context values the caller must present (key -> allowed values), checked by value.
+    context: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+@dataclass(frozen=True)
+class GuardStatement:
+    """A Deny the key's owner adds whole (the data perimeter): it never grants, it only narrows."""
+
+    sid: str
+    statement: dict
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -195,6 +206,7 @@ class KeyPolicy:
     policy_admin_role_arns: tuple[str, ...] = ()
     usage: list[UsageGrant] = field(default_factory=list)
     services: list[ServiceGrant] = field(default_factory=list)
+    guards: list[GuardStatement] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.partition not in PARTITIONS:
@@ -233,7 +245,7 @@ class KeyPolicy:
             raise ConfigError(where, sid, "letters and digits only (A-Z, a-z, 0-9)")
         if sid in FIXED_SIDS:
             raise ConfigError(where, sid, f"any id except the fixed ids {', '.join(FIXED_SIDS)}")
-        taken = [g.sid for g in self.usage] + [g.sid for g in self.services]
+        taken = [g.sid for g in self.usage] + [g.sid for g in self.services] + [g.sid for g in self.guards]
         if sid in taken:
             raise ConfigError(where, sid, f"an id unique within the key; taken: {', '.join(taken)}")
         return sid
@@ -254,9 +266,16 @@ class KeyPolicy:
         return tuple(dict.fromkeys(actions))
 
     def add_usage(
-        self, sid: str, principal_arn: str, actions: tuple[str, ...], via_service: str | None, reason: str
+        self,
+        sid: str,
+        principal_arn: str,
+        actions: tuple[str, ...],
+        via_service: str | None,
+        reason: str,
+        context: dict[str, list[str] | tuple[str, ...]] | None = None,
     ) -> UsageGrant:
         sid = self._check_sid(sid)
+        pinned = self._check_context(sid, context or {}, actions)
         reason = self._check_reason(sid, reason)
         actions = self._check_actions(sid, actions)
         validate_role_arn(principal_arn, f"{self._where(sid)}: principal_arn", self.partition)
@@ -285,9 +304,39 @@ class KeyPolicy:
                     "context-bearing operations and others in separate grants (this class requires an "
                     f"encryption context, which {', '.join(without)} does not carry)",
                 )
-        grant = UsageGrant(sid, principal_arn, actions, via_service, reason)
+        grant = UsageGrant(sid, principal_arn, actions, via_service, reason, pinned)
         self.usage.append(grant)
         return grant
+
+    def _check_context(self, sid: str, context: dict, actions) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        where = f"{self._where(sid)}: context"
+        if not isinstance(context, dict):
+            raise ConfigError(where, context, "a mapping of encryption-context key to its allowed values")
+        if not context:
+            return ()
+        allowed = self.key_class.allowed_encryption_context_keys
+        if not allowed:
+            raise ConfigError(where, context, "nothing: this key class takes no encryption context")
+        if not all(a in CONTEXT_ACTIONS for a in actions):
+            raise ConfigError(where, context, "only on grants of context-bearing operations")
+        pinned = []
+        for key, values in sorted(context.items()):
+            if key not in allowed:
+                raise ConfigError(f"{where}.{key}", key, f"one of the class's context keys {', '.join(allowed)}")
+            values = [values] if isinstance(values, str) else list(values or ())
+            if not values or not all(isinstance(v, str) and v and "*" not in v for v in values):
+                raise ConfigError(f"{where}.{key}", values, "one or more literal values (no wildcard)")
+            pinned.append((key, tuple(sorted(set(values)))))
+        return tuple(pinned)
+
+    def add_guard(self, statement: dict, reason: str) -> GuardStatement:
+        """Add a Deny statement (its own Sid) to the policy, e.g. the data perimeter."""
+        if not isinstance(statement, dict) or statement.get("Effect") != "Deny":
+            raise ConfigError(f"key class {self.key_class.name}: guard", statement, "a Deny statement")
+        sid = self._check_sid(statement.get("Sid"))
+        guard = GuardStatement(sid, dict(statement), self._check_reason(sid, reason))
+        self.guards.append(guard)
+        return guard
 
     def add_service(
         self, sid: str, service_principal: str, actions: tuple[str, ...], conditions: dict, reason: str
@@ -349,6 +398,10 @@ class KeyPolicy:
             )
         records += [StatementRecord(g.sid, g.principal_arn, g.actions, g.reason) for g in self.usage]
         records += [StatementRecord(g.sid, g.service_principal, g.actions, g.reason) for g in self.services]
+        records += [
+            StatementRecord(g.sid, "* (Deny)", tuple(_as_list(g.statement.get("Action"))), g.reason)
+            for g in self.guards
+        ]
         if self.usage:
             records.append(
                 StatementRecord(
@@ -429,6 +482,7 @@ class KeyPolicy:
                     },
                 }
             )
+        statements += [dict(g.statement) for g in self.guards]
         return {
             "Version": "2012-10-17",
             "Id": f"key-policy-{self.key_class.name}",
@@ -454,6 +508,9 @@ class KeyPolicy:
             condition["ForAllValues:StringEquals"] = {"kms:EncryptionContextKeys": list(context_keys)}
             # ForAllValues is true for an empty set: require that a context is present at all.
             condition.setdefault("Null", {})["kms:EncryptionContextKeys"] = "false"
+        for key, values in grant.context:
+            # By value, not only by key: the caller decrypts only the records it owns.
+            string_equals[f"kms:EncryptionContext:{key}"] = list(values)
         return {
             "Sid": grant.sid,
             "Effect": "Allow",

@@ -1,4 +1,4 @@
-"""Render docs/security/kms.md from synthesized Terraform JSON and the platform's KMS catalog."""
+"""Render docs/security/<env>/kms.md from synthesized Terraform JSON and the platform's KMS catalog."""
 
 # Markdown table rows read best as one f-string each, so some lines are long.
 # ruff: noqa: E501

@@ -278,3 +278,47 @@ def test_bad_account_region_partition(classes):
         make_policy(classes, partition="azure")
     with pytest.raises(ConfigError, match="administrator_role_arns"):
         make_policy(classes, administrator_role_arns=())
+
+
+# ---- context values and perimeter guards (issue 17)
+
+
+def test_a_usage_grant_can_pin_encryption_context_values(classes):
+    policy = make_policy(classes)
+    policy.add_usage("Writer", WRITER, P.ENCRYPT_DECRYPT, None, "field encryption", context={"record_type": ["b", "a"]})
+    statement = next(s for s in policy.document()["Statement"] if s["Sid"] == "Writer")
+    assert statement["Condition"]["StringEquals"]["kms:EncryptionContext:record_type"] == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    "context, message",
+    [
+        ({"colour": ["red"]}, "context.colour"),
+        ({"record_type": []}, "one or more literal values"),
+        ({"record_type": ["*"]}, "one or more literal values"),
+    ],
+)
+def test_bad_context_values_are_refused_with_the_field(classes, context, message):
+    with pytest.raises(ConfigError, match=message):
+        make_policy(classes).add_usage("Writer", WRITER, P.ENCRYPT_DECRYPT, None, "why", context=context)
+
+
+def test_guards_are_denies_with_their_own_sids_appended_after_the_grants(classes):
+    policy = make_policy(classes)
+    policy.add_usage("Writer", WRITER, P.ENCRYPT_DECRYPT, None, "field encryption")
+    deny = {
+        "Sid": "DenyOutsideNetworkPerimeter",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+    policy.add_guard(deny, "perimeter")
+    statements = policy.document()["Statement"]
+    assert statements[-1] == deny
+    assert check_separation_of_duties(policy.document()) == []
+    assert {r.sid: r.reason for r in policy.records()}["DenyOutsideNetworkPerimeter"] == "perimeter"
+    with pytest.raises(ConfigError, match="unique within the key"):
+        policy.add_guard(deny, "again")
+    with pytest.raises(ConfigError, match="a Deny statement"):
+        policy.add_guard({**deny, "Sid": "Other", "Effect": "Allow"}, "no")

@@ -241,3 +241,146 @@ def deny_insecure_transport(resources: list[str] | str, actions: list[str] | str
         "Resource": resources,
         "Condition": {"Bool": {"aws:SecureTransport": "false"}},
     }
+
+
+# ---- the data perimeter (AWS data-perimeter patterns), written once for every policy that carries it
+
+IDENTITY_PERIMETER_SID = "DenyOutsideIdentityPerimeter"
+NETWORK_PERIMETER_SID = "DenyOutsideNetworkPerimeter"
+CREDENTIALS_PERIMETER_SID = "DenyWorkloadCredentialsOutsideVpc"
+PERIMETER_SIDS = (IDENTITY_PERIMETER_SID, NETWORK_PERIMETER_SID, CREDENTIALS_PERIMETER_SID)
+PERIMETER_REASONS = {
+    IDENTITY_PERIMETER_SID: "no principal outside the account (or organization) reaches the resource, whatever "
+    "an allow says; AWS service principals (CloudTrail, Config, Macie, log delivery) act under their own "
+    "confused-deputy conditions",
+    NETWORK_PERIMETER_SID: "workload credentials work here only from the platform's VPC endpoints or through an "
+    "AWS service acting for the workload (aws:ViaAWSService): stolen task or function credentials are useless "
+    "outside the VPC",
+    CREDENTIALS_PERIMETER_SID: "the workload's own credentials reach data only from inside the platform's VPC or "
+    "through an AWS service acting for it (aws:ViaAWSService), whichever resource they are used on",
+}
+
+
+def _listed(values, what: str) -> list[str]:
+    out = [values] if isinstance(values, str) else list(values or ())
+    if not out or not all(isinstance(v, str) and v for v in out):
+        raise ValueError(f"{what}: expected one or more non-empty strings, got {values!r}")
+    return out
+
+
+def identity_perimeter(
+    resources: list[str] | str,
+    actions: list[str] | str,
+    *,
+    account_id: str | None = None,
+    organization_id: str | None = None,
+) -> dict:
+    """Deny every principal outside the account (or, with an organization id, the organization).
+
+    Anonymous callers carry no aws:PrincipalAccount, so the IfExists form denies them too. AWS service
+    principals carry none either and are exempt through aws:PrincipalIsAWSService: each is admitted only by an
+    allow that names it with its own confused-deputy condition."""
+    if bool(account_id) == bool(organization_id):
+        raise ValueError("identity_perimeter: give exactly one of account_id or organization_id")
+    key, value = ("aws:PrincipalOrgID", organization_id) if organization_id else ("aws:PrincipalAccount", account_id)
+    return {
+        "Sid": IDENTITY_PERIMETER_SID,
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": actions,
+        "Resource": resources,
+        "Condition": {
+            "StringNotEqualsIfExists": {key: value},
+            "BoolIfExists": {"aws:PrincipalIsAWSService": "false"},
+        },
+    }
+
+
+def network_perimeter(
+    resources: list[str] | str,
+    actions: list[str] | str,
+    *,
+    principals: list[str] | str,
+    source_vpce: list[str] | str | None = None,
+    source_vpc: list[str] | str | None = None,
+    exempt_principals: list[str] | tuple[str, ...] = (),
+) -> dict:
+    """Deny the named (workload) principals unless the request comes through one of the given VPC endpoints
+    (or from the given VPC) or from an AWS service acting for them.
+
+    `principals` are ARN patterns: the perimeter applies to the credentials a compromised workload could
+    leak, not to people, who work from outside the VPC by design. `exempt_principals` are roles whose calls
+    here an AWS service makes with their credentials from its own network (a Lambda event source mapping,
+    a function's dead-letter delivery), where aws:ViaAWSService is not set."""
+    if (source_vpce is None) == (source_vpc is None):
+        raise ValueError("network_perimeter: give exactly one of source_vpce or source_vpc")
+    key, values = (
+        ("aws:SourceVpce", _listed(source_vpce, "source_vpce"))
+        if source_vpce is not None
+        else ("aws:SourceVpc", _listed(source_vpc, "source_vpc"))
+    )
+    condition: dict = {
+        "ArnLike": {"aws:PrincipalArn": _listed(principals, "principals")},
+        "StringNotEqualsIfExists": {key: values},
+        "BoolIfExists": {"aws:ViaAWSService": "false"},
+    }
+    if exempt_principals:
+        condition["ArnNotLike"] = {"aws:PrincipalArn": _listed(exempt_principals, "exempt_principals")}
+    return {
+        "Sid": NETWORK_PERIMETER_SID,
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": actions,
+        "Resource": resources,
+        "Condition": condition,
+    }
+
+
+def data_perimeter(
+    resources: list[str] | str,
+    actions: list[str] | str,
+    *,
+    principals: list[str] | str,
+    account_id: str | None = None,
+    organization_id: str | None = None,
+    source_vpce: list[str] | str | None = None,
+    source_vpc: list[str] | str | None = None,
+    exempt_principals: list[str] | tuple[str, ...] = (),
+) -> list[dict]:
+    """The two perimeter statements of a sensitive resource's policy: identity, then network."""
+    return [
+        identity_perimeter(resources, actions, account_id=account_id, organization_id=organization_id),
+        network_perimeter(
+            resources,
+            actions,
+            principals=principals,
+            source_vpce=source_vpce,
+            source_vpc=source_vpc,
+            exempt_principals=exempt_principals,
+        ),
+    ]
+
+
+def credentials_perimeter(actions: list[str], *, source_vpc: list[str] | str) -> dict:
+    """The identity-side half (a workload's permission boundary): its credentials reach data only from inside
+    the VPC or through an AWS service acting for it, on any resource, ours or anyone's."""
+    return {
+        "Sid": CREDENTIALS_PERIMETER_SID,
+        "Effect": "Deny",
+        "Action": _listed(actions, "actions"),
+        "Resource": "*",
+        "Condition": {
+            "StringNotEqualsIfExists": {"aws:SourceVpc": _listed(source_vpc, "source_vpc")},
+            "BoolIfExists": {"aws:ViaAWSService": "false"},
+        },
+    }
+
+
+def perimeter_statements(document: Mapping) -> dict[str, dict]:
+    """Sid -> statement of the perimeter statements a policy document carries."""
+    raw = document.get("Statement") or []
+    return {
+        s["Sid"]: s
+        for s in (raw if isinstance(raw, list) else [raw])
+        if isinstance(s, dict) and s.get("Sid") in PERIMETER_SIDS
+    }

@@ -1,4 +1,4 @@
-"""Render ``docs/security/iam.md`` from the synthesized Terraform JSON (pure: no cdktn import).
+"""Render ``docs/security/<env>/iam.md`` from the synthesized Terraform JSON (pure: no cdktn import).
 
 Everything in the document is read from the JSON (names, purposes, trust policies, statements, the
 reasons kept under ``"//"`` keys, boundaries, SCPs), from the platform's reviewed catalog of AWS managed
@@ -53,7 +53,7 @@ def render_iam_doc(
     preface: list[str] = (),
     managed_policies: Mapping[str, dict] | None = None,
 ) -> str:
-    """Markdown for docs/security/iam.md. Raises ValueError (RenderError) on input it cannot render truthfully.
+    """Markdown for docs/security/<env>/iam.md. Raises ValueError (RenderError) on input it cannot render truthfully.
     `preface`: Markdown lines that open the document (the privileged-access section the app proves).
     `managed_policies`: the platform's reviewed AWS managed policies (boi_iam.catalog.load_managed_policies)."""
     return _Doc(synth, account_id, region, matrix, report_rows, partition, preface, managed_policies).render()

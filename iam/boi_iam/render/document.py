@@ -4,6 +4,7 @@
 # ruff: noqa: E501
 from __future__ import annotations
 
+from boi_model.policies import perimeter_statements
 from boi_model.synth import scope_lines
 
 from boi_iam.extract import ExtractedPolicy, RoleView, extract_policies
@@ -79,6 +80,31 @@ class _Doc(RolePages, PolicyTables, ManagedPolicySection, AccessSections):
 
     # -- sections
 
+    def perimeter(self) -> list[str]:
+        """The data perimeter as the policies carry it: which policy denies what outside the perimeter."""
+        rows = []
+        for policy in self.ps.policies:
+            for sid, st in sorted(perimeter_statements(policy.document).items()):
+                keys = sorted({k for c in (st.get("Condition") or {}).values() for k in c})
+                what = policy.target or (policy.arn or str(policy.owner))
+                rows.append(f"| {_cell(str(what))} | {policy.kind} | {sid} | {_cell(', '.join(keys))} |")
+        if not rows:
+            return []
+        return [
+            "## Data perimeter",
+            "",
+            "Stolen workload credentials are useless outside the VPC: the workload boundary denies data calls "
+            "that come neither from the VPC nor through an AWS service acting for the workload, and each "
+            "sensitive resource policy denies the same for workload roles (by the platform's VPC endpoints) "
+            "and every principal outside the account or organization. The IAM proofs check each layer on its "
+            "own, from outside the VPC and from another account.",
+            "",
+            "| resource or policy | kind | statement | condition keys |",
+            "|---|---|---|---|",
+            *sorted(set(rows)),
+            "",
+        ]
+
     def render(self) -> str:
         out = [
             "# IAM: roles, permissions and guardrails",
@@ -97,6 +123,7 @@ class _Doc(RolePages, PolicyTables, ManagedPolicySection, AccessSections):
         out += self.roles()
         out += self.shared()
         out += self.guardrails()
+        out += self.perimeter()
         out += self.managed()
         if self.matrix is not None:
             out += self.reviewed_matrix()
