@@ -381,9 +381,9 @@ def run_access_proofs(stacks, simulator=None) -> dict:
     started = time.perf_counter()
     if simulator is None:
         with Simulator() as sim:
-            results = sim.run_many([c.request for c in cases], mode="fast")
+            results = run_cases(sim, cases)
     else:
-        results = simulator.run_many([c.request for c in cases], mode="fast")
+        results = run_cases(simulator, cases)
     mismatches, incomplete = [], []
     for case, result in zip(cases, results, strict=True):
         try:
