@@ -125,6 +125,7 @@ class GateResult:
             if self.terraform is None
             else {name: [asdict(d) for d in diags] for name, diags in self.terraform.items()},
             "terraform_skipped": self.terraform_skipped,
+            "notes": self.notes,
         }
 
 
@@ -530,6 +531,7 @@ def format_summary(result: GateResult) -> str:
         lines.append(message)
     for file in result.parsing_errors:
         lines.append(f"checkov could not parse {file}; nothing in it was checked")
+    lines += [f"note: {n}" for n in result.notes]
     if result.terraform_skipped is not None:
         lines.append(f"WARNING: terraform validate SKIPPED: {result.terraform_skipped} (under CI=true this fails)")
     elif result.terraform is not None:

@@ -318,7 +318,7 @@ class Bootstrap(Construct):
             policy=json.dumps(policy),
             lifecycle=lifecycle,
             # Not a key class of catalogs/kms (those protect the platform's data): the documents name it by this.
-            tags={"data-class": "terraform-state"},
+            tags={"data-class": "terraform-state", "rotation-days": "365"},
         )
         KmsAlias(self, "state_key_alias", name=s.backend.kms_key_id, target_key_id=key.key_id)
         logs = private_bucket(
