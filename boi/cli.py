@@ -37,7 +37,8 @@ COMMANDS: dict[str, Command] = {
     "gate": Command("boi.gate", "checkov over every stack with the reviewed suppressions (make check)", ("check",)),
     "docs": Command("boi.docs", "write docs/security/*.md from the synthesized JSON (--check: stale?)"),
     "review": Command("boi.review", "security diff of a base ref against the working tree; exit 3 = broadened"),
-    "plan": Command("boi.plan", "terraform plan per stack, checkov over the plans, plan summaries"),
+    "bootstrap": Command("boi.bootstrap", "first deployment of an account: state bucket, key, deploy roles"),
+    "plan": Command("boi.plan", "saved terraform plans per stack, checkov over them, apply the reviewed plan"),
     "audit": Command("boi.live_audit", "live audit: an AWS account (or AWS_ENDPOINT_URL) against the synth"),
     "iam-report": Command("boi.iam_report", "least-privilege report per role"),
     "rotation-report": Command(

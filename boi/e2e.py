@@ -3,12 +3,16 @@
     boi e2e [--workdir DIR] [--keep] [--no-audit] [--no-prowler]      (make e2e)
 
 Phases, each timed: start a moto server on 127.0.0.1 (a free port); synthesize `local` with
-BOI_LOCAL_ENDPOINT pointing every provider at it; upload the Lambda packages to the artifacts
-bucket named in config/local.yaml; `terraform init` (offline mirror, local backend) and `apply`
-of every stack in dependency order; the live audit (boi.live_audit) must be clean; Prowler
+BOI_LOCAL_ENDPOINT pointing every provider and the S3 backend at it; the pipeline as it runs on AWS:
+bootstrap (the state bucket and key, applied with local state that is then migrated into the bucket,
+`boi.bootstrap`), upload the Lambda packages to the artifacts bucket named in config/local.yaml, then
+for the foundation and the platform: a saved plan, the checkov scan of that plan with the reviewed
+plan-mode suppressions, and the apply of exactly the scanned plan (`boi.plan`); the live audit
+(boi.live_audit) must be clean; Prowler
 (boi.prowler, tools/prowler) scans what was created and every FAIL must be in
 catalogs/gate/prowler_exceptions.yaml (its OCSF findings and summary go to <workdir>/prowler/);
-`terraform destroy` in reverse order; nothing of ours may be left. The server stops on every exit path.
+`terraform destroy` in reverse order (the bootstrap's state moved back
+to a local file first); nothing of ours may be left. The server stops on every exit path.
 
 Exit status: 0 clean, 1 a phase failed, the audit found something, Prowler reported an unreviewed
 FAIL or could not run, 2 cannot run here (no Terraform CLI or provider mirror: the reason is printed).
@@ -20,6 +24,7 @@ import argparse
 import atexit
 import contextlib
 import io
+import json
 import os
 import shutil
 import signal
@@ -39,7 +44,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 ENV = "local"
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
 # Terraform speed-ups that are safe against a fresh embedded account (see README "Local apply").
-APPLY_ARGS = ("apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=20")
+PARALLELISM = 20
 DESTROY_ARGS = ("destroy", "-auto-approve", "-input=false", "-no-color", "-parallelism=20", "-refresh=false")
 # A hanging create must fail the run loudly instead of blocking CI: the whole apply of one stack
 # gets this long (an apply takes well under two minutes here).
@@ -78,6 +83,14 @@ def patch_moto() -> None:
       here, so AWS lets the provider read its keys. Skip conditional denies; unconditional ones still deny.
     - SetQueueAttributes without a Policy attribute clears the queue's policy (AWS changes only the
       attributes given), so setting a redrive policy silently dropped the perimeter statements.
+    - Object requests are judged against the bucket policy with every Condition ignored, so the
+      TLS-only statement (Deny s3:* when aws:SecureTransport is false) denies every object request,
+      over any transport: Terraform could not read its state from the state bucket. moto cannot
+      evaluate conditions, so only the unconditional statements are judged (AWS applies that Deny
+      to plain-HTTP requests only; Terraform always uses TLS there).
+    - Deleting the last version of a key when it is a delete marker crashes (500: FakeDeleteMarker
+      has no dispose), so emptying a versioned bucket (the state bucket's force_destroy, with the
+      delete markers S3 state locking leaves) never finished. A delete marker holds no data to dispose.
 
     moto's backends are global to the process: the patches hold for every server started here.
     """
@@ -118,6 +131,26 @@ def patch_moto() -> None:
 
         put_bucket_versioning._boi_patched = True
         S3Backend.put_bucket_versioning = put_bucket_versioning
+    from moto.s3.models import FakeDeleteMarker
+
+    if not hasattr(FakeDeleteMarker, "dispose"):
+        FakeDeleteMarker.dispose = lambda self, garbage=False: None
+    if not getattr(FakeBucket.get_permission, "_boi_patched", False):
+        from moto.iam.access_control import IAMPolicy, PermissionResult
+
+        def get_permission(self, action: str, resource: str):
+            if self.policy is None:
+                return PermissionResult.NEUTRAL
+            doc = json.loads(self.policy)
+            statements = doc.get("Statement") or []
+            statements = statements if isinstance(statements, list) else [statements]
+            unconditional = [st for st in statements if not st.get("Condition")]
+            if not unconditional:
+                return PermissionResult.NEUTRAL
+            return IAMPolicy(json.dumps({**doc, "Statement": unconditional})).is_action_permitted(action, resource)
+
+        get_permission._boi_patched = True
+        FakeBucket.get_permission = get_permission
     if not getattr(CloudTrailBackend.delete_trail, "_boi_patched", False):
         original_delete = CloudTrailBackend.delete_trail
 
@@ -365,29 +398,67 @@ class Deployment:
         with self.timings.phase("synth"):
             self.stacks = synthesize(self.out, self.url)
 
+    @property
+    def plans(self) -> Path:
+        return self.out / "plans"
+
     def apply(self) -> None:
+        """The pipeline, with the commands `make bootstrap`, `make plan` and `make apply` run: bootstrap
+        (state bucket, then its own state moved into it), then per stack in dependency order a saved plan,
+        the checkov scan of that plan with the reviewed plan-mode suppressions, and the apply of exactly
+        the scanned plan."""
+        from boi import bootstrap, gate, plan
+
         if not self.stacks:
             self.synth()
+        names = list(self.stacks)
+        with self.timings.phase(f"bootstrap {names[0]}"):
+            self.applied.append(names[0])  # a failed bootstrap may have created some: destroy it too
+            try:
+                bootstrap.bootstrap(self.out, parallelism=PARALLELISM)
+            except (bootstrap.BootstrapError, tf.TerraformSetupError) as err:
+                raise E2EError(f"bootstrap failed: {err}") from err
         with self.timings.phase("upload lambda packages"):
             self.uploaded = upload_artifacts(self.settings())
-        env = self.tf_env()
-        with self.timings.phase("terraform init (all stacks)"):
-            for stack_dir in self.stacks.values():
-                terraform(("init", "-input=false", "-no-color"), stack_dir, env)
-        for name, stack_dir in self.stacks.items():
-            with self.timings.phase(f"apply {name}"):
+        for name in names[1:]:
+            with self.timings.phase(f"plan {name}"):
+                try:
+                    _, failed, skipped = plan.run_plans(self.out, self.plans, only=[name])
+                except plan.PlanError as err:
+                    raise E2EError(f"plan {name}: {err}") from err
+                if skipped or failed:
+                    raise E2EError(f"plan {name}: {skipped or failed[name]}")
+            with self.timings.phase(f"scan the plan of {name}"):
+                try:
+                    result = plan.scan_plans(self.plans, self.out, only=[name])
+                    if not result.ok:
+                        raise E2EError(f"the plan scan of {name} failed:\n{gate.format_summary(result)}")
+                    plan.record_reviewed(self.plans, result)
+                except (gate.GateError, plan.PlanError) as err:
+                    raise E2EError(f"scan of the plan of {name}: {err}") from err
+            with self.timings.phase(f"apply the saved plan of {name}"):
                 self.applied.append(name)  # a failed apply may have created some: destroy it too
-                terraform(APPLY_ARGS, stack_dir, env)
+                try:
+                    plan.apply_stack(self.out, self.plans, name, expect_commit=None, parallelism=PARALLELISM)
+                except (plan.PlanError, tf.TerraformSetupError) as err:
+                    raise E2EError(f"apply {name}: {err}") from err
 
     def destroy(self) -> None:
+        from boi import bootstrap
+
         env = self.tf_env()
         errors = []
         for name in reversed(list(self.applied)):
             with self.timings.phase(f"destroy {name}"):
                 try:
+                    if name.endswith("-bootstrap"):
+                        # Its state lives in the bucket it is about to delete: back to a local file first.
+                        bootstrap.unbootstrap_state(self.out)
+                    else:
+                        terraform(("init", "-input=false", "-no-color", "-reconfigure"), self.stacks[name], env)
                     terraform(DESTROY_ARGS, self.stacks[name], env)
                     self.applied.remove(name)
-                except E2EError as exc:
+                except (E2EError, tf.TerraformSetupError) as exc:
                     errors.append(str(exc))
         remove_artifacts(self.uploaded)
         if errors:

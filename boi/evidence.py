@@ -1,14 +1,18 @@
-"""The evidence pack: one dated folder an auditor receives, every file hashed.
+"""The evidence pack: one folder per environment and date an auditor receives, every verdict judged, every
+file hashed, all bound to the synth it describes.
 
     boi evidence --out cdktf.out --dest artifacts/evidence [--date 2026-12-01]      (make evidence)
-    boi evidence --verify artifacts/evidence/2026-12-01
+    boi evidence --verify artifacts/evidence/dev/2026-12-01
 
-The folder ``<dest>/<date>/`` holds:
+The folder ``<dest>/<env>/<date>/`` (a prod pack never replaces a dev pack) holds:
 
 - ``synth/``: the synthesized Terraform JSON (``stacks/<stack>/cdk.tf.json`` and ``manifest.json``);
 - ``gate/``: the checkov gate's result as JSON and SARIF (the gate is run here), with its output;
-- ``iam-proofs/iam-proofs.json``: the IAM proofs' results, copied from ``artifacts/iam-proofs.json``
-  when the proofs wrote it (the manifest says so when they did not);
+- ``iam-proofs/iam-proofs.json``: the access-matrix proofs, run here on this synth with the IAM simulator
+  (``boi.proofs.run_access_proofs``): every simulation, its mismatches and any verdict the simulator could
+  not fully evaluate;
+- ``plan-scan/``: checkov over the saved plans in ``<out>/plans`` when they are of this synth (absent
+  otherwise, and said so);
 - ``lint/``: ``python -m boi_iam.lint`` output (the reviewed acceptances come from the synth's
   metadata) and a copy of the reviewed catalogs they were attached from;
 - ``docs/security/``: the security documents rendered from the same JSON, and the access page;
@@ -16,8 +20,12 @@ The folder ``<dest>/<date>/`` holds:
 - ``MANIFEST.sha256``: every file, MANIFEST.json included, in ``sha256sum`` format, so
   ``sha256sum -c MANIFEST.sha256`` works as well as ``--verify``.
 
+MANIFEST.json binds the pack to the synth digest (``boi_model.synth.digest``), the commit and the
+environment, and gives each section a verdict (passed / failed / absent / skipped) with its counts, and
+the pack's overall verdict. A failed check is recorded as failed, never as "included".
 The pack is written to a scratch folder and swapped in, so a failed run leaves no half pack.
-Exit codes: 0 written (or verified), 1 verification failed, 2 bad input.
+Exit codes: 0 written and every verdict passed (or verified); 1 written, but a verdict failed (or
+verification failed); 2 bad input, or the IAM proofs could not run (then nothing is written).
 """
 
 from __future__ import annotations
@@ -37,7 +45,6 @@ from pathlib import Path
 from boi.progress import step
 
 ROOT = Path(__file__).resolve().parent.parent
-IAM_PROOFS = ROOT / "artifacts" / "iam-proofs.json"
 REVIEWED_CATALOGS = (
     ROOT / "catalogs" / "gate" / "suppressions.yaml",
     ROOT / "catalogs" / "iam" / "accepted_findings.yaml",
@@ -139,41 +146,64 @@ def _gate(out: Path, pack: Path) -> dict:
         str((folder / "checkov.sarif").resolve()),
     ]
     run = _run(cmd, folder, "gate")
-    stdout = (folder / "gate.stdout.txt").read_text()
+    return {**_gate_like(folder, "gate", run), "sarif": (folder / "checkov.sarif").is_file()}
+
+
+def _gate_like(folder: Path, name: str, run: dict) -> dict:
+    """The verdict of a gate-shaped run (boi gate, boi plan scan --json) with its counts."""
+    stdout = (folder / f"{name}.stdout.txt").read_text()
     try:
         result = json.loads(stdout)
     except json.JSONDecodeError:
         result = None
-    if result is not None:
-        (folder / "gate.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
-        (folder / "gate.stdout.txt").unlink()
-    verdict = {0: "passed", 1: "failed"}.get(run["exit_code"], "error")
-    return {
-        "status": "included" if result is not None else "error",
-        "verdict": verdict,
-        **run,
-        "sarif": (folder / "checkov.sarif").is_file(),
-    }
+    counts = {}
+    if isinstance(result, dict):
+        (folder / f"{name}.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+        (folder / f"{name}.stdout.txt").unlink()
+        counts = {k: len(result.get(k) or []) for k in ("failures", "suppressed", "stale_suppressions") if k in result}
+    verdict = {0: "passed", 1: "failed"}.get(run["exit_code"], "error") if result is not None else "error"
+    return {"status": "included", "verdict": verdict, **({"counts": counts} if counts else {}), **run}
 
 
-def _iam_proofs(pack: Path, proofs: Path) -> dict:
-    if not proofs.is_file():
-        return {
-            "status": "absent",
-            "note": f"{_display(str(proofs))} not found: the IAM proofs did not write results before this "
-            "pack was made (run the proof tests, then `make evidence` again)",
-        }
+def _plan_scan(out: Path, pack: Path, synth_digest: str) -> dict:
+    plans = out / "plans"
+    manifest = plans / "manifest.json"
+    try:
+        made_from = json.loads(manifest.read_text()).get("synth_digest") if manifest.is_file() else None
+    except json.JSONDecodeError:
+        made_from = None
+    if made_from != synth_digest:
+        why = "no saved plans" if made_from is None else "the saved plans are of another synth"
+        return {"status": "absent", "verdict": "absent", "note": f"{why} in {_display(str(plans))} (make plan)"}
+    folder = pack / "plan-scan"
+    folder.mkdir()
+    cmd = [sys.executable, "-m", "boi.plan", "scan", "--plans", str(plans.resolve()), "--out", str(out.resolve())]
+    return _gate_like(folder, "plan-scan", _run([*cmd, "--json"], folder, "plan-scan"))
+
+
+def _iam_proofs(out: Path, pack: Path, runner) -> dict:
+    """Run the access-matrix proofs on this synth; EvidenceError when they cannot run (no pack without them)."""
+    from boi_iam.simulate import SimulatorError
+    from boi_model.synth import load_out
+
+    try:
+        result = runner(load_out(out))
+    except SimulatorError as err:
+        raise EvidenceError(f"the IAM proofs cannot run, so no evidence pack is written: {err}") from err
     folder = pack / "iam-proofs"
     folder.mkdir()
-    shutil.copyfile(proofs, folder / "iam-proofs.json")
-    section = {"status": "included", "source": _display(str(proofs))}
-    try:
-        data = json.loads(proofs.read_text())
-    except json.JSONDecodeError as exc:
-        return {**section, "note": f"not valid JSON ({exc}); copied as written"}
-    if isinstance(data, dict):
-        section["summary"] = {k: v for k, v in data.items() if isinstance(v, str | int | float | bool)}
-    return section
+    (folder / "iam-proofs.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+    return {
+        "status": "included",
+        "verdict": result["verdict"],
+        "counts": {
+            "simulations": result["simulations"],
+            "expected_allows": result["expected_allows"],
+            "mismatches": len(result["mismatches"]),
+            "incomplete": len(result["incomplete"]),
+        },
+        "synth_digest": result["synth_digest"],
+    }
 
 
 def _lint(out: Path, pack: Path, environment: str) -> dict:
@@ -196,11 +226,7 @@ def _lint(out: Path, pack: Path, environment: str) -> dict:
         settings.region,
     ]
     run = _run(cmd, folder, "lint")
-    return {
-        "status": "included",
-        "verdict": {0: "passed", 1: "unreviewed findings"}.get(run["exit_code"], "error"),
-        **run,
-    }
+    return {"status": "included", "verdict": {0: "passed", 1: "failed"}.get(run["exit_code"], "error"), **run}
 
 
 def _documents(out: Path, pack: Path) -> dict:
@@ -236,30 +262,52 @@ def write_manifest(pack: Path, sections: dict, meta: dict) -> None:
     (pack / CHECKSUMS).write_text("\n".join(lines) + "\n")
 
 
+def pack_folder(dest: Path, environment: str, date: dt.date) -> Path:
+    """<dest>/<env>/<date>: one pack per environment and day, so packs of two environments never collide."""
+    return Path(dest) / environment / date.isoformat()
+
+
+def overall(sections: dict) -> str:
+    """passed only when every section that judges passed; absent or skipped sections do not pass for it."""
+    verdicts = [s.get("verdict") for s in sections.values() if s.get("verdict") not in (None, "absent", "skipped")]
+    return "passed" if verdicts and all(v == "passed" for v in verdicts) else "failed"
+
+
 def build_pack(
     out: Path,
     dest: Path,
     date: dt.date,
     *,
     run_gate: bool = True,
-    proofs: Path = IAM_PROOFS,
+    proofs_runner=None,
 ) -> tuple[Path, dict]:
+    from boi_model.synth import digest, load_out
+
+    from boi.proofs import run_access_proofs
+
     if not list(out.glob("stacks/*/cdk.tf.json")):
         raise EvidenceError(f"no stacks under {out}/stacks; run `make synth` first")
-    dest.mkdir(parents=True, exist_ok=True)
-    target = dest / date.isoformat()
-    scratch = Path(tempfile.mkdtemp(prefix=f".{date.isoformat()}-", dir=dest))
+    synth = load_out(out)
+    synth_digest = digest(synth)
+    environment = synth.environment().name
+    target = pack_folder(dest, environment, date)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{date.isoformat()}-", dir=target.parent))
     try:
         sections: dict[str, dict] = {"synth": _synth(out, scratch)}
-        environment = sections["synth"]["environment"]
+        with step("evidence: IAM proofs"):
+            sections["iam_proofs"] = _iam_proofs(out, scratch, proofs_runner or run_access_proofs)
+        if sections["iam_proofs"]["synth_digest"] != synth_digest:
+            raise EvidenceError("the IAM proofs ran on another synth than the one packed; refusing to pack")
         if run_gate:
             with step("evidence: gate"):
                 sections["gate"] = _gate(out, scratch)
         else:
-            sections["gate"] = {"status": "skipped", "note": "--no-gate: the gate was not run for this pack"}
-        sections["iam_proofs"] = _iam_proofs(scratch, proofs)
+            sections["gate"] = {"status": "skipped", "verdict": "skipped", "note": "--no-gate: not run for this pack"}
         with step("evidence: IAM lint"):
             sections["lint"] = _lint(out, scratch, environment)
+        with step("evidence: plan scan"):
+            sections["plan_scan"] = _plan_scan(out, scratch, synth_digest)
         with step("evidence: security documents"):
             sections["documents"] = _documents(out, scratch)
         meta = {
@@ -268,7 +316,9 @@ def build_pack(
             "date": date.isoformat(),
             "generated_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
             "environment": environment,
+            "synth_digest": synth_digest,
             "git": _git(),
+            "verdict": overall(sections),
         }
         write_manifest(scratch, sections, meta)
         if target.exists():
@@ -347,9 +397,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     for name, section in sections.items():
-        detail = section.get("verdict") or section.get("note") or ""
+        counts = ", ".join(f"{k} {v}" for k, v in (section.get("counts") or {}).items())
+        detail = " ".join(
+            x for x in (section.get("verdict", ""), counts and f"({counts})", section.get("note", "")) if x
+        )
         print(f"{name:11} {section['status']:9} {detail}")
+    verdict = overall(sections)
     print(f"evidence pack: {target} ({len(_files(target))} files; verify with `boi evidence --verify {target}`)")
+    if verdict != "passed":
+        failed = [n for n, sec in sections.items() if sec.get("verdict") not in ("passed", "absent", "skipped", None)]
+        print(f"evidence: FAILED verdicts recorded in the pack: {', '.join(failed)}", file=sys.stderr)
+        return 1
     return 0
 
 

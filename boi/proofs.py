@@ -360,3 +360,46 @@ class Proofs:
                     )
                 )
         return out
+
+
+def run_access_proofs(stacks, simulator=None) -> dict:
+    """The access-matrix proofs of a synth as a verdict (what `make evidence` records): every role's and
+    every outsider's operation on every sensitive asset, simulated and compared with the matrix. A verdict
+    the simulator could not fully evaluate counts as a failure, never as a pass. Raises
+    boi_iam.simulate.SimulatorError when the simulator cannot run."""
+    import time
+
+    from boi_iam.extract import extract_policies
+    from boi_iam.simulate import IncompleteVerdictError, Simulator, require_complete
+    from boi_model.synth import digest
+
+    synth = as_synth(stacks)
+    env = synth.environment()
+    policies = extract_policies(synth, account_id=env.account_id, region=env.region)
+    proofs = Proofs(synth, policies, load_matrix(env), prefix=env.prefix, account_id=env.account_id, region=env.region)
+    cases = [*proofs.cases(), *proofs.outsider_cases()]
+    started = time.perf_counter()
+    if simulator is None:
+        with Simulator() as sim:
+            results = run_cases(sim, cases)
+    else:
+        results = run_cases(simulator, cases)
+    mismatches, incomplete = [], []
+    for case, result in zip(cases, results, strict=True):
+        try:
+            require_complete(result)
+        except IncompleteVerdictError as err:
+            incomplete.append(f"{case.principal} {case.operation} {case.asset} ({case.action}): {err}")
+            continue
+        if result.allowed != case.expected:
+            mismatches.append(str(Mismatch(case, result)))
+    return {
+        "verdict": "passed" if cases and not mismatches and not incomplete else "failed",
+        "simulations": len(cases),
+        "expected_allows": sum(c.expected for c in cases),
+        "mismatches": mismatches,
+        "incomplete": incomplete,
+        "seconds": round(time.perf_counter() - started, 2),
+        "environment": env.name,
+        "synth_digest": digest(synth),
+    }

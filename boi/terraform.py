@@ -1,8 +1,11 @@
-"""Run the Terraform CLI offline against the synthesized stacks.
+"""Run the Terraform CLI against the synthesized stacks.
 
-The machine has a Terraform CLI and the AWS provider in a filesystem mirror, but no network.
-Everything here points Terraform at that mirror through a project-local CLI config, so
-`terraform init` never tries the registry, and shares one plugin cache between stacks.
+Where the machine has the AWS provider in a filesystem mirror (found via TF_PROVIDER_MIRROR or a
+shallow search), everything here points Terraform at that mirror through a project-local CLI config,
+so `terraform init` never tries the registry; elsewhere (a laptop, GitHub) the same CLI config only
+shares a plugin cache and `terraform init` uses the registry as usual. Either way init runs with
+`-lockfile=readonly` against the committed lock file the synth placed in each stack folder
+(app/stacks/locks/): the provider build and its hashes are the tested ones, or init fails.
 
 CLI: python -m boi.terraform validate --out cdktf.out
 """
@@ -141,15 +144,11 @@ def find_provider_mirror(scan_root: Path = Path("/")) -> Path | None:
 
 
 def terraform_available() -> str | None:
-    """None when Terraform can run offline here, else the reason it cannot."""
+    """None when Terraform can run here (from the provider mirror, or else the registry), else why not."""
     try:
         if find_terraform() is None:
             return "no Terraform CLI (set TERRAFORM or put terraform on PATH)"
-        if find_provider_mirror() is None:
-            return (
-                "no AWS provider mirror found (set TF_PROVIDER_MIRROR to the folder that holds "
-                "registry.terraform.io/hashicorp/aws)"
-            )
+        find_provider_mirror()  # a TF_PROVIDER_MIRROR that is not a mirror is an error, not the registry
     except TerraformSetupError as err:
         return str(err)
     return None
@@ -158,7 +157,9 @@ def terraform_available() -> str | None:
 # ---------------------------------------------------------------- CLI config and env
 
 
-def cli_config_text(mirror: Path, plugin_cache: Path) -> str:
+def cli_config_text(mirror: Path | None, plugin_cache: Path) -> str:
+    if mirror is None:  # no mirror on this machine: providers come from the registry, as usual
+        return f'plugin_cache_dir = "{plugin_cache.as_posix()}"\n'
     return (
         f'plugin_cache_dir = "{plugin_cache.as_posix()}"\n'
         "\n"
@@ -176,10 +177,8 @@ def cli_config_text(mirror: Path, plugin_cache: Path) -> str:
 
 
 def write_cli_config(config_dir: Path = CLI_CONFIG_DIR, mirror: Path | None = None) -> Path:
-    """Write <config_dir>/terraformrc for the mirror and return its path."""
+    """Write <config_dir>/terraformrc (the mirror when there is one) and return its path."""
     mirror = mirror or find_provider_mirror()
-    if mirror is None:
-        raise TerraformSetupError(terraform_available() or "no AWS provider mirror found")
     plugin_cache = Path(config_dir).resolve() / "plugin-cache"
     plugin_cache.mkdir(parents=True, exist_ok=True)
     config = Path(config_dir) / "terraformrc"
@@ -237,10 +236,21 @@ def run(
     return proc
 
 
-def init(stack_dir: Path, backend: bool = False, *, env: dict[str, str] | None = None) -> None:
-    """`terraform init` from the mirror; backend=False skips the S3 backend, which needs AWS."""
+LOCK_FILE = ".terraform.lock.hcl"
+
+
+def init(
+    stack_dir: Path, backend: bool = False, *, env: dict[str, str] | None = None, extra: Sequence[str] = ()
+) -> None:
+    """`terraform init -lockfile=readonly` (mirror or registry); backend=False skips the S3 backend,
+    which needs AWS. The stack folder must hold the committed lock file (the synth places it)."""
+    if not (Path(stack_dir) / LOCK_FILE).is_file():
+        raise TerraformSetupError(
+            f"{stack_dir} has no {LOCK_FILE}: the synth copies the committed lock file "
+            "(app/stacks/locks/<stack>.terraform.lock.hcl) into every stack folder; synthesize again"
+        )
     backend_flag = f"-backend={'true' if backend else 'false'}"
-    run(["init", backend_flag, "-input=false", "-no-color"], stack_dir, env=env)
+    run(["init", backend_flag, "-lockfile=readonly", "-input=false", "-no-color", *extra], stack_dir, env=env)
 
 
 def parse_validate_output(stack: str, stdout: str) -> list[Diagnostic]:

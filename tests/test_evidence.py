@@ -102,17 +102,33 @@ def test_bad_date_and_missing_synth_exit_2(tmp_path, capsys):
 # ---------------------------------------------------------------- a real pack from a real synth (slow)
 
 
+def _proofs(verdict="passed", mismatches=(), digest_of=None):
+    """A stand-in for the simulator run (the real one is test_real_proofs_bind_to_the_synth): the same
+    result shape as boi.proofs.run_access_proofs."""
+    from boi_model.synth import digest
+
+    def runner(synth):
+        return {
+            "verdict": verdict,
+            "simulations": 10,
+            "expected_allows": 4,
+            "mismatches": list(mismatches),
+            "incomplete": [],
+            "seconds": 0.1,
+            "environment": synth.environment().name,
+            "synth_digest": digest_of or digest(synth),
+        }
+
+    return runner
+
+
 @pytest.mark.slow
-def test_pack_from_synth_without_proofs(synth_env, tmp_path):
+def test_pack_from_synth_records_verdicts_and_binds_to_the_synth(synth_env, tmp_path, capsys, monkeypatch):
+    from boi_model.synth import digest, load_out
+
     out, stacks = synth_env("dev")
-    target, sections = evidence.build_pack(
-        out,
-        tmp_path / "evidence",
-        DAY,
-        run_gate=False,
-        proofs=tmp_path / "no-proofs.json",
-    )
-    assert target == tmp_path / "evidence" / "2026-12-01"
+    target, sections = evidence.build_pack(out, tmp_path / "evidence", DAY, run_gate=False, proofs_runner=_proofs())
+    assert target == tmp_path / "evidence" / "dev" / "2026-12-01"
     for stack in stacks:
         copied = target / "synth" / "stacks" / stack / "cdk.tf.json"
         assert copied.read_bytes() == (out / "stacks" / stack / "cdk.tf.json").read_bytes()
@@ -120,11 +136,19 @@ def test_pack_from_synth_without_proofs(synth_env, tmp_path):
         assert (target / "docs" / "security" / name).is_file(), name
     manifest = json.loads((target / "MANIFEST.json").read_text())
     assert manifest["date"] == "2026-12-01" and manifest["environment"] == "dev"
-    assert manifest["sections"]["iam_proofs"]["status"] == "absent"
-    assert "not found" in manifest["sections"]["iam_proofs"]["note"]
+    assert manifest["synth_digest"] == digest(load_out(out)) and manifest["git"]["commit"]
+    assert manifest["sections"]["iam_proofs"]["verdict"] == "passed"
+    assert manifest["sections"]["iam_proofs"]["counts"] == {
+        "simulations": 10,
+        "expected_allows": 4,
+        "mismatches": 0,
+        "incomplete": 0,
+    }
     assert manifest["sections"]["lint"]["verdict"] == "passed", manifest["sections"]["lint"]
+    assert manifest["sections"]["plan_scan"]["verdict"] == "absent"  # no saved plans of this synth
+    assert manifest["sections"]["gate"]["verdict"] == "skipped"
+    assert manifest["verdict"] == "passed"
     assert (target / "lint" / "accepted_findings.yaml").is_file() and (target / "lint" / "suppressions.yaml").is_file()
-    assert manifest["sections"]["gate"]["status"] == "skipped"
     assert str(tmp_path) not in (target / "MANIFEST.json").read_text(), "machine paths in the manifest"
     assert evidence.verify(target) == []
     # Tampering with the synthesized JSON is caught.
@@ -136,27 +160,85 @@ def test_pack_from_synth_without_proofs(synth_env, tmp_path):
 
 
 @pytest.mark.slow
-def test_proofs_are_included_and_a_rerun_replaces_the_pack(synth_env, tmp_path):
+def test_failing_proofs_are_recorded_as_failed_and_the_command_fails(synth_env, tmp_path, monkeypatch, capsys):
     out, _ = synth_env("dev")
-    proofs = tmp_path / "iam-proofs.json"
-    proofs.write_text(json.dumps({"passed": 12, "failed": 0, "cases": []}))
+    wrong = ["platform-admin read documents/uploads (s3:GetObject): expected denied, simulator says Allowed"]
     dest = tmp_path / "evidence"
-    (dest / DAY.isoformat()).mkdir(parents=True)
-    (dest / DAY.isoformat() / "stale.txt").write_text("from an earlier run\n")
-    target, sections = evidence.build_pack(out, dest, DAY, run_gate=False, proofs=proofs)
-    assert not (target / "stale.txt").exists()
-    assert (target / "iam-proofs" / "iam-proofs.json").read_bytes() == proofs.read_bytes()
-    assert sections["iam_proofs"]["summary"] == {"passed": 12, "failed": 0}
-    assert [p.name for p in dest.iterdir()] == [DAY.isoformat()], "scratch folders left behind"
-    assert evidence.verify(target) == []
+    target, sections = evidence.build_pack(
+        out, dest, DAY, run_gate=False, proofs_runner=_proofs("failed", mismatches=wrong)
+    )
+    manifest = json.loads((target / "MANIFEST.json").read_text())
+    assert manifest["sections"]["iam_proofs"]["verdict"] == "failed"
+    assert manifest["sections"]["iam_proofs"]["counts"]["mismatches"] == 1
+    assert manifest["verdict"] == "failed"
+    assert json.loads((target / "iam-proofs" / "iam-proofs.json").read_text())["mismatches"] == wrong
+    # Through the command: the pack is written (the failure is evidence too) and the exit code says failed.
+    monkeypatch.setattr("boi.proofs.run_access_proofs", _proofs("failed", mismatches=wrong))
+    code = evidence.main(["--out", str(out), "--dest", str(dest), "--date", DAY.isoformat(), "--no-gate"])
+    captured = capsys.readouterr()
+    assert code == 1 and "FAILED verdicts recorded in the pack: iam_proofs" in captured.err
+
+
+@pytest.mark.slow
+def test_no_pack_when_the_proofs_cannot_run_or_ran_on_another_synth(synth_env, tmp_path, monkeypatch, capsys):
+    from boi_iam.simulate import SimulatorError
+
+    out, _ = synth_env("dev")
+    dest = tmp_path / "evidence"
+
+    def broken(_synth):
+        raise SimulatorError("iam/sim/node_modules is missing the simulator")
+
+    with pytest.raises(evidence.EvidenceError, match="IAM proofs cannot run.*missing the simulator"):
+        evidence.build_pack(out, dest, DAY, run_gate=False, proofs_runner=broken)
+    with pytest.raises(evidence.EvidenceError, match="another synth"):
+        evidence.build_pack(out, dest, DAY, run_gate=False, proofs_runner=_proofs(digest_of="0" * 64))
+    assert list(dest.rglob("*.json")) == [], "no half pack"
+    monkeypatch.setattr("boi.proofs.run_access_proofs", broken)
+    assert evidence.main(["--out", str(out), "--dest", str(dest), "--no-gate"]) == 2
+    assert "IAM proofs cannot run" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_packs_of_two_environments_on_one_day_both_stay(synth_env, tmp_path):
+    dest = tmp_path / "evidence"
+    (dest / "dev" / DAY.isoformat()).mkdir(parents=True)
+    (dest / "dev" / DAY.isoformat() / "stale.txt").write_text("from an earlier run\n")
+    dev, _ = synth_env("dev")
+    prod, _ = synth_env("prod")
+    dev_pack, _ = evidence.build_pack(dev, dest, DAY, run_gate=False, proofs_runner=_proofs())
+    prod_pack, _ = evidence.build_pack(prod, dest, DAY, run_gate=False, proofs_runner=_proofs())
+    assert not (dev_pack / "stale.txt").exists()  # a re-run of one environment replaces only its own pack
+    assert dev_pack != prod_pack and evidence.verify(dev_pack) == [] and evidence.verify(prod_pack) == []
+    assert sorted(p.relative_to(dest).as_posix() for p in dest.glob("*/*")) == ["dev/2026-12-01", "prod/2026-12-01"]
+
+
+def test_overall_verdict_needs_every_judging_section_to_pass():
+    assert evidence.overall({"a": {"verdict": "passed"}, "b": {"verdict": "absent"}}) == "passed"
+    assert evidence.overall({"a": {"verdict": "passed"}, "b": {"verdict": "failed"}}) == "failed"
+    assert evidence.overall({"a": {"verdict": "passed"}, "b": {"verdict": "error"}}) == "failed"
+    assert evidence.overall({"a": {"verdict": "skipped"}}) == "failed"  # nothing judged is not a pass
+
+
+@pytest.mark.slow
+def test_real_proofs_bind_to_the_synth(dev, simulator):
+    from boi_model.synth import digest
+
+    from boi.proofs import run_access_proofs
+
+    result = run_access_proofs(dev, simulator)
+    assert result["verdict"] == "passed", result["mismatches"][:5] + result["incomplete"][:5]
+    assert result["simulations"] > 100 and result["expected_allows"] >= 40
+    assert result["synth_digest"] == digest(dev) and result["environment"] == "dev"
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not (ROOT / "tools" / "checkov" / ".venv").is_dir(), reason="checkov not installed (make setup)")
 def test_pack_runs_the_gate(synth_env, tmp_path):
     out, _ = synth_env("dev")
-    target, sections = evidence.build_pack(out, tmp_path / "evidence", DAY, proofs=tmp_path / "none.json")
-    assert sections["gate"]["status"] == "included", sections["gate"]
+    target, sections = evidence.build_pack(out, tmp_path / "evidence", DAY, proofs_runner=_proofs())
+    assert sections["gate"]["status"] == "included" and sections["gate"]["verdict"] == "passed", sections["gate"]
+    assert set(sections["gate"]["counts"]) >= {"failures", "suppressed"} and sections["gate"]["counts"]["failures"] == 0
     gate = json.loads((target / "gate" / "gate.json").read_text())
     assert isinstance(gate, dict)
     sarif = json.loads((target / "gate" / "checkov.sarif").read_text())

@@ -412,16 +412,6 @@ def test_credentials_reason(tmp_path):
     assert credentials_reason({**no_file, "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"}) is None
 
 
-def test_plan_run_without_credentials_says_so_and_skips(tmp_path, monkeypatch, capsys):
-    from boi import plan
-
-    for name in [n for group in plan._CREDENTIAL_ENV for n in group] + ["AWS_ENDPOINT_URL"]:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "missing"))
-    assert plan.main(["run", "--out", str(tmp_path)]) == 0
-    assert "terraform plan SKIPPED" in capsys.readouterr().out
-
-
 def test_endpoint_override_uses_local_state_and_the_endpoint():
     from boi.plan import endpoint_override
 

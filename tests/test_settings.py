@@ -64,6 +64,10 @@ def mutate(data, path: str, value):
         ("artifacts.fincen-worker", "repo/worker:latest", ["artifacts.fincen-worker", "repo/worker:latest", "digest"]),
         ("artifacts.document", "https://x/y.zip", ["artifacts.document", "s3://<bucket>/<key> package"]),
         ("environment", "Prod!", ["environment", "Prod!"]),
+        ("backend.bucket", "Boi_State", ["backend.s3.bucket", "Boi_State"]),
+        ("backend.kms_key_id", "arn:aws:kms:us-east-1:1:key/x", ["backend.s3.kms_key_id", "alias/"]),
+        ("access.bootstrap_administrators", KeyError, ["access.bootstrap_administrators: required field is missing"]),
+        ("access.bootstrap_administrators", ["root"], ["access.bootstrap_administrators", "root"]),
     ],
 )
 def test_bad_settings_name_field_value_and_what_is_allowed(dev_data, path, value, expected):

@@ -11,7 +11,20 @@ from tests.matchers import assert_props, differences, only, policy, resources
 
 pytestmark = pytest.mark.slow
 
-BOOTSTRAP_TYPES = {"aws_iam_openid_connect_provider", "aws_iam_role", "aws_iam_policy", "aws_iam_role_policy"}
+BOOTSTRAP_TYPES = {
+    "aws_iam_openid_connect_provider",
+    "aws_iam_role",
+    "aws_iam_policy",
+    "aws_iam_role_policy",
+    "aws_kms_key",
+    "aws_kms_alias",
+    "aws_s3_bucket",
+    "aws_s3_bucket_versioning",
+    "aws_s3_bucket_server_side_encryption_configuration",
+    "aws_s3_bucket_public_access_block",
+    "aws_s3_bucket_policy",
+    "aws_s3_bucket_logging",
+}
 FOUNDATION_TYPES = {
     "aws_kms_key",
     "aws_kms_alias",
@@ -109,12 +122,74 @@ def test_every_guard_and_boundary_fits_the_policy_quota(dev):
                 assert policy_size(json.loads(body["policy"])) <= 6144, name
 
 
-def test_provider_constraint_accepts_5_100_and_6_and_no_required_version(foundation, platform):
-    for stack in (foundation, platform):
-        assert stack["terraform"]["required_providers"]["aws"]["version"] == ">= 5.100, < 7"
-        assert "required_version" not in stack["terraform"]
+def test_versions_are_the_tested_ones_and_every_stack_has_the_committed_lock_file(synth_env, dev):
+    """Provider capped at the tested major, Terraform required (checkov reads a copy without it, see
+    boi.gate), and the lock file of each stack kind placed in its folder, its constraint the stacks'."""
+    import re
+
+    from app.stacks.stacks import PROVIDER_CONSTRAINT, TERRAFORM_CONSTRAINT
+    from app.stacks.synth import LOCKS
+
+    assert PROVIDER_CONSTRAINT == "~> 5.100" and TERRAFORM_CONSTRAINT == "~> 1.11"
+    out, _ = synth_env("dev")
+    assert sorted(p.name for p in LOCKS.iterdir()) == [
+        f"{kind}.terraform.lock.hcl" for kind in ("bootstrap", "foundation", "platform")
+    ]
+    for name, stack in dev.items():
+        assert stack["terraform"]["required_providers"]["aws"]["version"] == PROVIDER_CONSTRAINT
+        assert stack["terraform"]["required_version"] == TERRAFORM_CONSTRAINT
         assert stack["terraform"]["backend"]["s3"]["use_lockfile"] is True
         assert stack["terraform"]["backend"]["s3"]["encrypt"] is True
+        # The bootstrap's state is SSE-S3: its appliers administer the state key and never use it.
+        assert stack["terraform"]["backend"]["s3"].get("kms_key_id") == (
+            None if name.endswith("-bootstrap") else "alias/boi-terraform-state"
+        )
+        lock = (out / "stacks" / name / ".terraform.lock.hcl").read_text()
+        assert lock == (LOCKS / f"{name.removeprefix('boi-dev-')}.terraform.lock.hcl").read_text()
+        assert re.search(r'provider "registry.terraform.io/hashicorp/aws" \{\s+version\s+= "5.100.0"', lock)
+        assert f'constraints = "{PROVIDER_CONSTRAINT}"' in lock
+        # h1 hashes for every platform (linux_amd64 and darwin_arm64 among them) and the zip hashes.
+        assert len(re.findall(r'"h1:', lock)) >= 2 and len(re.findall(r'"zh:', lock)) >= 2
+
+
+def test_bootstrap_creates_the_state_bucket_and_key_the_backend_names(dev):
+    bootstrap = dev["boi-dev-bootstrap"]
+    backend = bootstrap["terraform"]["backend"]["s3"]
+    buckets = {b["bucket"]: b for b in resources(bootstrap, "aws_s3_bucket").values()}
+    assert set(buckets) == {backend["bucket"], f"{backend['bucket']}-access-logs"}
+    assert all(b["lifecycle"] == {"prevent_destroy": True} for b in buckets.values())
+    [alias] = resources(bootstrap, "aws_kms_alias").values()
+    # The key the other stacks' states use; the bootstrap's own state is SSE-S3 (separation of duties).
+    assert alias["name"] == dev["boi-dev-foundation"]["terraform"]["backend"]["s3"]["kms_key_id"]
+    assert "kms_key_id" not in backend and backend["encrypt"] is True
+    [key] = resources(bootstrap, "aws_kms_key").values()
+    assert key["enable_key_rotation"] is True and key["lifecycle"] == {"prevent_destroy": True}
+    statements = {s["Sid"]: s for s in json.loads(key["policy"])["Statement"]}
+    assert set(statements) == {
+        "BootstrapAdministration",
+        "BreakGlassKeyDeletion",
+        "DeployersUseStateKeyThroughS3",
+        "PlanRoleReadsStateThroughS3",
+    }
+    admins = statements["BootstrapAdministration"]
+    assert "kms:PutKeyPolicy" in admins["Action"]  # whoever bootstraps passes KMS's lockout check
+    assert admins["Condition"]["ArnLike"]["aws:PrincipalArn"] == [
+        "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_AdministratorAccess_*"
+    ]
+    assert "kms:ScheduleKeyDeletion" not in admins["Action"]
+    encryption = [
+        r
+        for r in resources(bootstrap, "aws_s3_bucket_server_side_encryption_configuration").values()
+        if r["rule"][0]["apply_server_side_encryption_by_default"]["sse_algorithm"] == "aws:kms"
+    ]
+    assert (
+        len(encryption) == 1
+        and "aws_kms_key" in encryption[0]["rule"][0]["apply_server_side_encryption_by_default"]["kms_master_key_id"]
+    )
+    policies = [json.loads(p["policy"]) for p in resources(bootstrap, "aws_s3_bucket_policy").values()]
+    assert all(any(s["Sid"] == "DenyInsecureTransport" for s in p["Statement"]) for p in policies)
+    assert len(resources(bootstrap, "aws_s3_bucket_public_access_block")) == 2
+    assert len(resources(bootstrap, "aws_s3_bucket_logging")) == 1
 
 
 def test_every_kms_key_rotates_and_is_protected(foundation):
@@ -264,4 +339,5 @@ def test_every_environment_synthesizes(synth_env, env):
     if env == "local":
         platform = stacks["boi-local-platform"]
         assert "aws_cloudfront_distribution" not in platform["resource"]
-        assert "terraform.boi-local-platform.tfstate" in json.dumps(platform["terraform"]["backend"])
+        # The state bucket the local bootstrap stack creates on the embedded AWS (make e2e, make bootstrap).
+        assert platform["terraform"]["backend"]["s3"]["bucket"] == "boi-terraform-state-123456789012"

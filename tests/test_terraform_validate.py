@@ -80,6 +80,20 @@ def test_cli_env_overrides_a_missing_cli_config(monkeypatch, tmp_path):
     assert env["TF_IN_AUTOMATION"] == "1" and env["CHECKPOINT_DISABLE"] == "1"
 
 
+def test_without_a_mirror_terraform_uses_the_registry(no_mirror_env, monkeypatch, tmp_path):
+    monkeypatch.setattr(terraform, "find_provider_mirror", lambda: None)
+    monkeypatch.setattr(terraform, "find_terraform", lambda: "/bin/true")
+    assert terraform.terraform_available() is None
+    text = Path(terraform.cli_env(tmp_path / "tfcli")["TF_CLI_CONFIG_FILE"]).read_text()
+    assert "plugin_cache_dir" in text and "provider_installation" not in text
+
+
+def test_init_refuses_a_stack_without_the_committed_lock_file(tmp_path):
+    (tmp_path / "cdk.tf.json").write_text("{}")
+    with pytest.raises(terraform.TerraformSetupError, match=r"no \.terraform\.lock\.hcl.*app/stacks/locks"):
+        terraform.init(tmp_path)
+
+
 def test_parse_validate_output():
     stdout = """{"valid": false, "error_count": 1, "diagnostics": [{"severity": "error",
       "summary": "Extraneous JSON object property", "detail": "No argument or block type is named \\"x\\".",

@@ -103,6 +103,20 @@ def foundation_deployer_boundary(s: Settings) -> str:
     return f"{s.prefix}-foundation-deploy-boundary"
 
 
+def plan_role(s: Settings) -> str:
+    """The read-only role that plans (pull requests and the pipeline's plan jobs)."""
+    return f"{s.prefix}-plan"
+
+
+def plan_boundary(s: Settings) -> str:
+    return f"{s.prefix}-plan-boundary"
+
+
+def state_access_logs_bucket(s: Settings) -> str:
+    """Server access logs of the state bucket (created by the bootstrap stack with it)."""
+    return f"{s.backend.bucket}-access-logs"
+
+
 def github_oidc_provider_arn(s: Settings) -> str:
     return f"arn:aws:iam::{s.account_id}:oidc-provider/token.actions.githubusercontent.com"
 

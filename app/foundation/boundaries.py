@@ -43,6 +43,11 @@ def deployers(s: Settings) -> list[str]:
     return [names.role_arn(s, names.foundation_deployer(s)), names.role_arn(s, names.platform_deployer(s))]
 
 
+def bootstrap_roles(s: Settings) -> list[str]:
+    """Every role the bootstrap stack creates: the two deployers and the read-only plan role."""
+    return [*deployers(s), names.role_arn(s, names.plan_role(s))]
+
+
 def boundary_policies(s: Settings) -> list[str]:
     return [
         names.policy_arn(s, n)
@@ -53,6 +58,7 @@ def boundary_policies(s: Settings) -> list[str]:
             names.break_glass_boundary(s),
             names.platform_deployer_boundary(s),
             names.foundation_deployer_boundary(s),
+            names.plan_boundary(s),
         )
     ]
 
@@ -180,7 +186,7 @@ def platform_deployer(s: Settings) -> dict:
                 sid="DenyPrivilegedIdentityChanges",
                 resources=[
                     *people_roles(s),
-                    *deployers(s),
+                    *bootstrap_roles(s),
                     *boundary_policies(s),
                     guard_policies(s),
                     names.github_oidc_provider_arn(s),
@@ -240,11 +246,13 @@ def foundation_deployer(s: Settings, registry: Registry) -> dict:
     It may not change the bootstrap identities it runs as, and never touches protected data or the audit's
     records directly."""
     bootstrap = [
-        *deployers(s),
+        *bootstrap_roles(s),
         names.policy_arn(s, names.platform_deployer_boundary(s)),
         names.policy_arn(s, names.foundation_deployer_boundary(s)),
+        names.policy_arn(s, names.plan_boundary(s)),
         f"arn:aws:iam::{s.account_id}:policy/{names.platform_deployer(s)}-guard-*",
         f"arn:aws:iam::{s.account_id}:policy/{names.foundation_deployer(s)}-guard-*",
+        f"arn:aws:iam::{s.account_id}:policy/{names.plan_role(s)}-guard-*",
         names.github_oidc_provider_arn(s),
     ]
     return g.boundary_document(
@@ -258,3 +266,28 @@ def foundation_deployer(s: Settings, registry: Registry) -> dict:
 def foundation_deployer_guards(registry: Registry) -> list[dict]:
     """It writes the policies that protect data and the audit, never reads or writes either itself."""
     return deny_statements(registry.assets(), include=("data_read", "data_write"))
+
+
+# ---- the plan role ------------------------------------------------------------------------------------
+
+
+def plan(s: Settings) -> dict:
+    """The boundary of the read-only plan role (pull requests may assume it): nothing it could change would
+    matter, and no identity, role assumption, key or public-access change even if a policy granted one."""
+    return g.boundary_document(
+        [
+            g.ceiling_all(),
+            g.identity_changes(),
+            g.role_assumption(),
+            g.organization_changes(),
+            g.key_changes(KEY_CONTROL),
+            g.key_grants_to_principals(),
+            g.public_access_changes(),
+        ]
+    )
+
+
+def plan_guards(registry: Registry) -> list[dict]:
+    """ReadOnlyAccess reads data (s3:GetObject, dynamodb:Scan, ...): the plan role reads configuration and the
+    Terraform state, never a protected asset's data, and writes nothing of the audit or the assets."""
+    return [g.audit_service_changes(except_actions=()), *deny_statements(registry.assets())]

@@ -210,11 +210,19 @@ class Fincen(_Strict):
 
 
 class S3Backend(_Strict):
+    """The state bucket and its key, both created by the bootstrap stack (`make bootstrap`)."""
+
     type: Literal["s3"]
-    bucket: str
+    bucket: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9.-]{1,49}[a-z0-9]$",
+        description="state bucket name, at most 51 characters (its access-log bucket adds '-access-logs')",
+    )
     region: str
-    kms_key_id: str = Field(description="alias or ARN of the key encrypting the state")
-    key_prefix: str = "boi"
+    kms_key_id: str = Field(
+        pattern=r"^alias/[A-Za-z0-9/_-]+$",
+        description="alias of the key encrypting the state (the bootstrap stack creates key and alias)",
+    )
+    key_prefix: str = Field(default="boi", pattern=r"^[A-Za-z0-9_-]+$")
 
 
 class LocalBackend(_Strict):
@@ -265,6 +273,11 @@ class Cicd(_Strict):
         pattern=_WORKFLOW,
         description="the only workflow file the deploy roles trust (job_workflow_ref)",
     )
+    pull_request_workflow: str = Field(
+        default=".github/workflows/pull-request.yml",
+        pattern=_WORKFLOW,
+        description="the workflow whose pull-request jobs may plan with the read-only plan role",
+    )
 
     @model_validator(mode="after")
     def _separate(self) -> Cicd:
@@ -284,8 +297,13 @@ class Access(_Strict):
     account root, so holding sts:AssumeRole somewhere in the account is not enough."""
 
     break_glass_principals: list[str] = Field(min_length=1, max_length=10)
+    bootstrap_administrators: list[str] = Field(
+        min_length=1,
+        max_length=10,
+        description="who applies the bootstrap stack (make bootstrap): administrators of the state key",
+    )
 
-    @field_validator("break_glass_principals")
+    @field_validator("break_glass_principals", "bootstrap_administrators")
     @classmethod
     def _principals(cls, value: list[str]) -> list[str]:
         for arn in value:
@@ -396,10 +414,10 @@ class Settings(_Strict):
     def _consistency(self) -> Settings:
         if self.region not in self.allowed_regions:
             raise ValueError(f"region {self.region!r} is not in allowed_regions {self.allowed_regions}")
-        if (self.local is not None) != (self.backend.type == "local"):
+        if self.backend.type == "local" and self.local is None:
             raise ValueError(
-                "the local: section (an embedded AWS endpoint) and the local backend go together; "
-                "an environment on AWS needs the s3 backend (locking and encryption)"
+                "the local backend is only for an environment on an embedded AWS endpoint (with a local: "
+                "section); an environment on AWS needs the s3 backend (locking and encryption)"
             )
         if self.organization_mode and not self.organization_id:
             raise ValueError(

@@ -21,11 +21,17 @@ from constructs import Construct, IConstruct
 from app.core.blocks import blocks
 from app.settings import Settings
 
-PROVIDER_CONSTRAINT = ">= 5.100, < 7"
+# The tested versions: AWS provider 5.100 (the image's mirror) and Terraform 1.11. The provider is capped
+# at the tested major; app/stacks/locks/<stack>.terraform.lock.hcl pins 5.100.0 with its hashes for every
+# platform, and its `constraints` line must equal PROVIDER_CONSTRAINT (tests/test_stacks.py).
+PROVIDER_CONSTRAINT = "~> 5.100"
+
+# Native S3 state locking (use_lockfile) needs Terraform >= 1.10; 1.11 is what the pipeline runs.
+TERRAFORM_CONSTRAINT = "~> 1.11"
 
 # Local environment only: an embedded AWS endpoint (a moto server on loopback, `make e2e`).
 LOCAL_ENDPOINT_ENV = "BOI_LOCAL_ENDPOINT"
-# Every service the stacks call, in the provider's `endpoints` names (valid for 5.100 and 6.x).
+# Every service the stacks call, in the provider's `endpoints` names (AWS provider 5.x).
 LOCAL_ENDPOINT_SERVICES = (
     "accessanalyzer",
     "acm",
@@ -122,9 +128,12 @@ def configure_stack(
     account_id: str | None = None,
     region: str | None = None,
     assume_role_arn: str | None = None,
+    state_key_sse: bool = True,
 ) -> None:
     """Provider, backend and the version constraint every stack shares. An organization stack names
-    its own account and Region and the role its provider assumes into that account."""
+    its own account and Region and the role its provider assumes into that account. `state_key_sse=False`:
+    the state object is SSE-S3 instead of SSE-KMS with the state key (the bootstrap stack: its appliers
+    administer that key and, by separation of duties, never use it)."""
     s = settings
     AwsProvider(
         stack,
@@ -134,27 +143,48 @@ def configure_stack(
         assume_role=[AwsProviderAssumeRole(role_arn=assume_role_arn, session_name=name)] if assume_role_arn else None,
         default_tags=_tags(s, name),
     )
-    # Both the image's 5.100 mirror and 6.x must satisfy the constraint. No required_version:
-    # checkov crashes on it in JSON (checkov#7454).
     stack.add_override("terraform.required_providers.aws.version", PROVIDER_CONSTRAINT)
+    # checkov 3.3.30 crashes on required_version in JSON (checkov#7454): the gate and the plan scan
+    # hand checkov a copy without it (boi.gate.checkov_copy); Terraform reads it here.
+    stack.add_override("terraform.required_version", TERRAFORM_CONSTRAINT)
     stack.add_override(f"{meta.COMMENT}.{meta.ENVIRONMENT}", s.description())
+    url = local_endpoint(s)
     if s.backend.type == "s3":
+        # On an embedded AWS the state bucket is the one the bootstrap stack created there.
         S3Backend(
             stack,
             bucket=s.backend.bucket,
-            key=f"{s.backend.key_prefix}/{name}.tfstate",
+            key=state_key(s, name),
             region=s.backend.region,
             encrypt=True,
-            kms_key_id=s.backend.kms_key_id,
+            **({"kms_key_id": s.backend.kms_key_id} if state_key_sse else {}),
             use_lockfile=True,
+            **(local_backend_endpoint(url) if url else {}),
         )
     else:
         # Relative to the stack folder (<out>/stacks/<name>): beside <out>, so a re-synth keeps the state
         # and every stack's terraform_remote_state resolves the same file.
         LocalBackend(stack, path=f"../../../terraform.{name}.tfstate")
-        url = local_endpoint(s)
-        if url:
-            Aspects.of(stack).add(_LocalEndpoint(url))
+    if url:
+        Aspects.of(stack).add(_LocalEndpoint(url))
+
+
+def state_key(s: Settings, stack_name: str) -> str:
+    """The object key of a stack's state in the state bucket."""
+    return f"{s.backend.key_prefix}/{stack_name}.tfstate"
+
+
+def local_backend_endpoint(url: str) -> dict:
+    """S3 backend settings for the embedded AWS: every call to the endpoint, fake credentials."""
+    return {
+        "endpoints": {"s3": url, "sts": url, "iam": url, "dynamodb": url},
+        "use_path_style": True,
+        "skip_credentials_validation": True,
+        "skip_requesting_account_id": True,
+        "skip_metadata_api_check": True,
+        "access_key": "testing",
+        "secret_key": "testing",
+    }
 
 
 class BootstrapStack(TerraformStack):
@@ -168,6 +198,7 @@ class BootstrapStack(TerraformStack):
             settings,
             name,
             assume_role_arn=org.workloads[settings.environment].role_arn() if org else None,
+            state_key_sse=False,
         )
         from app.foundation.bootstrap import Bootstrap
 

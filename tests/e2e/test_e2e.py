@@ -241,3 +241,19 @@ def test_cli_exit_1_and_json_on_a_finding(deployment, capsys):
         assert report["findings"] == [{"check": "trail", "resource": TRAIL, "problem": "logging is off"}]
     finally:
         restore()
+
+
+def test_bootstrap_again_reuses_the_state_bucket(deployment):
+    """A second `make bootstrap` finds the bucket, keeps it (and every state in it) and re-applies the
+    bootstrap stack against its state there, not against a fresh local one."""
+    from boi import bootstrap
+
+    s3 = boto3.client("s3")
+    bucket = "boi-terraform-state-123456789012"
+    before = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])}
+    assert {"boi/boi-local-bootstrap.tfstate", "boi/boi-local-foundation.tfstate"} <= before
+    message = bootstrap.bootstrap(deployment.out)
+    assert "existed and was reused" in message
+    assert not (deployment.stacks["boi-local-bootstrap"] / bootstrap.LOCAL_STATE).exists()
+    after = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])}
+    assert before <= after

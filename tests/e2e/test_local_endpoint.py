@@ -32,6 +32,15 @@ def test_local_synth_points_every_provider_at_the_endpoint(tmp_path, monkeypatch
             endpoints = block["endpoints"][0]
             assert {"s3", "kms", "iam", "sts", "cloudtrail", "configservice", "lambda", "sqs"} <= set(endpoints)
             assert set(endpoints.values()) == {URL}
+    # The state too: the S3 backend and the platform's remote state of the foundation use the endpoint
+    # (the bucket is the one the local bootstrap stack creates there).
+    out = tmp_path / "out"
+    platform = json.loads((out / "stacks" / "boi-local-platform" / "cdk.tf.json").read_text())
+    backend = platform["terraform"]["backend"]["s3"]
+    [remote] = platform["data"]["terraform_remote_state"].values()
+    for config in (backend, remote["config"]):
+        assert set(config["endpoints"].values()) == {URL} and config["use_path_style"] is True
+        assert config["bucket"] == "boi-terraform-state-123456789012"
 
 
 def test_without_the_variable_or_outside_local_nothing_changes(tmp_path, monkeypatch):
