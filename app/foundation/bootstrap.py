@@ -64,6 +64,9 @@ PLATFORM_ROLE_ACTIONS = (
     "iam:UpdateRoleDescription",
 )
 
+STATE_KEY_CLASS = "terraform-state"
+STATE_KEY_ROTATION_DAYS = 365
+
 
 def github_subject(s: Settings, environment: str) -> str:
     """The OIDC subject of a deploy job, with the repository's customised claim template
@@ -313,12 +316,13 @@ class Bootstrap(Construct):
             "state_key",
             description=f"Terraform state of {s.prefix} (bucket {s.backend.bucket})",
             enable_key_rotation=True,
-            rotation_period_in_days=365,
+            rotation_period_in_days=STATE_KEY_ROTATION_DAYS,
             deletion_window_in_days=30,
             policy=json.dumps(policy),
             lifecycle=lifecycle,
-            # Not a key class of catalogs/kms (those protect the platform's data): the documents name it by this.
-            tags={"data-class": "terraform-state", "rotation-days": "365"},
+            # Not a key class of catalogs/kms (those protect the platform's data): the documents name it by this,
+            # and the audit's rotation Guard rule selects it by this tag like every other key.
+            tags={"data-class": STATE_KEY_CLASS, "rotation-days": str(STATE_KEY_ROTATION_DAYS)},
         )
         KmsAlias(self, "state_key_alias", name=s.backend.kms_key_id, target_key_id=key.key_id)
         logs = private_bucket(

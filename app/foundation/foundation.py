@@ -12,6 +12,7 @@ from constructs import Construct
 from app import catalogs
 from app.core import names, perimeter
 from app.core.assets import Registry
+from app.foundation.bootstrap import STATE_KEY_CLASS, STATE_KEY_ROTATION_DAYS
 from app.foundation.governance import Governance
 from app.foundation.people import grant_people
 from app.foundation.service_roles import ServiceRoles
@@ -102,7 +103,10 @@ class Foundation(Construct):
             pii_key_arns=[self.keys.key("pii").arn, self.keys.key("documents").arn],
             regional_providers=regional_providers or {},
             guard_inputs={
-                "kms_rotation_days": {name: c.rotation_days for name, c in classes.items() if c.rotation_days},
+                "kms_rotation_days": {
+                    **{name: c.rotation_days for name, c in classes.items() if c.rotation_days},
+                    STATE_KEY_CLASS: STATE_KEY_ROTATION_DAYS,  # the bootstrap's Terraform state key
+                },
                 "bucket_keys": {names.documents_bucket(s): self.keys.key("documents").arn},
                 "database_keys": {f"{s.prefix}-postgres": self.keys.key("database").arn},
             },
