@@ -228,15 +228,27 @@ def test_search_finds_a_role(visit):
     box.press_sequentially(ROLE, delay=10)
     results = v.page.locator(".md-search-result__item")
     results.first.wait_for(timeout=15_000)
-    # Results that matched every word of the name (Material lists the others with "Missing: ...").
-    complete = [
-        results.nth(i).locator("a").first.get_attribute("href")
-        for i in range(results.count())
-        if "Missing:" not in results.nth(i).inner_text()
-    ]
-    pages = [href.split("?")[0].split("#")[0] for href in complete if href and "/security/" in href]
-    # The role's own page must be among the hits (other pages that name the role may rank above it).
-    own = [page for page in pages if page.rstrip("/").endswith(f"/roles/{ROLE}")]
+    own: list[str] = []
+    pages: list[str] = []
+    # Material shows the hits in batches as the reader scrolls the result list; many pages name the role,
+    # so its own page may sit below the first batch: scroll as a reader would until it appears or the
+    # list stops growing.
+    for _ in range(10):
+        # Hits that matched every word of the name (Material lists the others with "Missing: ...").
+        complete = [
+            results.nth(i).locator("a").first.get_attribute("href")
+            for i in range(results.count())
+            if "Missing:" not in results.nth(i).inner_text()
+        ]
+        pages = [href.split("?")[0].split("#")[0] for href in complete if href and "/security/" in href]
+        own = [page for page in pages if page.rstrip("/").endswith(f"/roles/{ROLE}")]
+        if own:
+            break
+        shown = results.count()
+        v.page.locator(".md-search-result__scrollwrap").evaluate("el => el.scrollTo(0, el.scrollHeight)")
+        v.page.wait_for_timeout(500)
+        if results.count() == shown:
+            break
     assert own, f"search for {ROLE} did not find its role page: {pages}"
     v.page.goto(own[0], wait_until="networkidle")
     assert ROLE in v.page.locator("article").inner_text(), f"{own[0]} does not name {ROLE}"
