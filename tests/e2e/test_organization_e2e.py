@@ -53,6 +53,9 @@ ORDER = (
 def organization_settings() -> dict:
     data = yaml.safe_load((e2e.REPO_ROOT / "config" / "local.yaml").read_text())
     data["organization_mode"] = True
+    # Local state files: this run applies the account stacks without the workload's state bucket (the
+    # bootstrap-into-a-bucket pipeline is exercised by tests/e2e/test_e2e.py).
+    data["backend"] = {"type": "local"}
     data["organization_id"] = "o-b0ie2etest"  # moto names its organization itself; nothing evaluates the RCP
     data["local"]["skip_services"] = sorted({*data["local"]["skip_services"], *ORG_SKIPS})
     member = {"regions": ["us-east-1"], "deployer_role": "OrganizationAccountAccessRole"}
