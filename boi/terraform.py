@@ -247,7 +247,7 @@ def init(
     if not (Path(stack_dir) / LOCK_FILE).is_file():
         raise TerraformSetupError(
             f"{stack_dir} has no {LOCK_FILE}: the synth copies the committed lock file "
-            "(app/stacks/locks/<stack>.terraform.lock.hcl) into every stack folder; synthesize again"
+            "(app/stacks/locks/aws.terraform.lock.hcl) into every stack folder; synthesize again"
         )
     backend_flag = f"-backend={'true' if backend else 'false'}"
     run(["init", backend_flag, "-lockfile=readonly", "-input=false", "-no-color", *extra], stack_dir, env=env)

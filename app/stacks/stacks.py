@@ -22,7 +22,7 @@ from app.core.blocks import blocks
 from app.settings import Settings
 
 # The tested versions: AWS provider 5.100 (the image's mirror) and Terraform 1.11. The provider is capped
-# at the tested major; app/stacks/locks/<stack>.terraform.lock.hcl pins 5.100.0 with its hashes for every
+# at the tested major; app/stacks/locks/aws.terraform.lock.hcl pins 5.100.0 with its hashes for every
 # platform, and its `constraints` line must equal PROVIDER_CONSTRAINT (tests/test_stacks.py).
 PROVIDER_CONSTRAINT = "~> 5.100"
 

@@ -16,7 +16,7 @@ from app.settings import Settings, load_settings
 
 # The committed provider lock file of each stack kind (bootstrap, foundation, platform). Its `constraints`
 # line equals app.stacks.stacks.PROVIDER_CONSTRAINT (tests/test_stacks.py).
-LOCKS = Path(__file__).resolve().parent / "locks"
+LOCK = Path(__file__).resolve().parent / "locks" / "aws.terraform.lock.hcl"
 
 
 def load_reviewed(root: Path = CATALOGS) -> ReviewedExceptions:
@@ -32,18 +32,13 @@ def attach_reviewed(outdir: Path, reviewed: ReviewedExceptions) -> None:
             file.write_text(json.dumps(doc, indent=2))
 
 
-def place_lock_files(outdir: Path, prefix: str, locks: Path = LOCKS) -> None:
-    """Copy the committed provider lock file of each stack (app/stacks/locks/<kind>.terraform.lock.hcl,
-    kind = the stack name after `<prefix>-`, or after the organization prefix for the account stacks) into its
-    folder, where `terraform init -lockfile=readonly` finds it: what runs in the pipeline is the provider
-    build tested here, hashes checked."""
-    from app.organization.layout import ORG_PREFIX
-
+def place_lock_files(outdir: Path, lock: Path = LOCK) -> None:
+    """Copy the committed provider lock file (app/stacks/locks/aws.terraform.lock.hcl) into every stack
+    folder, where `terraform init -lockfile=readonly` finds it: every stack uses the one provider build
+    tested here, hashes checked."""
+    if not lock.is_file():
+        raise FileNotFoundError(f"no committed lock file {lock}")
     for folder in sorted(Path(outdir).glob("stacks/*")):
-        kind = folder.name.removeprefix(f"{prefix}-").removeprefix(f"{ORG_PREFIX}-")
-        lock = locks / f"{kind}.terraform.lock.hcl"
-        if not lock.is_file():
-            raise FileNotFoundError(f"stack {folder.name}: no committed lock file {lock} (copy another stack's)")
         shutil.copyfile(lock, folder / ".terraform.lock.hcl")
 
 
@@ -73,7 +68,7 @@ def synth(env: str, outdir: str = "cdktf.out", config_dir: Path | None = None) -
     try:
         build_app(settings, str(scratch)).synth()
         attach_reviewed(scratch, reviewed)
-        place_lock_files(scratch, settings.prefix)
+        place_lock_files(scratch)
         swap_in(scratch, target)
     finally:
         if scratch.exists():
